@@ -1,0 +1,154 @@
+// `wz judge`: judge a JSONL file of pairs, write verdicts in input order, summarise.
+import { createWriteStream, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
+import { verdictStats } from "../judge/stats.ts";
+import type { Verdict } from "../judge/types.ts";
+import { UsageError } from "./errors.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { Progress } from "./progress.ts";
+
+export const JUDGE_HELP = `wz judge --input pairs.jsonl --output verdicts.jsonl [options]
+
+Judges each pair {id, prompt, response_a, response_b, label?} under both presentation orders
+(x votes) and writes one verdict line per input line, in input order:
+{id, outcome: a|b|tie|inconsistent|failed, score_a, score_b, conditions, template_version,
+principles_hash, model, length_a, length_b, label?}.
+A malformed input line is reported with its line number and skipped (exit code 1).
+Re-running after an interruption reuses the reply cache.
+
+  --input FILE             pairs JSONL (required)
+  --output FILE            verdicts JSONL (default: stdout)
+  --format F               pairs | litbench | rewardbench | auto (default auto)
+
+${JUDGE_FLAGS_HELP}`;
+
+export interface VerdictLine {
+  id: string;
+  outcome: Verdict["outcome"];
+  score_a: number | null;
+  score_b: number | null;
+  label?: "a" | "b";
+  length_a: number;
+  length_b: number;
+  template_version: string;
+  principles_hash: string;
+  model: string;
+  sampling: Verdict["sampling"];
+  conditions: Verdict["conditions"];
+}
+
+export function verdictLine(pair: Pair, v: Verdict): VerdictLine {
+  return {
+    id: pair.id,
+    outcome: v.outcome,
+    score_a: v.scoreA,
+    score_b: v.scoreB,
+    ...(pair.label ? { label: pair.label } : {}),
+    length_a: v.lengthA,
+    length_b: v.lengthB,
+    template_version: v.templateVersion,
+    principles_hash: v.principlesHash,
+    model: v.model,
+    sampling: v.sampling,
+    conditions: v.conditions,
+  };
+}
+
+export async function judgeCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...JUDGE_FLAGS,
+      input: { type: "string" },
+      output: { type: "string" },
+      format: { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(JUDGE_HELP);
+    return 0;
+  }
+  if (!values.input) throw new UsageError("--input is required (see wz judge --help)");
+  const format = values.format as PairFormat;
+  if (!["pairs", "litbench", "rewardbench", "auto"].includes(format)) {
+    throw new UsageError(`--format: expected pairs, litbench, rewardbench or auto, got "${format}"`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(values.input, "utf8");
+  } catch (e) {
+    throw new UsageError(`--input: cannot read ${values.input}: ${(e as Error).message}`);
+  }
+
+  const pairs: Pair[] = [];
+  const badLines: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (!line.trim()) return;
+    const r = parsePairLine(line, i + 1, format);
+    if (r.ok) pairs.push(r.pair);
+    else badLines.push(r.error);
+  });
+  for (const msg of badLines) process.stderr.write(`skipped ${msg}\n`);
+
+  const built = buildJudge(values);
+  process.stderr.write(`judging ${pairs.length} pairs with ${built.describe()}\n`);
+  const out = values.output ? createWriteStream(values.output) : process.stdout;
+  const progress = new Progress("judge", pairs.length);
+  const verdicts: Verdict[] = new Array(pairs.length);
+
+  // Comparisons run concurrently (the backend caps requests in flight); lines are written in
+  // input order through a small reorder buffer so a crash leaves a clean prefix.
+  let nextToWrite = 0;
+  const ready = new Map<number, string>();
+  const flush = () => {
+    while (ready.has(nextToWrite)) {
+      out.write(ready.get(nextToWrite)!);
+      ready.delete(nextToWrite);
+      nextToWrite++;
+    }
+  };
+  const window = Math.max(64, 4 * Number(values.concurrency ?? 16));
+  let cursor = 0;
+  const worker = async () => {
+    while (cursor < pairs.length) {
+      const i = cursor++;
+      const p = pairs[i];
+      const v = await built.judge.compare(p.prompt, p.responseA, p.responseB);
+      verdicts[i] = v;
+      ready.set(i, `${JSON.stringify(verdictLine(p, v))}\n`);
+      flush();
+      progress.tick(1, v.outcome === "failed" ? "(failure)" : "");
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, pairs.length) }, worker));
+  progress.finish();
+  if (out !== process.stdout)
+    await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  built.close();
+
+  const stats = verdictStats(
+    verdicts,
+    pairs.map((p) => p.label),
+  );
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+  const o = stats.outcomes;
+  process.stderr.write(
+    [
+      `outcomes: a ${o.a}, b ${o.b}, tie ${o.tie}, inconsistent ${o.inconsistent}, failed ${o.failed}`,
+      `consistency across orders: ${pct(stats.consistency)}; first-position win rate: ${pct(stats.firstPositionWinRate)}; failure rate: ${pct(stats.failureRate)}`,
+      Object.keys(stats.failuresByKind).length
+        ? `failed conditions by kind: ${Object.entries(stats.failuresByKind)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(", ")}`
+        : "",
+      stats.labelled ? `accuracy on ${stats.labelled} labelled pairs: ${pct(stats.accuracy)}` : "",
+      badLines.length ? `${badLines.length} malformed input line(s) skipped` : "",
+    ]
+      .filter(Boolean)
+      .join("\n") + "\n",
+  );
+  return badLines.length > 0 || o.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,132 @@
+// The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ParseArgsConfig } from "node:util";
+import { GenRMJudge } from "../judge/genrm.ts";
+import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
+import { RuleJudge } from "../judge/rule-judge.ts";
+import type { PairwiseJudge } from "../judge/types.ts";
+import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
+import { SqliteReplyCache } from "../store/judge-cache.ts";
+import { UsageError } from "./errors.ts";
+
+export const JUDGE_FLAGS = {
+  judge: { type: "string", default: "genrm" },
+  "base-url": { type: "string", multiple: true },
+  model: { type: "string" },
+  "api-key-env": { type: "string", default: "WZ_API_KEY" },
+  votes: { type: "string", default: "1" },
+  concurrency: { type: "string", default: "16" },
+  rpm: { type: "string" },
+  tpm: { type: "string" },
+  timeout: { type: "string", default: "120" },
+  "max-retries": { type: "string", default: "4" },
+  "parse-retries": { type: "string", default: "1" },
+  temperature: { type: "string", default: "0" },
+  "max-tokens": { type: "string", default: "2048" },
+  seed: { type: "string", default: "0" },
+  principles: { type: "string" },
+  cache: { type: "string", default: ".wz-cache/judge.sqlite" },
+  "no-cache": { type: "boolean", default: false },
+} satisfies ParseArgsConfig["options"];
+
+export const JUDGE_FLAGS_HELP = `Judge options:
+  --judge genrm|rules      genrm: the pairwise GenRM on an OpenAI-compatible server (default);
+                           rules: the rule-based pairwise judge (no model needed)
+  --base-url URL           OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; repeat to
+                           spread requests over replicas (default $WZ_BASE_URL)
+  --model NAME             model name sent to the server (default $WZ_MODEL)
+  --api-key-env VAR        environment variable holding the API key (default WZ_API_KEY,
+                           then OPENAI_API_KEY)
+  --votes N                votes per presentation order (default 1; both orders always run)
+  --concurrency K          requests in flight at most (default 16)
+  --rpm N, --tpm N         requests / tokens per minute budgets (default none)
+  --timeout S              seconds per request (default 120)
+  --max-retries N          retries on 429, 5xx, timeouts and network errors (default 4)
+  --parse-retries N        new attempts when a reply cannot be parsed (default 1)
+  --temperature T, --max-tokens N, --seed S   judge sampling (defaults 0, 2048, 0)
+  --principles FILE        YAML or JSON principles replacing (or, with extend: true, adding to)
+                           the defaults
+  --cache FILE             reply cache (default .wz-cache/judge.sqlite)
+  --no-cache               neither read nor write the cache`;
+
+type JudgeFlagValues = { [K in keyof typeof JUDGE_FLAGS]?: string | string[] | boolean };
+
+export function numberFlag(
+  values: Record<string, unknown>,
+  name: string,
+  opts: { int?: boolean; min?: number } = {},
+) {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw new UsageError(
+      `--${name}: expected ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+export interface BuiltJudge {
+  judge: PairwiseJudge;
+  close(): void;
+  describe(): string;
+}
+
+export function buildJudge(values: JudgeFlagValues): BuiltJudge {
+  const kind = values.judge as string;
+  if (kind === "rules") {
+    const judge = new RuleJudge();
+    return { judge, close() {}, describe: () => judge.name };
+  }
+  if (kind !== "genrm") throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
+  const baseUrls =
+    (values["base-url"] as string[] | undefined) ??
+    (process.env.WZ_BASE_URL ? [process.env.WZ_BASE_URL] : []);
+  if (baseUrls.length === 0)
+    throw new UsageError("--base-url is required for the GenRM judge (or set WZ_BASE_URL)");
+  const model = (values.model as string | undefined) ?? process.env.WZ_MODEL;
+  if (!model) throw new UsageError("--model is required for the GenRM judge (or set WZ_MODEL)");
+  const keyEnv = values["api-key-env"] as string;
+  const apiKey = process.env[keyEnv] ?? process.env.OPENAI_API_KEY;
+  const principles = values.principles
+    ? parsePrinciples(readFileSync(values.principles as string, "utf8"), values.principles as string)
+    : DEFAULT_PRINCIPLE_SET;
+  const v = values as Record<string, unknown>;
+  const backend = new OpenAICompatibleBackend({
+    baseUrls,
+    model,
+    apiKey,
+    concurrency: numberFlag(v, "concurrency", { int: true, min: 1 }),
+    requestsPerMinute: numberFlag(v, "rpm", { min: 1 }),
+    tokensPerMinute: numberFlag(v, "tpm", { min: 1 }),
+    timeoutMs: numberFlag(v, "timeout", { min: 0.001 })! * 1000,
+    maxRetries: numberFlag(v, "max-retries", { int: true, min: 0 }),
+  });
+  let cache: SqliteReplyCache | undefined;
+  if (!values["no-cache"]) {
+    const path = values.cache as string;
+    mkdirSync(dirname(path), { recursive: true });
+    cache = new SqliteReplyCache(path);
+  }
+  const judge = new GenRMJudge({
+    backend,
+    principles,
+    votes: numberFlag(v, "votes", { int: true, min: 1 }),
+    parseRetries: numberFlag(v, "parse-retries", { int: true, min: 0 }),
+    sampling: {
+      temperature: numberFlag(v, "temperature", { min: 0 })!,
+      top_p: 1,
+      max_tokens: numberFlag(v, "max-tokens", { int: true, min: 1 })!,
+      seed: numberFlag(v, "seed", { int: true })!,
+    },
+    cache,
+  });
+  return {
+    judge,
+    close: () => cache?.close(),
+    describe: () =>
+      `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${values.cache}` : ", no cache"})`,
+  };
+}

@@ -1,0 +1,44 @@
+// The `wz` command: one entry per subcommand, each in its own file.
+import { UsageError } from "./errors.ts";
+import { judgeCommand } from "./judge-command.ts";
+
+const HELP = `wz: train language models to write better with a pairwise judge and BRPO
+
+Usage: wz <command> [options]    (wz <command> --help for a command's options)
+
+Commands:
+  judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  judge: judgeCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`wz: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`wz: ${(e as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(e);
+      process.exitCode = 1;
+    }
+  },
+);

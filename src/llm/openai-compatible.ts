@@ -1,0 +1,211 @@
+// A chat-completions client for any OpenAI-compatible server (vLLM, SGLang, llama.cpp server,
+// Ollama, OpenAI), on Node's fetch. It spreads requests over replicas, limits concurrency and
+// per-minute budgets, times out, and retries what is worth retrying. It never throws for a
+// failed call: the caller gets a typed ChatFailure.
+
+import { backoffMs, MinuteWindow, parseRetryAfter, Semaphore, sleep } from "./limits.ts";
+import type { ChatBackend, ChatRequest, ChatResult, FinishReason, Usage } from "./types.ts";
+
+export interface OpenAICompatibleOptions {
+  baseUrls: string[];
+  model: string;
+  apiKey?: string;
+  concurrency?: number;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+export interface BackendCounters {
+  requests: number;
+  retries: number;
+  failures: number;
+}
+
+function normaliseBase(url: string): string {
+  const u = url.replace(/\/+$/, "");
+  return u.endsWith("/v1") ? u : `${u}/v1`;
+}
+
+function finishReasonOf(raw: unknown): FinishReason {
+  if (raw === "stop" || raw === "eos" || raw === "end_turn") return "stop";
+  if (raw === "length" || raw === "max_tokens") return "length";
+  return raw == null ? "stop" : "other";
+}
+
+export class OpenAICompatibleBackend implements ChatBackend {
+  readonly model: string;
+  readonly counters: BackendCounters = { requests: 0, retries: 0, failures: 0 };
+  private readonly bases: string[];
+  private next = 0;
+  private readonly semaphore: Semaphore;
+  private readonly rpm?: MinuteWindow;
+  private readonly tpm?: MinuteWindow;
+  private readonly options: Required<
+    Pick<OpenAICompatibleOptions, "timeoutMs" | "maxRetries" | "backoffBaseMs" | "backoffCapMs">
+  > &
+    OpenAICompatibleOptions;
+
+  constructor(options: OpenAICompatibleOptions) {
+    if (options.baseUrls.length === 0) throw new Error("at least one base URL is needed");
+    this.model = options.model;
+    this.bases = options.baseUrls.map(normaliseBase);
+    this.semaphore = new Semaphore(options.concurrency ?? 16);
+    if (options.requestsPerMinute) this.rpm = new MinuteWindow(options.requestsPerMinute);
+    if (options.tokensPerMinute) this.tpm = new MinuteWindow(options.tokensPerMinute);
+    this.options = {
+      timeoutMs: 120_000,
+      maxRetries: 4,
+      backoffBaseMs: 500,
+      backoffCapMs: 20_000,
+      ...options,
+    };
+  }
+
+  get inFlight(): number {
+    return this.semaphore.inFlight;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    const body = JSON.stringify({
+      model: this.model,
+      messages: request.messages,
+      temperature: request.sampling.temperature,
+      top_p: request.sampling.top_p,
+      max_tokens: request.sampling.max_tokens,
+      seed: request.sampling.seed,
+    });
+    // A rough token estimate for the per-minute budget: 4 characters a token plus the reply cap.
+    const tokenEstimate = Math.ceil(body.length / 4) + request.sampling.max_tokens;
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const outcome = await this.once(body, tokenEstimate);
+      if (outcome.kind === "ok") {
+        const { text, finishReason, usage } = outcome;
+        return { ok: true, text, finishReason, usage, latencyMs: performance.now() - started, attempts };
+      }
+      const retryable = outcome.retryable && attempts <= this.options.maxRetries;
+      if (!retryable) {
+        this.counters.failures++;
+        return {
+          ok: false,
+          error: outcome.error,
+          status: outcome.status,
+          detail: outcome.detail,
+          latencyMs: performance.now() - started,
+          attempts,
+        };
+      }
+      this.counters.retries++;
+      const backoff = backoffMs(attempts - 1, this.options.backoffBaseMs, this.options.backoffCapMs);
+      await sleep(Math.max(backoff, outcome.retryAfterMs ?? 0));
+    }
+  }
+
+  private async once(
+    body: string,
+    tokenEstimate: number,
+  ): Promise<
+    | { kind: "ok"; text: string; finishReason: FinishReason; usage: Usage | null }
+    | {
+        kind: "fail";
+        error: "timeout" | "http_error" | "network" | "bad_response";
+        status?: number;
+        detail: string;
+        retryable: boolean;
+        retryAfterMs?: number | null;
+      }
+  > {
+    await this.semaphore.acquire();
+    try {
+      await this.rpm?.take(1);
+      await this.tpm?.take(tokenEstimate);
+      const base = this.bases[this.next++ % this.bases.length];
+      this.counters.requests++;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+      try {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+        const res = await fetch(`${base}/chat/completions`, {
+          method: "POST",
+          headers,
+          body,
+          signal: controller.signal,
+        });
+        const text = await res.text();
+        if (!res.ok) {
+          const retryable = res.status === 429 || res.status >= 500;
+          return {
+            kind: "fail",
+            error: "http_error",
+            status: res.status,
+            detail: `HTTP ${res.status} from ${base}: ${text.slice(0, 200)}`,
+            retryable,
+            retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+          };
+        }
+        let json: {
+          choices?: { message?: { content?: string | null }; finish_reason?: string }[];
+          usage?: { prompt_tokens?: number; completion_tokens?: number };
+        };
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return {
+            kind: "fail",
+            error: "bad_response",
+            detail: `not JSON: ${text.slice(0, 120)}`,
+            retryable: true,
+          };
+        }
+        const choice = json.choices?.[0];
+        if (!choice || typeof choice.message?.content !== "string") {
+          return {
+            kind: "fail",
+            error: "bad_response",
+            detail: "no choices[0].message.content",
+            retryable: false,
+          };
+        }
+        const usage = json.usage
+          ? {
+              prompt_tokens: json.usage.prompt_tokens ?? 0,
+              completion_tokens: json.usage.completion_tokens ?? 0,
+            }
+          : null;
+        return {
+          kind: "ok",
+          text: choice.message.content,
+          finishReason: finishReasonOf(choice.finish_reason),
+          usage,
+        };
+      } catch (e) {
+        if (controller.signal.aborted) {
+          return {
+            kind: "fail",
+            error: "timeout",
+            detail: `no reply from ${base} within ${this.options.timeoutMs} ms`,
+            retryable: true,
+          };
+        }
+        const err = e as Error & { cause?: { code?: string } };
+        return {
+          kind: "fail",
+          error: "network",
+          detail: `${err.cause?.code ?? err.name}: ${err.message}`,
+          retryable: true,
+        };
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      this.semaphore.release();
+    }
+  }
+}
