@@ -1,0 +1,150 @@
+// Hugging Face model folders (config.json, model.safetensors or a sharded index, tokenizer.json,
+// tokenizer_config.json) in and out, and GGUF export for llama.cpp.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
+import { GGML_F16, GGML_F32, GGML_Q8_0, type GgufTensor, type GgufValue, writeGguf } from "./gguf.ts";
+import type { MatmulKernel } from "./kernels/types.ts";
+import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
+import { Qwen3Model } from "./qwen3.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+import { TextTokenizer } from "./tokenizer/tokenizer.ts";
+
+function readJson(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new Error(`${path}: file not found`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function loadTokenizer(dir: string): TextTokenizer {
+  const cfgPath = join(dir, "tokenizer_config.json");
+  return new TextTokenizer(
+    readJson(join(dir, "tokenizer.json")),
+    existsSync(cfgPath) ? readJson(cfgPath) : {},
+  );
+}
+
+export function loadWeights(dir: string): Map<string, NamedTensor> {
+  const single = join(dir, "model.safetensors");
+  if (existsSync(single)) return decodeSafetensors(readFileSync(single), single);
+  const indexPath = join(dir, "model.safetensors.index.json");
+  if (!existsSync(indexPath))
+    throw new Error(`${dir}: neither model.safetensors nor model.safetensors.index.json`);
+  const index = readJson(indexPath) as { weight_map?: Record<string, string> };
+  if (!index.weight_map) throw new Error(`${indexPath}: no weight_map`);
+  const out = new Map<string, NamedTensor>();
+  for (const file of new Set(Object.values(index.weight_map))) {
+    for (const [k, v] of decodeSafetensors(readFileSync(join(dir, file)), file)) out.set(k, v);
+  }
+  return out;
+}
+
+export interface LoadedModel {
+  model: Qwen3Model;
+  tokenizer: TextTokenizer | null;
+}
+
+export function loadModelFolder(dir: string, kernel?: MatmulKernel): LoadedModel {
+  const cfg = configFromHf(readJson(join(dir, "config.json")), join(dir, "config.json"));
+  const weights = loadWeights(dir);
+  const model = new Qwen3Model(cfg, "f32", { kernel });
+  for (const spec of model.params.specs) {
+    const t = weights.get(spec.name);
+    if (!t) throw new Error(`${dir}: tensor ${spec.name} is missing`);
+    if (t.shape.join("x") !== spec.shape.join("x")) {
+      throw new Error(`${dir}: tensor ${spec.name} has shape [${t.shape}], config says [${spec.shape}]`);
+    }
+    model.params.get(spec.name).set(t.data);
+  }
+  const tokenizer = existsSync(join(dir, "tokenizer.json")) ? loadTokenizer(dir) : null;
+  return { model, tokenizer };
+}
+
+export function saveModelFolder(dir: string, model: Qwen3Model, tokenizer: TextTokenizer | null): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "config.json"), `${JSON.stringify(configToHf(model.cfg), null, 2)}\n`);
+  const tensors = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
+  for (const s of model.params.specs) tensors.set(s.name, { shape: s.shape, data: model.params.get(s.name) });
+  writeFileSync(join(dir, "model.safetensors"), encodeSafetensors(tensors));
+  if (tokenizer) {
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizer.json));
+    writeFileSync(join(dir, "tokenizer_config.json"), `${JSON.stringify(tokenizer.config, null, 2)}\n`);
+  }
+  writeFileSync(
+    join(dir, "generation_config.json"),
+    `${JSON.stringify({ eos_token_id: model.cfg.eosTokenId, bos_token_id: model.cfg.bosTokenId }, null, 2)}\n`,
+  );
+}
+
+export type GgufWeightType = "f32" | "f16" | "q8_0";
+
+/** llama.cpp's name for each of our tensors. */
+export function ggufTensorNames(cfg: ModelConfig): [hf: string, gguf: string][] {
+  const out: [string, string][] = [[EMBED, "token_embd.weight"]];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const n = layerNames(i);
+    const b = `blk.${i}`;
+    out.push(
+      [n.inputNorm, `${b}.attn_norm.weight`],
+      [n.q, `${b}.attn_q.weight`],
+      [n.k, `${b}.attn_k.weight`],
+      [n.v, `${b}.attn_v.weight`],
+      [n.o, `${b}.attn_output.weight`],
+      [n.qNorm, `${b}.attn_q_norm.weight`],
+      [n.kNorm, `${b}.attn_k_norm.weight`],
+      [n.postNorm, `${b}.ffn_norm.weight`],
+      [n.gate, `${b}.ffn_gate.weight`],
+      [n.up, `${b}.ffn_up.weight`],
+      [n.down, `${b}.ffn_down.weight`],
+    );
+  }
+  out.push([FINAL_NORM, "output_norm.weight"]);
+  if (!cfg.tieWordEmbeddings) out.push([LM_HEAD, "output.weight"]);
+  return out;
+}
+
+export function exportGguf(
+  model: Qwen3Model,
+  tokenizer: TextTokenizer,
+  weightType: GgufWeightType = "f32",
+  name = "writing-zero",
+): Buffer {
+  const cfg = model.cfg;
+  if (tokenizer.vocabSize !== cfg.vocabSize) {
+    throw new Error(
+      `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${cfg.vocabSize}`,
+    );
+  }
+  const arch = "qwen3";
+  const u32 = (value: number): GgufValue => ({ type: "u32", value });
+  const f32 = (value: number): GgufValue => ({ type: "f32", value });
+  const metadata: Record<string, GgufValue> = {
+    "general.architecture": { type: "string", value: arch },
+    "general.name": { type: "string", value: name },
+    "general.file_type": u32(weightType === "f32" ? 0 : weightType === "f16" ? 1 : 7),
+    [`${arch}.context_length`]: u32(cfg.maxPositionEmbeddings),
+    [`${arch}.embedding_length`]: u32(cfg.hiddenSize),
+    [`${arch}.block_count`]: u32(cfg.numLayers),
+    [`${arch}.feed_forward_length`]: u32(cfg.intermediateSize),
+    [`${arch}.attention.head_count`]: u32(cfg.numHeads),
+    [`${arch}.attention.head_count_kv`]: u32(cfg.numKVHeads),
+    [`${arch}.attention.key_length`]: u32(cfg.headDim),
+    [`${arch}.attention.value_length`]: u32(cfg.headDim),
+    [`${arch}.attention.layer_norm_rms_epsilon`]: f32(cfg.rmsNormEps),
+    [`${arch}.rope.freq_base`]: f32(cfg.ropeTheta),
+    ...tokenizer.ggufMetadata(),
+  };
+  const tensors: GgufTensor[] = ggufTensorNames(cfg).map(([hf, gguf]) => {
+    const spec = model.params.specs.find((s) => s.name === hf)!;
+    const matrix = spec.shape.length === 2;
+    // Norm weights stay F32 (llama.cpp expects it); Q8_0 needs rows that are multiples of 32.
+    let type: GgufTensor["type"] = GGML_F32;
+    if (matrix && weightType === "f16") type = GGML_F16;
+    if (matrix && weightType === "q8_0") type = spec.shape[1] % 32 === 0 ? GGML_Q8_0 : GGML_F16;
+    return { name: gguf, shape: spec.shape, data: model.params.get(hf), type };
+  });
+  return writeGguf(metadata, tensors);
+}

@@ -1,0 +1,89 @@
+// The model's shape, read from and written to a Hugging Face config.json (Qwen3ForCausalLM).
+
+export interface ModelConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKVHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  maxPositionEmbeddings: number;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+}
+
+function need(json: Record<string, unknown>, key: string, origin: string): number {
+  const v = json[key];
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`${origin}: "${key}" must be a number`);
+  return v;
+}
+
+export function configFromHf(json: Record<string, unknown>, origin = "config.json"): ModelConfig {
+  const archs = json.architectures as string[] | undefined;
+  if (archs && !archs.includes("Qwen3ForCausalLM")) {
+    throw new Error(
+      `${origin}: architecture ${archs.join(", ")} is not supported (expected Qwen3ForCausalLM)`,
+    );
+  }
+  const hiddenSize = need(json, "hidden_size", origin);
+  const numHeads = need(json, "num_attention_heads", origin);
+  const cfg: ModelConfig = {
+    vocabSize: need(json, "vocab_size", origin),
+    hiddenSize,
+    numLayers: need(json, "num_hidden_layers", origin),
+    numHeads,
+    numKVHeads: (json.num_key_value_heads as number | undefined) ?? numHeads,
+    headDim: (json.head_dim as number | undefined) ?? hiddenSize / numHeads,
+    intermediateSize: need(json, "intermediate_size", origin),
+    rmsNormEps: (json.rms_norm_eps as number | undefined) ?? 1e-6,
+    ropeTheta: (json.rope_theta as number | undefined) ?? 1_000_000,
+    tieWordEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
+    maxPositionEmbeddings: (json.max_position_embeddings as number | undefined) ?? 4096,
+    bosTokenId: (json.bos_token_id as number | undefined) ?? null,
+    eosTokenId: (json.eos_token_id as number | undefined) ?? null,
+  };
+  validateConfig(cfg, origin);
+  return cfg;
+}
+
+export function validateConfig(cfg: ModelConfig, origin = "config"): void {
+  if (cfg.numHeads % cfg.numKVHeads !== 0) {
+    throw new Error(
+      `${origin}: num_attention_heads (${cfg.numHeads}) must be a multiple of num_key_value_heads (${cfg.numKVHeads})`,
+    );
+  }
+  if (cfg.headDim % 2 !== 0) throw new Error(`${origin}: head_dim must be even for rotary embeddings`);
+  for (const [k, v] of Object.entries(cfg)) {
+    if (typeof v === "number" && !(v > 0) && !k.endsWith("TokenId"))
+      throw new Error(`${origin}: ${k} must be positive`);
+  }
+}
+
+export function configToHf(cfg: ModelConfig): Record<string, unknown> {
+  return {
+    architectures: ["Qwen3ForCausalLM"],
+    model_type: "qwen3",
+    vocab_size: cfg.vocabSize,
+    hidden_size: cfg.hiddenSize,
+    num_hidden_layers: cfg.numLayers,
+    num_attention_heads: cfg.numHeads,
+    num_key_value_heads: cfg.numKVHeads,
+    head_dim: cfg.headDim,
+    intermediate_size: cfg.intermediateSize,
+    rms_norm_eps: cfg.rmsNormEps,
+    rope_theta: cfg.ropeTheta,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+    max_position_embeddings: cfg.maxPositionEmbeddings,
+    hidden_act: "silu",
+    attention_bias: false,
+    attention_dropout: 0,
+    use_sliding_window: false,
+    torch_dtype: "float32",
+    bos_token_id: cfg.bosTokenId,
+    eos_token_id: cfg.eosTokenId,
+  };
+}

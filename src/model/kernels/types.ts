@@ -1,0 +1,38 @@
+// The one interface the hot path goes through. Every matrix in the model is row-major.
+//   NT: out[M,N] (+)= a[M,K] . b[N,K]^T   a linear layer's forward (b is a weight [out, in])
+//   NN: out[M,N] (+)= a[M,K] . b[K,N]     a linear layer's input gradient (dout . W)
+//   TN: out[M,N] (+)= a[K,M]^T . b[K,N]   a linear layer's weight gradient (dout^T . inp)
+// With accumulate false, out is overwritten; with true, the product is added to it.
+
+export type FloatArray = Float32Array | Float64Array;
+
+export interface MatmulKernel {
+  readonly name: string;
+  matmulNT(
+    out: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    M: number,
+    K: number,
+    N: number,
+    accumulate: boolean,
+  ): void;
+  matmulNN(
+    out: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    M: number,
+    K: number,
+    N: number,
+    accumulate: boolean,
+  ): void;
+  matmulTN(
+    out: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    M: number,
+    K: number,
+    N: number,
+    accumulate: boolean,
+  ): void;
+}

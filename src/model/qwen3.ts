@@ -1,0 +1,318 @@
+// The Qwen3 decoder with an explicit forward and backward, one sequence at a time.
+//   x = embed(tokens)
+//   per layer: x += o(attn(rope(knorm(k(rms1(x)))), rope(qnorm(q(rms1(x)))), v(rms1(x))))
+//              x += down(silu(gate(rms2(x))) * up(rms2(x)))
+//   logits = head(rmsf(x))          (head = embed^T when tied)
+// forward() keeps the activations of that call; backward() consumes them and accumulates into
+// the gradient buffer, so gradient accumulation over sequences is simply several calls.
+import type { ModelConfig } from "./config.ts";
+import { referenceKernel } from "./kernels/reference.ts";
+import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
+import {
+  attentionBackward,
+  attentionForward,
+  logSoftmaxBackward,
+  logSoftmaxForward,
+  rmsnormBackward,
+  rmsnormForward,
+  ropeBackward,
+  ropeForward,
+  ropeTables,
+  swigluBackward,
+  swigluForward,
+} from "./layers.ts";
+import {
+  allocate,
+  type DType,
+  EMBED,
+  FINAL_NORM,
+  initParams,
+  type LayerNames,
+  LM_HEAD,
+  layerNames,
+  ParamBuffer,
+  parameterSpecs,
+} from "./params.ts";
+
+interface LayerActs {
+  xIn: FloatArray; // [T, C] residual stream entering the layer
+  ln1: FloatArray;
+  rstd1: FloatArray;
+  qRaw: FloatArray; // [T, H*D] before q-norm
+  kRaw: FloatArray; // [T, KVH*D]
+  qNormed: FloatArray; // after q-norm, before rope
+  kNormed: FloatArray;
+  qRstd: FloatArray; // [T*H]
+  kRstd: FloatArray; // [T*KVH]
+  q: FloatArray; // after rope
+  k: FloatArray;
+  v: FloatArray;
+  att: FloatArray; // [H, T, T]
+  atty: FloatArray; // [T, H*D]
+  xMid: FloatArray; // [T, C] after the attention residual
+  ln2: FloatArray;
+  rstd2: FloatArray;
+  gate: FloatArray; // [T, F]
+  up: FloatArray;
+  h: FloatArray;
+}
+
+interface Acts {
+  T: number;
+  tokens: Int32Array;
+  targets: Int32Array;
+  layers: LayerActs[];
+  xFinal: FloatArray;
+  lnf: FloatArray;
+  rstdf: FloatArray;
+  probs: FloatArray; // [T, V]
+  rope: { cos: Float64Array; sin: Float64Array };
+}
+
+export interface ForwardResult {
+  /** log p(target[t] | tokens[0..t]) for each position (0 where target is -1). */
+  logprobs: Float64Array;
+  /** Entropy of the next-token distribution at each position. */
+  entropy: Float64Array;
+}
+
+export class Qwen3Model {
+  readonly params: ParamBuffer;
+  grads: ParamBuffer | null = null;
+  kernel: MatmulKernel;
+  private acts: Acts | null = null;
+  private readonly names: LayerNames[];
+
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly dtype: DType = "f32",
+    options: { kernel?: MatmulKernel; data?: FloatArray } = {},
+  ) {
+    this.params = new ParamBuffer(parameterSpecs(cfg), dtype, options.data);
+    this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
+    this.names = Array.from({ length: cfg.numLayers }, (_, i) => layerNames(i));
+  }
+
+  static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: MatmulKernel): Qwen3Model {
+    const m = new Qwen3Model(cfg, dtype, { kernel });
+    initParams(m.params, cfg, seed);
+    return m;
+  }
+
+  get numParams(): number {
+    return this.params.data.length;
+  }
+
+  zeroGrad(): void {
+    if (!this.grads) this.grads = new ParamBuffer(this.params.specs, this.dtype);
+    else this.grads.data.fill(0);
+  }
+
+  private alloc(n: number): FloatArray {
+    return allocate(this.dtype, n);
+  }
+
+  private linear(
+    out: FloatArray,
+    inp: FloatArray,
+    weight: FloatArray,
+    T: number,
+    inDim: number,
+    outDim: number,
+  ) {
+    this.kernel.matmulNT(out, inp, weight, T, inDim, outDim, false);
+  }
+
+  private linearBackward(
+    dinp: FloatArray,
+    dweight: FloatArray | null,
+    dout: FloatArray,
+    inp: FloatArray,
+    weight: FloatArray,
+    T: number,
+    inDim: number,
+    outDim: number,
+  ) {
+    this.kernel.matmulNN(dinp, dout, weight, T, outDim, inDim, true);
+    if (dweight) this.kernel.matmulTN(dweight, dout, inp, outDim, T, inDim, true);
+  }
+
+  /** Full logits [T, V] for a token sequence (no activations kept). */
+  logits(tokens: ArrayLike<number>): FloatArray {
+    const { logits } = this.run(Int32Array.from(tokens), null, false);
+    return logits;
+  }
+
+  /**
+   * Log-probabilities of `targets[t]` after `tokens[0..t]`; keeps activations for backward().
+   * For next-token training pass targets = tokens shifted by one, with -1 where nothing is scored.
+   */
+  forward(tokens: ArrayLike<number>, targets: ArrayLike<number>, keepActivations = true): ForwardResult {
+    if (targets.length !== tokens.length) throw new Error("tokens and targets must have the same length");
+    const { result } = this.run(Int32Array.from(tokens), Int32Array.from(targets), keepActivations);
+    return result!;
+  }
+
+  private run(
+    tokens: Int32Array,
+    targets: Int32Array | null,
+    keep: boolean,
+  ): { logits: FloatArray; result?: ForwardResult } {
+    const cfg = this.cfg;
+    const T = tokens.length;
+    const C = cfg.hiddenSize;
+    const H = cfg.numHeads;
+    const KVH = cfg.numKVHeads;
+    const D = cfg.headDim;
+    const F = cfg.intermediateSize;
+    const V = cfg.vocabSize;
+    const P = this.params;
+    if (T === 0) throw new Error("empty sequence");
+    const rope = ropeTables(T, D, cfg.ropeTheta);
+
+    const embed = P.get(EMBED);
+    let x = this.alloc(T * C);
+    for (let t = 0; t < T; t++) {
+      const id = tokens[t];
+      if (id < 0 || id >= V)
+        throw new Error(`token id ${id} at position ${t} is outside the vocabulary (${V})`);
+      x.set(embed.subarray(id * C, (id + 1) * C), t * C);
+    }
+
+    const layers: LayerActs[] = [];
+    for (let l = 0; l < cfg.numLayers; l++) {
+      const n = this.names[l];
+      const a: LayerActs = {
+        xIn: x,
+        ln1: this.alloc(T * C),
+        rstd1: this.alloc(T),
+        qRaw: this.alloc(T * H * D),
+        kRaw: this.alloc(T * KVH * D),
+        qNormed: this.alloc(T * H * D),
+        kNormed: this.alloc(T * KVH * D),
+        qRstd: this.alloc(T * H),
+        kRstd: this.alloc(T * KVH),
+        q: this.alloc(T * H * D),
+        k: this.alloc(T * KVH * D),
+        v: this.alloc(T * KVH * D),
+        att: this.alloc(H * T * T),
+        atty: this.alloc(T * H * D),
+        xMid: this.alloc(T * C),
+        ln2: this.alloc(T * C),
+        rstd2: this.alloc(T),
+        gate: this.alloc(T * F),
+        up: this.alloc(T * F),
+        h: this.alloc(T * F),
+      };
+      // attention block
+      rmsnormForward(a.ln1, a.rstd1, x, P.get(n.inputNorm), T, C, cfg.rmsNormEps);
+      this.linear(a.qRaw, a.ln1, P.get(n.q), T, C, H * D);
+      this.linear(a.kRaw, a.ln1, P.get(n.k), T, C, KVH * D);
+      this.linear(a.v, a.ln1, P.get(n.v), T, C, KVH * D);
+      rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
+      rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
+      a.q.set(a.qNormed);
+      a.k.set(a.kNormed);
+      ropeForward(a.q, T, H, D, rope.cos, rope.sin);
+      ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
+      attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      this.linear(a.xMid, a.atty, P.get(n.o), T, H * D, C);
+      for (let i = 0; i < T * C; i++) a.xMid[i] += x[i];
+      // MLP block
+      rmsnormForward(a.ln2, a.rstd2, a.xMid, P.get(n.postNorm), T, C, cfg.rmsNormEps);
+      this.linear(a.gate, a.ln2, P.get(n.gate), T, C, F);
+      this.linear(a.up, a.ln2, P.get(n.up), T, C, F);
+      swigluForward(a.h, a.gate, a.up, T * F);
+      const xOut = this.alloc(T * C);
+      this.linear(xOut, a.h, P.get(n.down), T, F, C);
+      for (let i = 0; i < T * C; i++) xOut[i] += a.xMid[i];
+      layers.push(a);
+      x = xOut;
+    }
+
+    const lnf = this.alloc(T * C);
+    const rstdf = this.alloc(T);
+    rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
+    const logits = this.alloc(T * V);
+    this.linear(logits, lnf, this.headWeight(), T, C, V);
+    if (!targets) return { logits };
+
+    const logprobs = new Float64Array(T);
+    const entropy = new Float64Array(T);
+    const probs = this.alloc(T * V);
+    logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
+    this.acts = keep ? { T, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
+    return { logits, result: { logprobs, entropy } };
+  }
+
+  private headWeight(): FloatArray {
+    return this.params.get(this.cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
+  }
+
+  /** Accumulates d(objective)/d(params) given d(objective)/d(logprobs[t]) for the last forward. */
+  backward(dlogprobs: ArrayLike<number>): void {
+    const acts = this.acts;
+    if (!acts) throw new Error("backward() needs a forward() with activations first");
+    if (!this.grads) this.zeroGrad();
+    const G = this.grads!;
+    const P = this.params;
+    const cfg = this.cfg;
+    const { T, rope } = acts;
+    const C = cfg.hiddenSize;
+    const H = cfg.numHeads;
+    const KVH = cfg.numKVHeads;
+    const D = cfg.headDim;
+    const F = cfg.intermediateSize;
+    const V = cfg.vocabSize;
+
+    const dlogits = this.alloc(T * V);
+    logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
+    const dlnf = this.alloc(T * C);
+    const headGrad = G.get(cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
+    this.linearBackward(dlnf, headGrad, dlogits, acts.lnf, this.headWeight(), T, C, V);
+    let dx = this.alloc(T * C);
+    rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
+
+    for (let l = cfg.numLayers - 1; l >= 0; l--) {
+      const n = this.names[l];
+      const a = acts.layers[l];
+      // MLP block: x_out = x_mid + down(h)
+      const dh = this.alloc(T * F);
+      this.linearBackward(dh, G.get(n.down), dx, a.h, P.get(n.down), T, F, C);
+      const dgate = this.alloc(T * F);
+      const dup = this.alloc(T * F);
+      swigluBackward(dgate, dup, dh, a.gate, a.up, T * F);
+      const dln2 = this.alloc(T * C);
+      this.linearBackward(dln2, G.get(n.gate), dgate, a.ln2, P.get(n.gate), T, C, F);
+      this.linearBackward(dln2, G.get(n.up), dup, a.ln2, P.get(n.up), T, C, F);
+      const dxMid = dx; // the residual passes the gradient through unchanged
+      rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
+      // attention block: x_mid = x_in + o(atty)
+      const datty = this.alloc(T * H * D);
+      this.linearBackward(datty, G.get(n.o), dxMid, a.atty, P.get(n.o), T, H * D, C);
+      const dq = this.alloc(T * H * D);
+      const dk = this.alloc(T * KVH * D);
+      const dv = this.alloc(T * KVH * D);
+      attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      ropeBackward(dq, T, H, D, rope.cos, rope.sin);
+      ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
+      const dqRaw = this.alloc(T * H * D);
+      const dkRaw = this.alloc(T * KVH * D);
+      rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
+      rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
+      const dln1 = this.alloc(T * C);
+      this.linearBackward(dln1, G.get(n.q), dqRaw, a.ln1, P.get(n.q), T, C, H * D);
+      this.linearBackward(dln1, G.get(n.k), dkRaw, a.ln1, P.get(n.k), T, C, KVH * D);
+      this.linearBackward(dln1, G.get(n.v), dv, a.ln1, P.get(n.v), T, C, KVH * D);
+      rmsnormBackward(dxMid, G.get(n.inputNorm), dln1, a.xIn, P.get(n.inputNorm), a.rstd1, T, C);
+      dx = dxMid;
+    }
+
+    const dembed = G.get(EMBED);
+    for (let t = 0; t < T; t++) {
+      const o = acts.tokens[t] * C;
+      for (let i = 0; i < C; i++) dembed[o + i] += dx[t * C + i];
+    }
+    this.acts = null;
+  }
+}
