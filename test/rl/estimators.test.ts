@@ -239,7 +239,7 @@ describe("scalar estimators and all-pairs", () => {
     // mean 3, sample std sqrt((4+1+0+9)/3) = sqrt(14/3)
     const std = Math.sqrt(14 / 3);
     const grpo = scalarAdvantages("grpo", r, 0).advantages;
-    [-2, -1, 0, 3].forEach((d, i) => assert.ok(Math.abs(grpo[i] - d / std) < 1e-12));
+    for (const [i, d] of [-2, -1, 0, 3].entries()) assert.ok(Math.abs(grpo[i] - d / std) < 1e-12);
     assert.deepEqual(scalarAdvantages("drgrpo", r).advantages, [-2, -1, 0, 3]);
     // RLOO: r_i - mean of the other three
     assert.deepEqual(scalarAdvantages("rloo", r).advantages, [1 - 11 / 3, 2 - 10 / 3, 3 - 3, 6 - 2]);
