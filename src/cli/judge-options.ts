@@ -1,13 +1,6 @@
 // The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { ParseArgsConfig } from "node:util";
-import { GenRMJudge } from "../judge/genrm.ts";
-import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
-import { RuleJudge } from "../judge/rule-judge.ts";
-import type { PairwiseJudge } from "../judge/types.ts";
-import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
-import { SqliteReplyCache } from "../store/judge-cache.ts";
+import { type BuiltJudge, createJudge } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
 
 export const JUDGE_FLAGS = {
@@ -68,19 +61,11 @@ export function numberFlag(
   return n;
 }
 
-export interface BuiltJudge {
-  judge: PairwiseJudge;
-  close(): void;
-  describe(): string;
-}
-
 export function buildJudge(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;
-  if (kind === "rules") {
-    const judge = new RuleJudge();
-    return { judge, close() {}, describe: () => judge.name };
-  }
-  if (kind !== "genrm") throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
+  if (kind !== "genrm" && kind !== "rules")
+    throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
+  if (kind === "rules") return createJudge({ kind });
   const baseUrls =
     (values["base-url"] as string[] | undefined) ??
     (process.env.WZ_BASE_URL ? [process.env.WZ_BASE_URL] : []);
@@ -88,45 +73,23 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
     throw new UsageError("--base-url is required for the GenRM judge (or set WZ_BASE_URL)");
   const model = (values.model as string | undefined) ?? process.env.WZ_MODEL;
   if (!model) throw new UsageError("--model is required for the GenRM judge (or set WZ_MODEL)");
-  const keyEnv = values["api-key-env"] as string;
-  const apiKey = process.env[keyEnv] ?? process.env.OPENAI_API_KEY;
-  const principles = values.principles
-    ? parsePrinciples(readFileSync(values.principles as string, "utf8"), values.principles as string)
-    : DEFAULT_PRINCIPLE_SET;
   const v = values as Record<string, unknown>;
-  const backend = new OpenAICompatibleBackend({
+  return createJudge({
+    kind,
     baseUrls,
     model,
-    apiKey,
+    apiKey: process.env[values["api-key-env"] as string] ?? process.env.OPENAI_API_KEY,
     concurrency: numberFlag(v, "concurrency", { int: true, min: 1 }),
     requestsPerMinute: numberFlag(v, "rpm", { min: 1 }),
     tokensPerMinute: numberFlag(v, "tpm", { min: 1 }),
     timeoutMs: numberFlag(v, "timeout", { min: 0.001 })! * 1000,
     maxRetries: numberFlag(v, "max-retries", { int: true, min: 0 }),
-  });
-  let cache: SqliteReplyCache | undefined;
-  if (!values["no-cache"]) {
-    const path = values.cache as string;
-    mkdirSync(dirname(path), { recursive: true });
-    cache = new SqliteReplyCache(path);
-  }
-  const judge = new GenRMJudge({
-    backend,
-    principles,
     votes: numberFlag(v, "votes", { int: true, min: 1 }),
     parseRetries: numberFlag(v, "parse-retries", { int: true, min: 0 }),
-    sampling: {
-      temperature: numberFlag(v, "temperature", { min: 0 })!,
-      top_p: 1,
-      max_tokens: numberFlag(v, "max-tokens", { int: true, min: 1 })!,
-      seed: numberFlag(v, "seed", { int: true })!,
-    },
-    cache,
+    temperature: numberFlag(v, "temperature", { min: 0 }),
+    maxTokens: numberFlag(v, "max-tokens", { int: true, min: 1 }),
+    seed: numberFlag(v, "seed", { int: true }),
+    principlesFile: values.principles as string | undefined,
+    cache: values["no-cache"] ? null : (values.cache as string),
   });
-  return {
-    judge,
-    close: () => cache?.close(),
-    describe: () =>
-      `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${values.cache}` : ", no cache"})`,
-  };
 }

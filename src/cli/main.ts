@@ -1,17 +1,20 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
 import { judgeCommand } from "./judge-command.ts";
+import { trainCommand } from "./train-command.ts";
 
 const HELP = `wz: train language models to write better with a pairwise judge and BRPO
 
 Usage: wz <command> [options]    (wz <command> --help for a command's options)
 
 Commands:
+  train     run the Writing-Zero loop (BRPO) on the embedded engine
   judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   judge: judgeCommand,
+  train: trainCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

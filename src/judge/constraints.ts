@@ -160,6 +160,15 @@ export function checkResponse(c: Constraints, response: string): CheckResult[] {
     score: meta.length === 0 ? 1 : 0,
     detail: meta.length === 0 ? "none" : `${meta.length} sentence(s) about the response or to the grader`,
   });
+  const tokens = response.match(/\S+/g) ?? [];
+  const odd = tokens.filter((w) => !/^["'(\[]*[\p{L}][\p{L}'-]*[.,;:!?"')\]]*$|^\d+[.,]?$/u.test(w)).length;
+  const gibberish = tokens.length ? odd / tokens.length : 0;
+  results.push({
+    principle: "no-gibberish",
+    weight: 1,
+    score: Math.max(0, 1 - 5 * gibberish),
+    detail: `${odd} of ${tokens.length} tokens are not words`,
+  });
   results.push({
     principle: "non-empty",
     weight: 1,

@@ -1,0 +1,244 @@
+// `wz train CONFIG` / `wz train --resume RUN`: the Writing-Zero loop end to end.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parsePromptsJsonl } from "../data/prompts.ts";
+import { headToHead } from "../eval/head-to-head.ts";
+import { exportGguf, saveModelFolder } from "../model/checkpoint.ts";
+import { type PromptItem, loadPolicy, runLoop } from "../rl/loop.ts";
+import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
+import { createJudge } from "../setup/judge.ts";
+import { RunStore } from "../store/run-store.ts";
+import { makePrompts } from "../tasks/constrained-writing.ts";
+import { buildTinyBase } from "../tasks/tiny-model.ts";
+import { selectKernel } from "../model/kernels/select.ts";
+import { UsageError } from "./errors.ts";
+
+export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]
+wz train --resume RUN_DIR
+
+Runs BRPO (or the configured estimator) on the embedded engine: samples groups with llama.cpp,
+judges them, updates the policy, and records every step in RUN_DIR/run.sqlite. Prints a progress
+line per step; at the end, the final policy's win rate against the initial one on held-out
+prompts. Ctrl-C stops cleanly after the current step; --resume continues a stopped or killed run
+and reproduces what an uninterrupted run would have done.
+
+  --output DIR     run folder (default: the config's "output")
+  --steps N        override train.steps
+  --kernel K       matmul kernel: auto, wasm, reference (default auto)
+  --resume DIR     continue the run in DIR with its saved config`;
+
+async function checkJudgeReachable(config: TrainConfig): Promise<void> {
+  if (config.judge.kind !== "genrm") return;
+  const urls = Array.isArray(config.judge.base_url) ? config.judge.base_url : [config.judge.base_url!];
+  for (const u of urls) {
+    const base = u.replace(/\/+$/, "").replace(/\/v1$/, "");
+    try {
+      const res = await fetch(`${base}/v1/models`, { signal: AbortSignal.timeout(5000) });
+      if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
+    } catch (e) {
+      throw new UsageError(
+        `judge server ${u} is not reachable (${(e as Error).message}); start it or fix judge.base_url`,
+      );
+    }
+  }
+}
+
+function loadPrompts(config: TrainConfig): { train: PromptItem[]; evalSet: PromptItem[] } {
+  if (config.data.prompts === "tiny") {
+    return {
+      train: makePrompts(config.data.train_count, config.seed, "train"),
+      evalSet: makePrompts(config.data.eval_count, config.seed, "eval"),
+    };
+  }
+  const read = (path: string) => {
+    if (!existsSync(path)) throw new UsageError(`prompt file ${path} does not exist`);
+    try {
+      return parsePromptsJsonl(readFileSync(path, "utf8"), path);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  const train = read(config.data.prompts);
+  const evalSet = config.data.eval_prompts
+    ? read(config.data.eval_prompts)
+    : train.slice(0, config.data.eval_count);
+  return { train, evalSet };
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      resume: { type: "string" },
+      output: { type: "string" },
+      steps: { type: "string" },
+      kernel: { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(TRAIN_HELP);
+    return 0;
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let config: TrainConfig;
+  let runDir: string;
+  let store: RunStore;
+  let startStep = 0;
+  if (values.resume) {
+    runDir = values.resume;
+    const db = join(runDir, "run.sqlite");
+    if (!existsSync(db)) throw new UsageError(`--resume: ${db} does not exist`);
+    store = new RunStore(db);
+    const saved = store.getMeta<TrainConfig>("config");
+    if (!saved) throw new UsageError(`--resume: ${db} holds no config`);
+    config = saved;
+    startStep = store.lastCompletedStep() + 1;
+  } else {
+    const path = positionals[0];
+    if (!path) throw new UsageError("a config file is required (see wz train --help)");
+    if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
+    try {
+      config = parseTrainConfig(readFileSync(path, "utf8"), path);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (values.output) config.output = values.output;
+    if (values.steps) {
+      const n = Number(values.steps);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`--steps: expected a positive integer, got "${values.steps}"`);
+      config.train.steps = n;
+    }
+    runDir = config.output;
+    const db = join(runDir, "run.sqlite");
+    if (existsSync(db)) {
+      const existing = new RunStore(db);
+      const last = existing.lastCompletedStep();
+      existing.close();
+      if (last >= 0) {
+        throw new UsageError(
+          `${runDir} already holds a run (${last + 1} steps); use --resume ${runDir} or another --output`,
+        );
+      }
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  }
+  const kernel = await selectKernel(values.kernel as string);
+  if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
+    throw new UsageError(
+      `model.init: ${config.model.init} does not exist (a Hugging Face folder, or "tiny")`,
+    );
+  }
+  const { train, evalSet } = loadPrompts(config);
+  await checkJudgeReachable(config);
+
+  const started = performance.now();
+  mkdirSync(join(runDir, "checkpoints"), { recursive: true });
+  store ??= new RunStore(join(runDir, "run.sqlite"));
+  const initialDir = join(runDir, "checkpoints", "initial");
+  if (startStep === 0) {
+    store.setMeta("config", config);
+    writeFileSync(join(runDir, "config.resolved.json"), `${JSON.stringify(config, null, 2)}\n`);
+    let baseDir = config.model.init;
+    if (baseDir === "tiny")
+      baseDir = buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir;
+    const base = loadPolicy(baseDir, kernel);
+    saveModelFolder(initialDir, base.model, base.tokenizer);
+    writeFileSync(join(runDir, "checkpoints", "initial.gguf"), exportGguf(base.model, base.tokenizer));
+    store.addPrompts(train, "train");
+    store.addPrompts(evalSet, "eval");
+    store.setMeta("status", "running");
+  }
+  const policy = loadPolicy(initialDir, kernel);
+  const initial = loadPolicy(initialDir, kernel);
+  const judgeSpec = config.judge;
+  const judge = createJudge({
+    kind: judgeSpec.kind,
+    baseUrls: judgeSpec.base_url === undefined ? undefined : [judgeSpec.base_url].flat(),
+    model: judgeSpec.model,
+    apiKey: process.env[judgeSpec.api_key_env] ?? process.env.OPENAI_API_KEY,
+    votes: judgeSpec.votes,
+    concurrency: judgeSpec.concurrency,
+    timeoutMs: judgeSpec.timeout_s * 1000,
+    maxRetries: judgeSpec.max_retries,
+    temperature: judgeSpec.temperature,
+    maxTokens: judgeSpec.max_tokens,
+    principlesFile: judgeSpec.principles,
+    cache: judgeSpec.cache,
+  });
+  log(
+    `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
+  );
+
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log("\nstopping after the current step (Ctrl-C again to abort now)");
+  };
+  process.on("SIGINT", onSigint);
+  let result: { completed: number; stopped: boolean };
+  try {
+    result = await runLoop(
+      {
+        config,
+        runDir,
+        store,
+        policy: policy.model,
+        initial: initial.model,
+        tokenizer: policy.tokenizer,
+        judge,
+        trainPrompts: train,
+        log,
+        progress: log,
+        shouldStop: () => stopRequested,
+      },
+      startStep,
+    );
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  if (result.stopped || result.completed < config.train.steps) {
+    store.setMeta("status", "stopped");
+    log(`stopped after step ${result.completed}; continue with: wz train --resume ${runDir}`);
+    store.close();
+    judge.close();
+    return 0;
+  }
+
+  saveModelFolder(join(runDir, "final"), policy.model, policy.tokenizer);
+  const finalGguf = join(runDir, "final.gguf");
+  writeFileSync(finalGguf, exportGguf(policy.model, policy.tokenizer));
+  log(`evaluating the final policy against the initial one on ${evalSet.length} held-out prompts ...`);
+  const h2h = await headToHead({
+    ggufA: finalGguf,
+    ggufB: join(runDir, "checkpoints", "initial.gguf"),
+    tokenizer: policy.tokenizer,
+    prompts: evalSet,
+    samplesPerPrompt: config.eval.samples_per_prompt,
+    temperature: config.eval.temperature,
+    maxTokens: config.rollout.max_tokens,
+    seed: config.seed,
+    judge: judge.judge,
+  });
+  const minutes = (performance.now() - started) / 60000;
+  store.setEval("final_vs_initial", { ...h2h, minutes });
+  store.setMeta("status", "completed");
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+  const summary = [
+    "",
+    `final vs initial policy on ${evalSet.length} held-out prompts x ${config.eval.samples_per_prompt} samples (${judge.judge.name}, both orders):`,
+    `  win rate ${pct(h2h.winRate)} (95% CI ${h2h.winRateCI ? `${pct(h2h.winRateCI[0])}-${pct(h2h.winRateCI[1])}` : "n/a"}); wins ${h2h.wins}, ties ${h2h.ties}, losses ${h2h.losses}, inconsistent ${h2h.inconsistent}, failed ${h2h.failed}`,
+    `  constraints satisfied: ${pct(h2h.satisfiedB)} -> ${pct(h2h.satisfiedA)}; all constraints met: ${pct(h2h.allMetB)} -> ${pct(h2h.allMetA)}`,
+    `  words per response: ${h2h.lengthB?.toFixed(1)} -> ${h2h.lengthA?.toFixed(1)}; meta-commentary tokens: ${h2h.overExplanationB?.toFixed(2)} -> ${h2h.overExplanationA?.toFixed(2)}`,
+    `  time ${minutes.toFixed(1)} min; run folder ${runDir} (final model in ${join(runDir, "final")})`,
+  ].join("\n");
+  console.log(summary);
+  writeFileSync(join(runDir, "summary.txt"), `${summary.trim()}\n`);
+  store.close();
+  judge.close();
+  return 0;
+}

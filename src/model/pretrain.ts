@@ -1,0 +1,66 @@
+// Next-token pretraining on token sequences: the same forward/backward the RL loss uses, with
+// d(loss)/d(logp) = -1/N on every scored position. Used to build the tiny base model.
+import { AdamW, clipGradNorm, learningRate, type Schedule } from "./optimizer.ts";
+import { mulberry32 } from "./params.ts";
+import type { Qwen3Model } from "./qwen3.ts";
+
+export interface PretrainOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  schedule?: Schedule;
+  weightDecay?: number;
+  clip?: number;
+  seed: number;
+  onStep?: (info: { step: number; loss: number; lr: number; tokens: number }) => void;
+}
+
+/** Mean next-token cross-entropy (nats) of the model on sequences. */
+export function evalLoss(model: Qwen3Model, sequences: number[][]): number {
+  let sum = 0;
+  let n = 0;
+  for (const seq of sequences) {
+    const targets = seq.slice(1).concat([-1]);
+    const { logprobs } = model.forward(seq, targets, false);
+    for (let t = 0; t + 1 < seq.length; t++) sum -= logprobs[t];
+    n += seq.length - 1;
+  }
+  return sum / Math.max(1, n);
+}
+
+export function pretrain(model: Qwen3Model, sequences: number[][], options: PretrainOptions): number[] {
+  const opt = new AdamW(model.params.specs, model.numParams, {
+    lr: options.lr,
+    weightDecay: options.weightDecay ?? 0.01,
+  });
+  const schedule = options.schedule ?? {
+    kind: "cosine",
+    warmupSteps: Math.ceil(options.steps / 20),
+    totalSteps: options.steps,
+  };
+  const random = mulberry32(options.seed);
+  const losses: number[] = [];
+  for (let step = 0; step < options.steps; step++) {
+    model.zeroGrad();
+    const batch = Array.from(
+      { length: options.batchSize },
+      () => sequences[Math.floor(random() * sequences.length)],
+    );
+    const total = batch.reduce((s, seq) => s + seq.length - 1, 0);
+    let loss = 0;
+    for (const seq of batch) {
+      const targets = seq.slice(1).concat([-1]);
+      const { logprobs } = model.forward(seq, targets);
+      for (let t = 0; t + 1 < seq.length; t++) loss -= logprobs[t];
+      const d = new Float64Array(seq.length).fill(-1 / total);
+      d[seq.length - 1] = 0;
+      model.backward(d);
+    }
+    clipGradNorm(model.grads!.data, options.clip ?? 1);
+    const lr = learningRate(options.lr, schedule, step);
+    opt.step(model.params.data, model.grads!.data, lr);
+    losses.push(loss / total);
+    options.onStep?.({ step, loss: loss / total, lr, tokens: total });
+  }
+  return losses;
+}

@@ -1,0 +1,156 @@
+// The training configuration: one YAML file, validated with zod. Unknown keys and wrong types are
+// errors that name the key; every option has a default; the resolved config is saved in the run.
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const tinyModel = z
+  .object({
+    corpus_size: z.number().int().positive().default(3000),
+    vocab_size: z.number().int().min(300).default(700),
+    hidden_size: z.number().int().positive().default(64),
+    layers: z.number().int().positive().default(2),
+    heads: z.number().int().positive().default(4),
+    kv_heads: z.number().int().positive().default(2),
+    head_dim: z.number().int().positive().default(16),
+    intermediate_size: z.number().int().positive().default(192),
+    pretrain_steps: z.number().int().nonnegative().default(250),
+    batch_size: z.number().int().positive().default(16),
+    lr: z.number().positive().default(4e-3),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+
+const judgeConfig = z
+  .object({
+    kind: z.enum(["rules", "genrm"]).default("rules"),
+    base_url: z.union([z.string(), z.array(z.string())]).optional(),
+    model: z.string().optional(),
+    api_key_env: z.string().default("WZ_API_KEY"),
+    votes: z.number().int().positive().default(1),
+    concurrency: z.number().int().positive().default(16),
+    timeout_s: z.number().positive().default(120),
+    max_retries: z.number().int().nonnegative().default(4),
+    temperature: z.number().nonnegative().default(0),
+    max_tokens: z.number().int().positive().default(2048),
+    principles: z.string().optional(),
+    cache: z.string().default(".wz-cache/judge.sqlite"),
+  })
+  .strict();
+
+export const TrainConfigSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    output: z.string().default("runs/run"),
+    model: z
+      .object({
+        /** "tiny": build (or reuse) the project's tiny base model; otherwise a Hugging Face folder. */
+        init: z.string().default("tiny"),
+        cache: z.string().default(".wz-cache/tiny-base"),
+        tiny: tinyModel.default(tinyModel.parse({})),
+      })
+      .strict()
+      .default({ init: "tiny", cache: ".wz-cache/tiny-base", tiny: tinyModel.parse({}) }),
+    data: z
+      .object({
+        /** "tiny": generated constrained-writing prompts; otherwise a JSONL file of {id, prompt}. */
+        prompts: z.string().default("tiny"),
+        eval_prompts: z.string().optional(),
+        train_count: z.number().int().positive().default(96),
+        eval_count: z.number().int().positive().default(48),
+      })
+      .strict()
+      .default({ prompts: "tiny", train_count: 96, eval_count: 48 }),
+    judge: judgeConfig.default(judgeConfig.parse({})),
+    estimator: z
+      .object({
+        name: z.enum(["brpo", "grpo", "drgrpo", "rloo", "all-pairs"]).default("brpo"),
+        skew_threshold: z.number().positive().default(0.6),
+        tie: z.union([z.literal(-1), z.literal(0)]).default(-1),
+        inconsistent: z.union([z.literal(-1), z.literal(0)]).default(-1),
+        references: z.number().int().positive().default(1),
+        subgroup_size: z.number().int().min(2).optional(),
+      })
+      .strict()
+      .default({ name: "brpo", skew_threshold: 0.6, tie: -1, inconsistent: -1, references: 1 }),
+    rollout: z
+      .object({
+        group_size: z.number().int().min(2).default(16),
+        prompts_per_step: z.number().int().positive().default(8),
+        temperature: z.number().positive().default(1),
+        top_p: z.number().positive().max(1).default(1),
+        max_tokens: z.number().int().positive().default(48),
+      })
+      .strict()
+      .default({ group_size: 16, prompts_per_step: 8, temperature: 1, top_p: 1, max_tokens: 48 }),
+    train: z
+      .object({
+        steps: z.number().int().positive().default(30),
+        lr: z.number().positive().default(1e-3),
+        schedule: z.enum(["constant", "cosine"]).default("constant"),
+        warmup_steps: z.number().int().nonnegative().default(0),
+        weight_decay: z.number().nonnegative().default(0),
+        clip_low: z.number().nonnegative().default(0.2),
+        clip_high: z.number().nonnegative().default(0.28),
+        kl_coef: z.number().nonnegative().default(0),
+        epochs: z.number().int().positive().default(1),
+        minibatches: z.number().int().positive().default(1),
+        grad_clip: z.number().nonnegative().default(1),
+        checkpoint_every: z.number().int().positive().default(10),
+      })
+      .strict()
+      .default({
+        steps: 30,
+        lr: 1e-3,
+        schedule: "constant",
+        warmup_steps: 0,
+        weight_decay: 0,
+        clip_low: 0.2,
+        clip_high: 0.28,
+        kl_coef: 0,
+        epochs: 1,
+        minibatches: 1,
+        grad_clip: 1,
+        checkpoint_every: 10,
+      }),
+    eval: z
+      .object({
+        samples_per_prompt: z.number().int().positive().default(4),
+        temperature: z.number().positive().default(1),
+      })
+      .strict()
+      .default({ samples_per_prompt: 4, temperature: 1 }),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Turns zod issues into one message per problem, each naming the key path. */
+export function formatIssues(error: z.ZodError, origin: string): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.join(".") || "(root)";
+      if (i.code === "unrecognized_keys")
+        return `${origin}: ${path === "(root)" ? "" : `${path}: `}unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}`;
+      return `${origin}: ${path}: ${i.message}`;
+    })
+    .join("\n");
+}
+
+export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(source) ?? {};
+  } catch (e) {
+    throw new Error(`${origin}: not valid YAML: ${(e as Error).message}`);
+  }
+  const result = TrainConfigSchema.safeParse(doc);
+  if (!result.success) throw new Error(formatIssues(result.error, origin));
+  const cfg = result.data;
+  if (cfg.judge.kind === "genrm" && (!cfg.judge.base_url || !cfg.judge.model)) {
+    throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model`);
+  }
+  if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
+    throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);
+  }
+  return cfg;
+}

@@ -1,0 +1,88 @@
+// Assembles a judge from a plain description: the one place that joins the pure judge with an
+// HTTP backend and the SQLite cache. `wz judge`, `wz serve` and `wz train` all build judges here.
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { GenRMJudge } from "../judge/genrm.ts";
+import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
+import { RuleJudge } from "../judge/rule-judge.ts";
+import type { PairwiseJudge } from "../judge/types.ts";
+import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
+import { SqliteReplyCache } from "../store/judge-cache.ts";
+
+export interface JudgeSpec {
+  kind: "genrm" | "rules";
+  baseUrls?: string[];
+  model?: string;
+  apiKey?: string;
+  votes?: number;
+  concurrency?: number;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  parseRetries?: number;
+  temperature?: number;
+  maxTokens?: number;
+  seed?: number;
+  principlesFile?: string;
+  /** SQLite reply cache path; null for no cache. */
+  cache?: string | null;
+}
+
+export interface BuiltJudge {
+  judge: PairwiseJudge;
+  /** The scalar scorer for GRPO-style estimators (rule-based judge only). */
+  scorer?: (prompt: string, response: string) => number;
+  backend?: OpenAICompatibleBackend;
+  close(): void;
+  describe(): string;
+}
+
+export function createJudge(spec: JudgeSpec): BuiltJudge {
+  if (spec.kind === "rules") {
+    const judge = new RuleJudge();
+    return { judge, scorer: (p, r) => judge.score(p, r), close() {}, describe: () => judge.name };
+  }
+  const baseUrls = spec.baseUrls ?? [];
+  if (baseUrls.length === 0)
+    throw new Error("the GenRM judge needs a base URL (--base-url, WZ_BASE_URL or judge.base_url)");
+  if (!spec.model) throw new Error("the GenRM judge needs a model name (--model, WZ_MODEL or judge.model)");
+  const principles = spec.principlesFile
+    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
+    : DEFAULT_PRINCIPLE_SET;
+  const backend = new OpenAICompatibleBackend({
+    baseUrls,
+    model: spec.model,
+    apiKey: spec.apiKey,
+    concurrency: spec.concurrency,
+    requestsPerMinute: spec.requestsPerMinute,
+    tokensPerMinute: spec.tokensPerMinute,
+    timeoutMs: spec.timeoutMs,
+    maxRetries: spec.maxRetries,
+  });
+  let cache: SqliteReplyCache | undefined;
+  if (spec.cache) {
+    mkdirSync(dirname(spec.cache), { recursive: true });
+    cache = new SqliteReplyCache(spec.cache);
+  }
+  const judge = new GenRMJudge({
+    backend,
+    principles,
+    votes: spec.votes,
+    parseRetries: spec.parseRetries,
+    sampling: {
+      temperature: spec.temperature ?? 0,
+      top_p: 1,
+      max_tokens: spec.maxTokens ?? 2048,
+      seed: spec.seed ?? 0,
+    },
+    cache,
+  });
+  return {
+    judge,
+    backend,
+    close: () => cache?.close(),
+    describe: () =>
+      `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
+  };
+}
