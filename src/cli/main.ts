@@ -1,6 +1,7 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
 import { judgeCommand } from "./judge-command.ts";
+import { serveCommand } from "./serve-command.ts";
 import { trainCommand } from "./train-command.ts";
 
 const HELP = `wz: train language models to write better with a pairwise judge and BRPO
@@ -10,11 +11,13 @@ Usage: wz <command> [options]    (wz <command> --help for a command's options)
 Commands:
   train     run the Writing-Zero loop (BRPO) on the embedded engine
   judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
+  serve     the reward service (HTTP) for verl, OpenRLHF and TRL
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   judge: judgeCommand,
   train: trainCommand,
+  serve: serveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -5,13 +5,13 @@ import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
 import { exportGguf, saveModelFolder } from "../model/checkpoint.ts";
-import { type PromptItem, loadPolicy, runLoop } from "../rl/loop.ts";
+import { selectKernel } from "../model/kernels/select.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
+import { loadPolicy, type PromptItem, runLoop } from "../rl/loop.ts";
 import { createJudge } from "../setup/judge.ts";
 import { RunStore } from "../store/run-store.ts";
 import { makePrompts } from "../tasks/constrained-writing.ts";
 import { buildTinyBase } from "../tasks/tiny-model.ts";
-import { selectKernel } from "../model/kernels/select.ts";
 import { UsageError } from "./errors.ts";
 
 export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]

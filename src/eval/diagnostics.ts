@@ -47,7 +47,7 @@ export function diagnose(texts: string[]): TextDiagnostics {
   for (const t of texts) {
     for (const w of t.match(/\S+/g) ?? []) {
       tokens++;
-      if (!/^["'(\[]*[\p{L}][\p{L}'-]*[.,;:!?"')\]]*$|^\d+[.,]?$/u.test(w)) odd++;
+      if (!/^["'([]*[\p{L}][\p{L}'-]*[.,;:!?"')\]]*$|^\d+[.,]?$/u.test(w)) odd++;
     }
   }
   return {

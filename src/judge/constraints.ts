@@ -161,7 +161,7 @@ export function checkResponse(c: Constraints, response: string): CheckResult[] {
     detail: meta.length === 0 ? "none" : `${meta.length} sentence(s) about the response or to the grader`,
   });
   const tokens = response.match(/\S+/g) ?? [];
-  const odd = tokens.filter((w) => !/^["'(\[]*[\p{L}][\p{L}'-]*[.,;:!?"')\]]*$|^\d+[.,]?$/u.test(w)).length;
+  const odd = tokens.filter((w) => !/^["'([]*[\p{L}][\p{L}'-]*[.,;:!?"')\]]*$|^\d+[.,]?$/u.test(w)).length;
   const gibberish = tokens.length ? odd / tokens.length : 0;
   results.push({
     principle: "no-gibberish",

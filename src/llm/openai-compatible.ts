@@ -56,12 +56,13 @@ export class OpenAICompatibleBackend implements ChatBackend {
     this.semaphore = new Semaphore(options.concurrency ?? 16);
     if (options.requestsPerMinute) this.rpm = new MinuteWindow(options.requestsPerMinute);
     if (options.tokensPerMinute) this.tpm = new MinuteWindow(options.tokensPerMinute);
+    // Field by field: an explicit `undefined` from a caller must not erase a default.
     this.options = {
-      timeoutMs: 120_000,
-      maxRetries: 4,
-      backoffBaseMs: 500,
-      backoffCapMs: 20_000,
       ...options,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      maxRetries: options.maxRetries ?? 4,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffCapMs: options.backoffCapMs ?? 20_000,
     };
   }
 

@@ -6,10 +6,10 @@
 // each step, so a run killed at any moment resumes to the same rollouts and weights.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { diagnose, mean } from "../eval/diagnostics.ts";
 import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
-import { diagnose, mean } from "../eval/diagnostics.ts";
 import { exportGguf, loadModelFolder, saveModelFolder } from "../model/checkpoint.ts";
 import type { MatmulKernel } from "../model/kernels/types.ts";
 import { AdamW, clipGradNorm, learningRate, type Schedule } from "../model/optimizer.ts";

@@ -34,6 +34,8 @@ export interface BuiltJudge {
   /** The scalar scorer for GRPO-style estimators (rule-based judge only). */
   scorer?: (prompt: string, response: string) => number;
   backend?: OpenAICompatibleBackend;
+  /** The same judge with another vote count (GenRM; the rule-based judge is deterministic). */
+  withVotes?: (votes: number) => PairwiseJudge;
   close(): void;
   describe(): string;
 }
@@ -65,22 +67,25 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     mkdirSync(dirname(spec.cache), { recursive: true });
     cache = new SqliteReplyCache(spec.cache);
   }
-  const judge = new GenRMJudge({
-    backend,
-    principles,
-    votes: spec.votes,
-    parseRetries: spec.parseRetries,
-    sampling: {
-      temperature: spec.temperature ?? 0,
-      top_p: 1,
-      max_tokens: spec.maxTokens ?? 2048,
-      seed: spec.seed ?? 0,
-    },
-    cache,
-  });
+  const make = (votes: number | undefined) =>
+    new GenRMJudge({
+      backend,
+      principles,
+      votes,
+      parseRetries: spec.parseRetries,
+      sampling: {
+        temperature: spec.temperature ?? 0,
+        top_p: 1,
+        max_tokens: spec.maxTokens ?? 2048,
+        seed: spec.seed ?? 0,
+      },
+      cache,
+    });
+  const judge = make(spec.votes);
   return {
     judge,
     backend,
+    withVotes: make,
     close: () => cache?.close(),
     describe: () =>
       `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,

@@ -15,7 +15,10 @@ describe("clipped policy loss", () => {
     // L = -(1 + 1.28 + 0.5 + (-0.8)) / 4
     close(r.loss, -(1 + 1.28 + 0.5 - 0.8) / 4);
     // dL/dlogp = -A ratio / N where unclipped, 0 where clipped.
-    assert.deepEqual([...r.grads[0]].map((x) => +x.toFixed(12)), [-0.25, 0, -0.125]);
+    assert.deepEqual(
+      [...r.grads[0]].map((x) => +x.toFixed(12)),
+      [-0.25, 0, -0.125],
+    );
     assert.deepEqual([...r.grads[1]], [0]);
     close(r.clipFraction, 2 / 4);
     assert.equal(r.tokens, 4);
@@ -24,7 +27,12 @@ describe("clipped policy loss", () => {
 
   test("the gradient matches finite differences of the loss (with KL)", () => {
     const opts = { clipLow: 0.2, clipHigh: 0.28, klCoef: 0.3 };
-    const base = { logp: [-1.0, -2.1, -0.3], logpOld: [-1.05, -2.0, -0.31], logpRef: [-0.9, -2.5, -0.2], advantage: 0.7 };
+    const base = {
+      logp: [-1.0, -2.1, -0.3],
+      logpOld: [-1.05, -2.0, -0.31],
+      logpRef: [-0.9, -2.5, -0.2],
+      advantage: 0.7,
+    };
     const r = policyLoss([base], opts);
     const h = 1e-6;
     for (let t = 0; t < 3; t++) {
@@ -44,7 +52,10 @@ describe("clipped policy loss", () => {
       { logp: [-1, -1], logpOld: [-1, -1], advantage: 0 },
       { logp: [-1, -1], logpOld: [-1, -1], advantage: 1 },
     ]);
-    assert.deepEqual([...r.grads[0]].map((x) => x + 0), [0, 0]);
+    assert.deepEqual(
+      [...r.grads[0]].map((x) => x + 0),
+      [0, 0],
+    );
     assert.deepEqual([...r.grads[1]], [-0.25, -0.25]);
   });
 });

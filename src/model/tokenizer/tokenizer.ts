@@ -54,6 +54,7 @@ export class TextTokenizer {
   }
 
   decode(ids: number[], skipSpecial = true): string {
+    if (ids.length === 0) return "";
     return this.hf.decode(ids, { skip_special_tokens: skipSpecial });
   }
 

@@ -1,0 +1,113 @@
+// `wz serve`: the reward service for engines that own the training loop.
+import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
+import { serve } from "@hono/node-server";
+import { createRewardService } from "../serve/app.ts";
+import { UsageError } from "./errors.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
+
+export const SERVE_HELP = `wz serve [--port 8787] [--host 127.0.0.1] [judge options]
+
+Routes:
+  POST /v1/compare       {prompt, response_a, response_b, votes?} -> the verdict
+  POST /v1/score_group   {prompt, responses, estimator?, seed?, step?, group_id?}
+                         -> {advantages, masked, dropped, reference_index, comparisons, stats}
+  POST /v1/score_groups  {groups: [...]} -> {results: [...]}, groups scored concurrently
+  POST /get_reward       OpenRLHF's remote reward: {query, prompts, labels} -> {rewards, scores,
+                         extra_logs}; samples wait at a group barrier until --group-size arrive
+  GET  /healthz, GET /metrics (Prometheus text)
+
+  --port N                 listen port (default 8787; 0 picks a free one)
+  --host H                 listen address (default 127.0.0.1)
+  --token-env VAR          require "Authorization: Bearer $VAR" on every route but /healthz
+  --group-size N           /get_reward samples per group (default 8)
+  --group-deadline S       seconds a group may take to fill before it is rejected (default 300)
+  --group-key prompt|label group /get_reward samples by prompt (default) or by labels[i]
+                           ("GROUP" or "GROUP#SAMPLE")
+  --masked-reward R        reward for a masked sample on /get_reward (default -1, flagged in
+                           extra_logs.masked)
+  --max-pending N          samples waiting at the barrier before 429 (default 10000)
+  --max-groups N           groups scored at once (default 64)
+  --body-limit BYTES       request body limit (default 8388608)
+  --skew-threshold X       BRPO skew filter (default 0.6)
+  --tie -1|0               BRPO score of a tie (default -1)
+  --service-seed S         seed for reference draws when a request gives none (default 0)
+
+${JUDGE_FLAGS_HELP}`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...JUDGE_FLAGS,
+      port: { type: "string", default: "8787" },
+      host: { type: "string", default: "127.0.0.1" },
+      "token-env": { type: "string" },
+      "group-size": { type: "string", default: "8" },
+      "group-deadline": { type: "string", default: "300" },
+      "group-key": { type: "string", default: "prompt" },
+      "masked-reward": { type: "string", default: "-1" },
+      "max-pending": { type: "string", default: "10000" },
+      "max-groups": { type: "string", default: "64" },
+      "body-limit": { type: "string", default: String(8 << 20) },
+      "skew-threshold": { type: "string", default: "0.6" },
+      tie: { type: "string", default: "-1" },
+      "service-seed": { type: "string", default: "0" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  const v = values as Record<string, unknown>;
+  const groupKey = values["group-key"];
+  if (groupKey !== "prompt" && groupKey !== "label")
+    throw new UsageError(`--group-key: expected prompt or label, got "${groupKey}"`);
+  const tie = numberFlag(v, "tie", { int: true });
+  if (tie !== -1 && tie !== 0) throw new UsageError("--tie: expected -1 or 0");
+  let token: string | undefined;
+  if (values["token-env"]) {
+    token = process.env[values["token-env"]];
+    if (!token) throw new UsageError(`--token-env: environment variable ${values["token-env"]} is empty`);
+  }
+  const built = buildJudge(values);
+  const service = createRewardService({
+    judge: built.judge,
+    judgeWithVotes: built.withVotes,
+    scorer: built.scorer,
+    seed: numberFlag(v, "service-seed", { int: true }),
+    skewThreshold: numberFlag(v, "skew-threshold", { min: 0 }),
+    tie,
+    groupSize: numberFlag(v, "group-size", { int: true, min: 2 })!,
+    groupDeadlineMs: numberFlag(v, "group-deadline", { min: 0.001 })! * 1000,
+    groupKey,
+    maskedReward: numberFlag(v, "masked-reward"),
+    maxPendingSamples: numberFlag(v, "max-pending", { int: true, min: 1 }),
+    maxConcurrentGroups: numberFlag(v, "max-groups", { int: true, min: 1 }),
+    bodyLimitBytes: numberFlag(v, "body-limit", { int: true, min: 1 }),
+    token,
+  });
+  const port = numberFlag(v, "port", { int: true, min: 0 })!;
+  const server = serve({ fetch: service.app.fetch, port, hostname: values.host as string });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const address = server.address() as AddressInfo;
+  // One parseable line on stdout, so scripts and tests can find the port.
+  console.log(`listening on http://${address.address}:${address.port}`);
+  process.stderr.write(
+    `wz serve: ${built.describe()}; group size ${numberFlag(v, "group-size", { int: true })}\n`,
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = async () => {
+      process.stderr.write("wz serve: shutting down, finishing groups in flight\n");
+      server.close();
+      await service.close();
+      built.close();
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return 0;
+}

@@ -1,0 +1,277 @@
+// The reward service: HTTP routes that engines owning the training loop (verl, OpenRLHF, TRL)
+// call for verdicts and group advantages. Built on hono; no state beyond the barrier and metrics.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { PairwiseJudge, Verdict } from "../judge/types.ts";
+import { Semaphore } from "../llm/limits.ts";
+import {
+  ESTIMATORS,
+  type EstimatorName,
+  estimateGroup,
+  type GroupAdvantages,
+} from "../rl/estimators/index.ts";
+import { BarrierError, GroupBarrier } from "./barrier.ts";
+import { ServiceMetrics } from "./metrics.ts";
+import { extractResponse, extractUserPrompt, QWEN_MARKERS, type TemplateMarkers } from "./openrlhf.ts";
+
+export interface ServiceOptions {
+  judge: PairwiseJudge;
+  /** Builds a judge with another vote count for /v1/compare's `votes` (GenRM only). */
+  judgeWithVotes?: (votes: number) => PairwiseJudge;
+  scorer?: (prompt: string, response: string) => number;
+  seed?: number;
+  skewThreshold?: number;
+  tie?: -1 | 0;
+  /** /get_reward: samples per group (the engine's n_samples_per_prompt). */
+  groupSize: number;
+  groupDeadlineMs?: number;
+  /** "prompt": group by the prompt; "label": by the group id carried in labels[i] ("GROUP" or "GROUP#SAMPLE"). */
+  groupKey?: "prompt" | "label";
+  /** Reward given to a masked sample on /get_reward, where the engine cannot mask (DESIGN: -1, flagged). */
+  maskedReward?: number;
+  maxPendingSamples?: number;
+  /** Groups scored at once; further groups wait (bounded by maxPendingSamples). */
+  maxConcurrentGroups?: number;
+  bodyLimitBytes?: number;
+  token?: string;
+  markers?: TemplateMarkers;
+}
+
+const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` });
+
+const CompareBody = z.object({
+  prompt: nonEmpty("prompt"),
+  response_a: nonEmpty("response_a"),
+  response_b: nonEmpty("response_b"),
+  votes: z.number().int().positive().max(32).optional(),
+});
+
+const GroupBody = z.object({
+  prompt: nonEmpty("prompt"),
+  responses: z
+    .array(z.string(), { error: "responses must be a list of strings" })
+    .min(2, "responses must hold at least 2 responses"),
+  estimator: z.enum(ESTIMATORS, { error: `estimator must be one of ${ESTIMATORS.join(", ")}` }).optional(),
+  seed: z.number().int().optional(),
+  step: z.number().int().nonnegative().optional(),
+  group_id: z.union([z.string(), z.number()]).optional(),
+});
+
+const GroupsBody = z.object({ groups: z.array(GroupBody).min(1, "groups must not be empty") });
+
+const RewardBody = z.object({
+  query: z.array(z.string()).min(1, "query must hold at least one sample"),
+  prompts: z.array(z.string()).optional(),
+  labels: z.array(z.union([z.string(), z.number(), z.null()])).optional(),
+});
+
+function fieldError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+}
+
+export interface RewardAnswer {
+  reward: number;
+  advantage: number;
+  masked: boolean;
+  dropped: boolean;
+  isReference: boolean;
+}
+
+function publicGroup(res: GroupAdvantages) {
+  return {
+    estimator: res.estimator,
+    advantages: res.advantages,
+    masked: res.masked,
+    dropped: res.dropped,
+    reference_index: res.referenceIndices.length === 1 ? res.referenceIndices[0] : null,
+    reference_indices: res.referenceIndices,
+    rewards: res.rewards ?? null,
+    judge_calls: res.judgeCalls,
+    comparisons: res.comparisons.map((c) => ({
+      member: c.member,
+      against: c.against,
+      outcome: c.outcome,
+      score: c.score,
+      verdict: c.verdict,
+    })),
+    stats: res.stats,
+  };
+}
+
+export function createRewardService(options: ServiceOptions) {
+  const metrics = new ServiceMetrics();
+  const groupSlots = new Semaphore(options.maxConcurrentGroups ?? 64);
+  const markers = options.markers ?? QWEN_MARKERS;
+  let groupCounter = 0;
+
+  const countVerdicts = (verdicts: Verdict[]) => {
+    for (const v of verdicts) {
+      metrics.judgeCalls += v.conditions.length;
+      metrics.judgeFailures += v.conditions.filter((c) => c.error !== null).length;
+    }
+  };
+
+  async function scoreGroup(body: z.infer<typeof GroupBody>): Promise<GroupAdvantages> {
+    await groupSlots.acquire();
+    try {
+      const res = await estimateGroup({ prompt: body.prompt, responses: body.responses }, options.judge, {
+        estimator: (body.estimator ?? "brpo") as EstimatorName,
+        seed: body.seed ?? options.seed ?? 0,
+        step: body.step ?? 0,
+        groupId: body.group_id ?? groupCounter++,
+        skewThreshold: options.skewThreshold,
+        tie: options.tie,
+        scorer: options.scorer,
+      });
+      countVerdicts(res.comparisons.map((c) => c.verdict));
+      metrics.groupsScored++;
+      if (res.dropped) metrics.droppedGroups++;
+      metrics.maskedSamples += res.stats.maskedCount;
+      return res;
+    } finally {
+      groupSlots.release();
+    }
+  }
+
+  const barrier = new GroupBarrier<RewardAnswer>({
+    size: options.groupSize,
+    deadlineMs: options.groupDeadlineMs ?? 120_000,
+    maxPending: options.maxPendingSamples ?? 10_000,
+    score: async (key, samples) => {
+      const [prompt] = key.split("\u0000");
+      const res = await scoreGroup({ prompt: prompt, responses: samples, group_id: key });
+      return samples.map((_, i) => ({
+        reward: res.masked[i] ? (options.maskedReward ?? -1) : res.advantages[i],
+        advantage: res.advantages[i],
+        masked: res.masked[i],
+        dropped: res.dropped,
+        isReference: res.referenceIndices.includes(i),
+      }));
+    },
+  });
+
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    metrics.request(c.req.path, c.res.status, performance.now() - t0);
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.bodyLimitBytes ?? 8 << 20,
+      onError: (c) =>
+        c.json({ error: `request body exceeds ${options.bodyLimitBytes ?? 8 << 20} bytes` }, 413),
+    }),
+  );
+  if (options.token) {
+    app.use("*", async (c, next) => {
+      if (c.req.path === "/healthz") return next();
+      if (c.req.header("authorization") !== `Bearer ${options.token}`) {
+        return c.json({ error: "missing or wrong bearer token" }, 401);
+      }
+      return next();
+    });
+  }
+
+  async function readJson(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
+    try {
+      return await c.req.json();
+    } catch {
+      throw new BarrierError("body: not valid JSON", 400);
+    }
+  }
+
+  app.onError((err, c) => {
+    if (err instanceof BarrierError) return c.json({ error: err.message }, err.status as 400);
+    return c.json({ error: `internal error: ${err.message}` }, 500);
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true, judge: options.judge.name, group_size: options.groupSize }));
+  app.get("/metrics", (c) =>
+    c.text(
+      metrics.render({
+        wz_queue_samples_waiting: barrier.pendingSamples,
+        wz_queue_groups_waiting: barrier.pendingGroups,
+        wz_groups_in_flight: groupSlots.inFlight,
+        wz_groups_expired_total: barrier.groupsExpired,
+      }),
+      200,
+      { "content-type": "text/plain; version=0.0.4" },
+    ),
+  );
+
+  app.post("/v1/compare", async (c) => {
+    const parsed = CompareBody.safeParse(await readJson(c));
+    if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const b = parsed.data;
+    const judge = b.votes && options.judgeWithVotes ? options.judgeWithVotes(b.votes) : options.judge;
+    const verdict = await judge.compare(b.prompt, b.response_a, b.response_b);
+    countVerdicts([verdict]);
+    return c.json(verdict);
+  });
+
+  app.post("/v1/score_group", async (c) => {
+    const parsed = GroupBody.safeParse(await readJson(c));
+    if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const scalar = ["grpo", "drgrpo", "rloo"].includes(parsed.data.estimator ?? "brpo");
+    if (scalar && !options.scorer) {
+      return c.json(
+        { error: `estimator: ${parsed.data.estimator} needs a scalar scorer; this service's judge has none` },
+        400,
+      );
+    }
+    return c.json(publicGroup(await scoreGroup(parsed.data)));
+  });
+
+  app.post("/v1/score_groups", async (c) => {
+    const parsed = GroupsBody.safeParse(await readJson(c));
+    if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const results = await Promise.all(parsed.data.groups.map(scoreGroup));
+    return c.json({ results: results.map(publicGroup) });
+  });
+
+  app.post("/get_reward", async (c) => {
+    const parsed = RewardBody.safeParse(await readJson(c));
+    if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const { query, prompts, labels } = parsed.data;
+    if (prompts && prompts.length !== query.length) {
+      return c.json({ error: `prompts: has ${prompts.length} entries, query has ${query.length}` }, 400);
+    }
+    if ((options.groupKey ?? "prompt") === "label" && (!labels || labels.length !== query.length)) {
+      return c.json({ error: "labels: group ids are required (one per query) when grouping by label" }, 400);
+    }
+    const answers = await Promise.all(
+      query.map((q, i) => {
+        const response = extractResponse(q, prompts?.[i], markers);
+        const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
+        let key = userPrompt;
+        let identity = response;
+        if ((options.groupKey ?? "prompt") === "label") {
+          const [group, sample] = String(labels![i]).split("#");
+          key = `${userPrompt}\u0000${group}`;
+          if (sample !== undefined) identity = `#${sample}`;
+        }
+        return barrier.join(key, identity, response);
+      }),
+    );
+    return c.json({
+      rewards: answers.map((a) => a.reward),
+      scores: answers.map((a) => a.reward),
+      extra_logs: {
+        masked: answers.map((a) => (a.masked ? 1 : 0)),
+        dropped: answers.map((a) => (a.dropped ? 1 : 0)),
+        is_reference: answers.map((a) => (a.isReference ? 1 : 0)),
+      },
+    });
+  });
+
+  return {
+    app,
+    metrics,
+    barrier,
+    /** Rejects groups that cannot fill and waits for groups being scored. */
+    close: () => barrier.close(),
+  };
+}

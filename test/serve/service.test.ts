@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { serve } from "@hono/node-server";
+import { RuleJudge } from "../../src/judge/rule-judge.ts";
+import { createRewardService, type ServiceOptions } from "../../src/serve/app.ts";
+import { extractResponse, extractUserPrompt } from "../../src/serve/openrlhf.ts";
+import { createJudge } from "../../src/setup/judge.ts";
+import { WZ } from "../helpers/cli.ts";
+import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
+
+async function startService(options: Partial<ServiceOptions> & { judge: ServiceOptions["judge"] }) {
+  const service = createRewardService({ groupSize: 4, ...options });
+  const server = serve({ fetch: service.app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+  return {
+    url,
+    post,
+    service,
+    close: async () => {
+      server.close();
+      await service.close();
+    },
+  };
+}
+
+const PROMPT = "Write a line about rain. Include the word umbrella. Use at most 8 words.";
+const qwenPrompt = (p: string) =>
+  `<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`;
+
+describe("OpenRLHF query parsing", () => {
+  test("recovers the response and the user prompt from Qwen-templated text", () => {
+    const prompt = qwenPrompt(PROMPT);
+    const query = `${prompt}Rain taps my umbrella softly.<|im_end|>\n<|endoftext|>`;
+    assert.equal(extractResponse(query, prompt), "Rain taps my umbrella softly.");
+    assert.equal(extractUserPrompt(prompt), PROMPT);
+    // Without the prompt field, the last assistant marker is used; reasoning is dropped.
+    assert.equal(
+      extractResponse(`${prompt}<think>plan</think>\nWet streets shine.<|im_end|>`, undefined),
+      "Wet streets shine.",
+    );
+  });
+});
+
+describe("reward service over real HTTP (rule-based judge)", () => {
+  let s: Awaited<ReturnType<typeof startService>>;
+  before(async () => {
+    s = await startService({
+      judge: new RuleJudge(),
+      scorer: (p, r) => new RuleJudge().score(p, r),
+      groupDeadlineMs: 400,
+    });
+  });
+  after(() => s.close());
+
+  test("/v1/compare returns the verdict", async () => {
+    const r = await s.post("/v1/compare", {
+      prompt: PROMPT,
+      response_a: "Rain drums on my umbrella.",
+      response_b: "Rain falls.",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.outcome, "a");
+    assert.equal(r.json.conditions.length, 2);
+  });
+
+  test("/v1/score_group returns BRPO advantages with the reference at 0", async () => {
+    const responses = [
+      "Rain drums on my umbrella.",
+      "Rain falls.",
+      "Grey rain.",
+      "Under my umbrella the rain hums.",
+    ];
+    const r = await s.post("/v1/score_group", { prompt: PROMPT, responses, seed: 3, group_id: "g1" });
+    assert.equal(r.status, 200);
+    const ref = r.json.reference_index;
+    assert.equal(r.json.advantages[ref], 0);
+    const judge = new RuleJudge();
+    r.json.advantages.forEach((a: number, i: number) => {
+      if (i === ref) return;
+      const expected = judge.score(PROMPT, responses[i]) > judge.score(PROMPT, responses[ref]) ? 1 : -1;
+      assert.equal(a, r.json.dropped ? 0 : expected);
+    });
+    assert.equal(r.json.comparisons.length, 3);
+    // Same seed and group id: the same reference.
+    const again = await s.post("/v1/score_group", { prompt: PROMPT, responses, seed: 3, group_id: "g1" });
+    assert.equal(again.json.reference_index, ref);
+  });
+
+  test("/v1/score_groups scores a batch, including scalar estimators", async () => {
+    const r = await s.post("/v1/score_groups", {
+      groups: [
+        { prompt: PROMPT, responses: ["Rain on my umbrella.", "Rain."] },
+        { prompt: PROMPT, responses: ["Rain on my umbrella.", "Rain."], estimator: "drgrpo" },
+      ],
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.results.length, 2);
+    assert.equal(r.json.results[1].estimator, "drgrpo");
+    assert.ok(r.json.results[1].advantages[0] > 0 && r.json.results[1].advantages[1] < 0);
+  });
+
+  test("bad input is a 4xx that names the field", async () => {
+    const cases: [string, unknown, number, RegExp][] = [
+      ["/v1/compare", { prompt: "p", response_a: "x" }, 400, /response_b/],
+      ["/v1/compare", { prompt: 3, response_a: "x", response_b: "y" }, 400, /prompt/],
+      ["/v1/score_group", { prompt: "p", responses: [] }, 400, /responses/],
+      ["/v1/score_group", { prompt: "p", responses: ["only one"] }, 400, /responses.*at least 2/],
+      ["/v1/score_group", { prompt: "p", responses: ["a", "b"], estimator: "ppo" }, 400, /estimator/],
+      ["/v1/score_groups", { groups: [] }, 400, /groups/],
+      ["/get_reward", { query: "not a list" }, 400, /query/],
+      ["/v1/compare", "{not json", 400, /not valid JSON/],
+    ];
+    for (const [path, body, status, message] of cases) {
+      const r = await s.post(path, body);
+      assert.equal(r.status, status, `${path} ${JSON.stringify(body)}`);
+      assert.match(r.json.error, message);
+    }
+  });
+
+  test("an oversized body is refused with 413", async () => {
+    const small = await startService({ judge: new RuleJudge(), bodyLimitBytes: 1000 });
+    const r = await small.post("/v1/compare", { prompt: "x".repeat(5000), response_a: "a", response_b: "b" });
+    assert.equal(r.status, 413);
+    await small.close();
+  });
+
+  test("/get_reward: a group barrier answers each sample with its own reward", async () => {
+    const prompt = qwenPrompt(PROMPT);
+    const texts = [
+      "Rain drums on my umbrella.",
+      "Rain falls.",
+      "Grey rain on grey roofs.",
+      "My umbrella hums in the rain.",
+    ];
+    const answers = await Promise.all(
+      texts.map((t) =>
+        s.post("/get_reward", { query: [`${prompt}${t}<|im_end|>`], prompts: [prompt], labels: [null] }),
+      ),
+    );
+    for (const a of answers) assert.equal(a.status, 200);
+    const rewards = answers.map((a) => a.json.rewards[0]);
+    const refs = answers.map((a) => a.json.extra_logs.is_reference[0]);
+    assert.equal(refs.filter((x: number) => x === 1).length, 1);
+    assert.equal(rewards[refs.indexOf(1)], 0);
+    // A retry of a scored sample gets the same answer, not a new slot.
+    const retry = await s.post("/get_reward", {
+      query: [`${prompt}${texts[1]}<|im_end|>`],
+      prompts: [prompt],
+    });
+    assert.equal(retry.json.rewards[0], rewards[1]);
+  });
+
+  test("/get_reward: a group that does not fill is rejected, naming the group and the count", async () => {
+    const prompt = qwenPrompt("Write about snow.");
+    const r = await s.post("/get_reward", { query: [`${prompt}Snow.<|im_end|>`], prompts: [prompt] });
+    assert.equal(r.status, 504);
+    assert.match(r.json.error, /group "Write about snow\." got 1 of 4 samples/);
+  });
+
+  test("/metrics reports requests, judge calls and queue depth", async () => {
+    const res = await fetch(`${s.url}/metrics`);
+    const text = await res.text();
+    assert.match(text, /wz_requests_total\{route="\/v1\/compare"\} \d+/);
+    assert.match(text, /wz_judge_calls_total [1-9]\d*/);
+    assert.match(text, /wz_queue_samples_waiting 0/);
+    assert.match(text, /wz_groups_expired_total 1/);
+  });
+});
+
+describe("reward service with a GenRM judge on a scripted server", () => {
+  let judgeServer: ScriptedServer;
+  let s: Awaited<ReturnType<typeof startService>>;
+  before(async () => {
+    judgeServer = await startScriptedServer((call) => {
+      const { first, second } = shownResponses(call);
+      if (first.includes("BROKEN") || second.includes("BROKEN")) return { content: "no verdict here" };
+      return { content: `\\boxed{${first.length % 10}, ${second.length % 10}}` };
+    });
+    const built = createJudge({
+      kind: "genrm",
+      baseUrls: [judgeServer.url],
+      model: "scripted",
+      cache: null,
+      parseRetries: 0,
+    });
+    s = await startService({ judge: built.judge, judgeWithVotes: built.withVotes, token: "secret" });
+  });
+  after(async () => {
+    await s.close();
+    await judgeServer.close();
+  });
+
+  test("the bearer token is required", async () => {
+    const r = await s.post("/v1/compare", { prompt: "p", response_a: "abc", response_b: "a" });
+    assert.equal(r.status, 401);
+    const ok = await s.post(
+      "/v1/compare",
+      { prompt: "p", response_a: "abc", response_b: "a", votes: 2 },
+      { authorization: "Bearer secret" },
+    );
+    assert.equal(ok.status, 200);
+    assert.equal(
+      ok.json.outcome,
+      "a",
+      JSON.stringify(
+        ok.json.conditions.map((c: { error: string; errorDetail: string }) => [c.error, c.errorDetail]),
+      ),
+    );
+    assert.equal(ok.json.conditions.length, 4);
+  });
+
+  test("a judge failure masks the sample: /get_reward gives -1 with the masked flag", async () => {
+    const prompt = qwenPrompt("Write a haiku.");
+    const texts = ["one", "BROKEN two", "three!", "four"];
+    const answers = await Promise.all(
+      texts.map((t) =>
+        s.post(
+          "/get_reward",
+          { query: [`${prompt}${t}<|im_end|>`], prompts: [prompt] },
+          { authorization: "Bearer secret" },
+        ),
+      ),
+    );
+    const broken = answers[1].json;
+    if (broken.extra_logs.is_reference[0] === 1) {
+      // The broken sample was drawn as reference: every other comparison failed and was masked.
+      assert.ok(answers.filter((_, i) => i !== 1).every((a) => a.json.extra_logs.masked[0] === 1));
+    } else {
+      assert.equal(broken.extra_logs.masked[0], 1);
+      assert.equal(broken.rewards[0], -1);
+    }
+  });
+});
+
+describe("load: 2,000 /get_reward requests from 100 clients in groups of 8", () => {
+  test("every request gets exactly one answer; nothing is lost, duplicated or left waiting", async () => {
+    const s = await startService({
+      judge: new RuleJudge(),
+      groupSize: 8,
+      groupDeadlineMs: 30_000,
+      groupKey: "label",
+    });
+    const total = 2000;
+    const requests = Array.from({ length: total }, (_, i) => {
+      const group = Math.floor(i / 8);
+      const member = i % 8;
+      const prompt = qwenPrompt(`Write about item ${group}. Include the word blue.`);
+      const text = `${"Blue ".repeat(member % 3)}thing number ${member} for item ${group}.`;
+      return {
+        group,
+        member,
+        body: { query: [`${prompt}${text}<|im_end|>`], prompts: [prompt], labels: [`g${group}#${member}`] },
+      };
+    });
+    // Interleave the groups within blocks of 96 requests (12 groups): with 100 clients each
+    // waiting on its own group, every member of a block is in flight together, as when an engine
+    // sends a batch concurrently.
+    const hash = (r: { group: number; member: number }) => (r.group * 7919 + r.member * 104729) % 2003;
+    requests.sort((a, b) => Math.floor(a.group / 12) - Math.floor(b.group / 12) || hash(a) - hash(b));
+    const results = new Map<string, number>();
+    let answered = 0;
+    let next = 0;
+    const rssBefore = process.memoryUsage().rss;
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        while (next < total) {
+          const r = requests[next++];
+          const res = await s.post("/get_reward", r.body);
+          assert.equal(res.status, 200, JSON.stringify(res.json));
+          assert.equal(res.json.rewards.length, 1);
+          const key = `${r.group}#${r.member}`;
+          assert.ok(!results.has(key), `duplicate answer for ${key}`);
+          results.set(key, res.json.rewards[0]);
+          answered++;
+        }
+      }),
+    );
+    assert.equal(answered, total);
+    assert.equal(results.size, total);
+    // Each group of 8 has exactly one reference (reward 0) unless it was dropped (all 0).
+    for (let g = 0; g < total / 8; g++) {
+      const rewards = Array.from({ length: 8 }, (_, m) => results.get(`${g}#${m}`)!);
+      assert.ok(rewards.every((x) => x === 0 || x === 1 || x === -1));
+      assert.ok(rewards.filter((x) => x === 0).length >= 1);
+    }
+    assert.equal(s.service.barrier.pendingSamples, 0);
+    assert.equal(s.service.barrier.pendingGroups, 0);
+    assert.equal(s.service.barrier.groupsScored, total / 8);
+    // Bounded memory: the service keeps answers for retries, not an ever-growing queue.
+    assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024);
+    await s.close();
+  });
+});
+
+describe("wz serve as a process", () => {
+  test("starts, answers /healthz, and shuts down cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, [WZ, "serve", "--judge", "rules", "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`exited ${code}`)));
+    });
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean };
+    assert.equal(health.ok, true);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on("exit", resolve);
+      child.kill("SIGTERM");
+    });
+    assert.equal(code, 0);
+  });
+});
