@@ -28,7 +28,9 @@ writeFileSync(cfgPath, config());
 function snapshot(runDir: string) {
   const store = new RunStore(join(runDir, "run.sqlite"), { readonly: true });
   const steps = store.stepMetrics().map((s) => s.step);
-  const rollouts = steps.flatMap((s) => store.rollouts(s).map((r) => [r.step, r.group, r.member, r.text, r.advantage]));
+  const rollouts = steps.flatMap((s) =>
+    store.rollouts(s).map((r) => [r.step, r.group, r.member, r.text, r.advantage]),
+  );
   const refs = steps.flatMap((s) => store.groups(s).map((g) => [g.step, g.group, g.referenceIndices]));
   store.close();
   return { steps, rollouts, refs, weights: readFileSync(join(runDir, "final", "model.safetensors")) };
@@ -50,14 +52,32 @@ describe("wz train on a very small model", () => {
       assert.ok(comparisons.every((c) => (c.verdict as { conditions: unknown[] }).conditions.length === 2));
     }
     const m = store.stepMetrics()[0].metrics;
-    for (const key of ["win_rate_vs_reference", "dropped_groups", "judge_consistency", "length_words_mean", "over_explanation_tokens", "kl_to_initial", "entropy", "clip_fraction", "grad_norm", "time_sample_s", "time_judge_s", "time_train_s"]) {
+    for (const key of [
+      "win_rate_vs_reference",
+      "dropped_groups",
+      "judge_consistency",
+      "length_words_mean",
+      "over_explanation_tokens",
+      "kl_to_initial",
+      "entropy",
+      "clip_fraction",
+      "grad_norm",
+      "time_sample_s",
+      "time_judge_s",
+      "time_train_s",
+    ]) {
       assert.ok(key in m, `metric ${key} missing`);
     }
     assert.ok(store.getMeta("config"));
     assert.ok(store.getEval("final_vs_initial"));
     store.close();
     assert.ok(existsSync(join(dir, "a", "checkpoints", "step-2", "model.safetensors")));
-    assert.equal(readFileSync(join(dir, "a", "metrics.jsonl"), "utf8").trim().split("\n").length, 5);
+    assert.equal(
+      readFileSync(join(dir, "a", "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n").length,
+      5,
+    );
   });
 
   test("kill -9 mid-run, then --resume, reproduces the uninterrupted run exactly", async () => {
