@@ -5,11 +5,20 @@ import { readFileSync } from "node:fs";
 import { referenceKernel } from "./reference.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
 
+// The few WebAssembly types used here (TypeScript ships them only with the DOM library).
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+};
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
 type Fn = (c: number, a: number, b: number, M: number, K: number, N: number, accumulate: number) => void;
 
 interface Exports {
-  memory: WebAssembly.Memory;
-  __heap_base: WebAssembly.Global;
+  memory: WasmMemory;
+  __heap_base: { value: number };
   matmul_nt: Fn;
   matmul_nn: Fn;
   matmul_tn: Fn;
@@ -19,7 +28,7 @@ export async function createWasmKernel(): Promise<MatmulKernel> {
   const bytes = readFileSync(new URL("./wasm/matmul.wasm", import.meta.url));
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const ex = instance.exports as unknown as Exports;
-  const base = ((ex.__heap_base.value as number) + 15) & ~15;
+  const base = (ex.__heap_base.value + 15) & ~15;
   let view = new Float32Array(ex.memory.buffer);
 
   function ensure(bytesNeeded: number) {
