@@ -1,0 +1,87 @@
+"""The engine shims against a running `wz serve` (rule-based judge), with inputs shaped as each
+engine documents them. Run: python3 -m unittest discover integrations/tests"""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "integrations"))
+sys.path.insert(0, os.path.join(ROOT, "integrations", "verl"))
+sys.path.insert(0, os.path.join(ROOT, "integrations", "trl"))
+
+import wz_client  # noqa: E402
+import wz_trl  # noqa: E402
+import wz_verl  # noqa: E402
+
+PROMPT = "Write a line about rain. Include the word umbrella. Use at most 8 words."
+GOOD = "Rain drums on my umbrella."
+BAD = "This response meets all the requirements."
+
+
+class ShimTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = subprocess.Popen(
+            ["node", os.path.join(ROOT, "bin", "wz.js"), "serve", "--judge", "rules", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = cls.server.stdout.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        if not match:
+            cls.server.kill()
+            raise RuntimeError("wz serve did not start: %r" % line)
+        cls.url = match.group(1)
+        os.environ["WZ_URL"] = cls.url
+        wz_client.DEFAULT_URL = cls.url
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+
+    def test_client_scores_groups(self):
+        results = wz_client.score_groups([(PROMPT, [GOOD, BAD, "Rain.", GOOD], "g1")], url=self.url, seed=1)
+        self.assertEqual(len(results), 1)
+        r = results[0]
+        self.assertEqual(len(r["advantages"]), 4)
+        self.assertEqual(r["advantages"][r["reference_index"]], 0)
+
+    def test_verl_batch_reward_manager_shape(self):
+        # verl repeats each prompt n times, interleaved; extra_info carries the prompt.
+        solution_strs = [GOOD, BAD, GOOD, BAD, "Umbrella rain.", "Rain falls.", "Grey sky.", BAD]
+        extra_infos = [{"prompt": PROMPT, "index": 0}] * 4 + [{"prompt": PROMPT + " Be calm.", "index": 1}] * 4
+        rewards = wz_verl.compute_score(["writing"] * 8, solution_strs, [None] * 8, extra_infos)
+        self.assertEqual(len(rewards), 8)
+        for group in (rewards[:4], rewards[4:]):
+            self.assertTrue(all(x in (-1.0, 0.0, 1.0) for x in group))
+            self.assertIn(0.0, group)  # the reference (or a dropped group)
+        # A self-justifying response never beats a good one.
+        self.assertTrue(rewards[1] <= 0 and rewards[3] <= 0)
+
+    def test_verl_groups_by_uid_then_chunks(self):
+        ids = wz_verl._group_ids(["a"] * 4, [{"uid": "u1"}, {"uid": "u1"}, None, None], group_size=2)
+        self.assertEqual(ids, ["u1", "u1", "chunk:1", "chunk:1"])
+
+    def test_trl_reward_function_shape(self):
+        # GRPOTrainer: conversational prompts, num_generations consecutive completions each.
+        prompts = [[{"role": "user", "content": PROMPT}]] * 4 + [[{"role": "user", "content": "Write about snow."}]] * 4
+        completions = [[{"role": "assistant", "content": t}] for t in [GOOD, BAD, GOOD, "Rain.", "Snow.", "White snow.", BAD, "Snow falls softly."]]
+        rewards = wz_trl.wz_brpo_reward(prompts=prompts, completions=completions)
+        self.assertEqual(len(rewards), 8)
+        self.assertTrue(all(isinstance(x, float) for x in rewards))
+        self.assertEqual(sum(1 for x in rewards[:4] if x == 0.0) >= 1, True)
+
+    def test_service_errors_surface(self):
+        with self.assertRaises(wz_client.RewardServiceError) as ctx:
+            wz_client.score_groups([(PROMPT, [GOOD], None)], url=self.url)
+        self.assertIn("responses", str(ctx.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()

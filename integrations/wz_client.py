@@ -1,0 +1,65 @@
+"""A tiny client for the writing-zero reward service (`wz serve`). Standard library only.
+
+Copy this file (and the shim for your engine) next to your training script.
+"""
+
+import json
+import os
+import urllib.request
+
+DEFAULT_URL = os.environ.get("WZ_URL", "http://127.0.0.1:8787")
+
+
+class RewardServiceError(RuntimeError):
+    pass
+
+
+def _post(url, path, body, token=None, timeout=600.0):
+    data = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method="POST")
+    request.add_header("content-type", "application/json")
+    token = token if token is not None else os.environ.get("WZ_TOKEN")
+    if token:
+        request.add_header("authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        detail = e.read().decode("utf-8", "replace")
+        raise RewardServiceError("%s %s -> HTTP %d: %s" % (url, path, e.code, detail)) from None
+
+
+def score_groups(groups, url=None, estimator="brpo", seed=None, step=None, token=None):
+    """groups: list of (prompt, [responses], group_id). Returns one result dict per group,
+    each with "advantages", "masked", "dropped", "reference_index" and "stats"."""
+    body = {"groups": []}
+    for prompt, responses, group_id in groups:
+        g = {"prompt": prompt, "responses": list(responses), "estimator": estimator}
+        if group_id is not None:
+            g["group_id"] = str(group_id)
+        if seed is not None:
+            g["seed"] = int(seed)
+        if step is not None:
+            g["step"] = int(step)
+        body["groups"].append(g)
+    return _post(url or DEFAULT_URL, "/v1/score_groups", body, token)["results"]
+
+
+def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=0.0, **kwargs):
+    """Groups a flat batch by group id, scores every group, and returns one reward per sample
+    in the batch's order. A masked sample (its judgement failed) gets `masked_reward`: engines
+    that cannot mask a sample should give it no push either way."""
+    order = []
+    members = {}
+    for i, gid in enumerate(group_ids):
+        if gid not in members:
+            members[gid] = []
+            order.append(gid)
+        members[gid].append(i)
+    groups = [(prompts[members[g][0]], [responses[i] for i in members[g]], g) for g in order]
+    results = score_groups(groups, url=url, **kwargs)
+    rewards = [0.0] * len(responses)
+    for gid, result in zip(order, results):
+        for k, i in enumerate(members[gid]):
+            rewards[i] = masked_reward if result["masked"][k] else float(result["advantages"][k])
+    return rewards
