@@ -1,0 +1,48 @@
+// Parity with PyTorch: scripts/torch_parity.py rebuilds our model from the safetensors we save and
+// compares logits and gradients (<= 1e-4 relative). Needs Debian's python3-torch (CI installs it).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { saveModelFolder } from "../../src/model/checkpoint.ts";
+import { mulberry32 } from "../../src/model/params.ts";
+import { encodeSafetensors } from "../../src/model/safetensors.ts";
+import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+
+const PYTHON = "/usr/bin/python3";
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
+
+for (const tied of [false, true]) {
+  test(`logits and gradients match PyTorch (${tied ? "tied" : "untied"} head)`, {
+    skip: hasTorch ? false : "python3-torch is not installed (apt-get install python3-torch)",
+  }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "wz-torch-"));
+    const cfg = tinyConfig({ tieWordEmbeddings: tied, numLayers: 2, ropeTheta: 1e6 });
+    const model = randomModel(cfg, tied ? 21 : 22, "f32", 0.3);
+    saveModelFolder(dir, model, null);
+    const T = 11;
+    const tokens = randomTokens(T, cfg.vocabSize, 4);
+    const r = mulberry32(9);
+    const weights = Array.from({ length: T }, (_, t) => (t < T - 1 ? r() * 2 - 1 : 0));
+    const targets = tokens.slice(1).concat([-1]);
+    const logits = model.logits(tokens);
+    model.zeroGrad();
+    model.forward(tokens, targets);
+    model.backward(weights);
+    const tensors = new Map<string, { shape: number[]; data: ArrayLike<number> }>([
+      ["tokens", { shape: [T], data: tokens }],
+      ["weights", { shape: [T], data: weights }],
+      ["logits", { shape: [T, cfg.vocabSize], data: logits }],
+    ]);
+    for (const s of model.params.specs)
+      tensors.set(`grad.${s.name}`, { shape: s.shape, data: model.grads!.get(s.name) });
+    writeFileSync(join(dir, "ours.safetensors"), encodeSafetensors(tensors));
+    const run = spawnSync(PYTHON, ["scripts/torch_parity.py", dir, join(dir, "ours.safetensors")], {
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /max relative error/);
+  });
+}
