@@ -142,7 +142,7 @@ describe("tokenizer", () => {
     ];
     for (const text of texts) {
       const ours = tok.encode(text);
-      const theirs = Array.from(model.tokenize(text, true) as number[]);
+      const theirs: number[] = Array.from(model.tokenize(text, true) as number[]);
       assert.deepEqual(ours, theirs, JSON.stringify(text));
       assert.equal(tok.decode(ours, false), text);
     }
@@ -171,7 +171,12 @@ describe("learning", () => {
     const total = counts.reduce((a, x) => a + x, 0);
     let h = 0;
     let n = 0;
-    for (const s of held) for (const id of s.slice(1)) (h -= Math.log(counts[id] / total)), n++;
+    for (const s of held) {
+      for (const id of s.slice(1)) {
+        h -= Math.log(counts[id] / total);
+        n++;
+      }
+    }
     const unigram = h / n;
     const { selectKernel } = await import("../../src/model/kernels/select.ts");
     const model = Qwen3Model.random(
