@@ -1,6 +1,8 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
 import { judgeCommand } from "./judge-command.ts";
+import { exportCommand, initModelCommand, tokenizerCommand } from "./model-commands.ts";
+import { runsCommand, showCommand } from "./runs-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { trainCommand } from "./train-command.ts";
 
@@ -12,12 +14,22 @@ Commands:
   train     run the Writing-Zero loop (BRPO) on the embedded engine
   judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
   serve     the reward service (HTTP) for verl, OpenRLHF and TRL
+  runs      list runs
+  show      print a run's step: metrics, references, responses and advantages
+  tokenizer train a byte-level BPE tokenizer (tokenizer.json)
+  init-model  write a randomly initialised Qwen3 model folder
+  export    export a model folder to GGUF (f32, f16, q8_0)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   judge: judgeCommand,
   train: trainCommand,
   serve: serveCommand,
+  runs: runsCommand,
+  show: showCommand,
+  tokenizer: tokenizerCommand,
+  "init-model": initModelCommand,
+  export: exportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +45,12 @@ async function main(argv: string[]): Promise<number> {
   }
   return command(rest);
 }
+
+// Piping into `head` closes stdout early: that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

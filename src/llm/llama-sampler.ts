@@ -61,13 +61,24 @@ export class LlamaSampler {
           minP: 0,
           seed: options.seed + i,
         });
+        let exhausted = true;
         for await (const token of gen) {
           tokens.push(token as number);
           if (stops.has(token as number)) {
             finishReason = "stop";
+            exhausted = false;
             break;
           }
-          if (tokens.length >= budget) break;
+          if (tokens.length >= budget) {
+            exhausted = false;
+            break;
+          }
+        }
+        // node-llama-cpp ends the generator itself at an end-of-generation token without
+        // yielding it. Record the stop token: the trainer must see (and learn) where a sample ends.
+        if (exhausted) {
+          finishReason = "stop";
+          if (options.stopTokens.length > 0) tokens.push(options.stopTokens[0]);
         }
         out.push({ tokens, finishReason });
       }
