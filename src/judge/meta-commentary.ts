@@ -12,9 +12,10 @@ export interface MetaSpan {
 const SELF_JUSTIFICATION: RegExp[] = [
   /\b(?:this|the above|my|the)\s+(?:response|story|poem|piece|essay|text|answer|draft|paragraph|reply|output|letter)\s+(?:meets|satisfies|fulfils|fulfills|follows|adheres|complies|includes|uses|contains|stays|has\s+(?:exactly|all|included)|is\s+exactly|respects|addresses)\b/i,
   /\b(?:as|per)\s+(?:requested|required|instructed|specified|you\s+requested|the\s+(?:request|prompt|instructions?))\b/i,
-  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+)?(?:requirements?|constraints?|instructions?|criteria)\b/i,
+  /\b(?:this|it|the\s+(?:response|piece|story|poem|text|answer|essay))\b[^.]*\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|your\s+)?(?:requirements?|constraints?|instructions?|criteria)\b/i,
+  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|your\s+)?(?:requirements?|constraints?|instructions?)\s+(?:is|are|were|was|has\s+been|have\s+been)\s+(?:met|satisfied|fulfill?ed|followed|covered)\b/i,
   /\b(?:the|your)\s+(?:requirements?|constraints?|instructions?|prompt)\s+(?:(?:is|are|were|was|has\s+been|have\s+been)\s+)?(?:met|satisfied|fulfill?ed|followed|respected)\b/i,
-  /\bI\s+(?:have|'ve)\s+(?:included|used|written|kept|made\s+sure|ensured|avoided|followed|met)\b/i,
+  /\bI\s+(?:have|'ve)\s+(?:included|used|written|kept|made\s+sure|ensured|avoided|followed|met)\b.*\b(?:words?|requirements?|constraints?|instructions?|prompt|request|limit|piece|response|story|poem|count|short|brief)\b/i,
   /\bword\s+count\b/i,
   /^\s*(?:[-*]\s*)?(?:[✓✔☑]|\[x\])/im,
 ];
@@ -41,9 +42,11 @@ export function countTokens(text: string): number {
 export function findMetaCommentary(text: string): MetaSpan[] {
   const spans: MetaSpan[] = [];
   for (const sentence of splitSentences(text)) {
+    // A sentence that opens with a quotation mark is a character speaking, not the writer.
+    const dialogue = /^["“'‘]/.test(sentence);
     const kind = GRADER_ADDRESSING.some((r) => r.test(sentence))
       ? "grader-addressing"
-      : SELF_JUSTIFICATION.some((r) => r.test(sentence))
+      : !dialogue && SELF_JUSTIFICATION.some((r) => r.test(sentence))
         ? "self-justification"
         : null;
     if (kind) spans.push({ sentence, kind, tokens: countTokens(sentence) });
