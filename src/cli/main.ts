@@ -2,6 +2,7 @@
 import { UsageError } from "./errors.ts";
 import { judgeCommand } from "./judge-command.ts";
 import { exportCommand, initModelCommand, tokenizerCommand } from "./model-commands.ts";
+import { reportCommand } from "./report-command.ts";
 import { runsCommand, showCommand } from "./runs-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { trainCommand } from "./train-command.ts";
@@ -16,6 +17,7 @@ Commands:
   serve     the reward service (HTTP) for verl, OpenRLHF and TRL
   runs      list runs
   show      print a run's step: metrics, references, responses and advantages
+  report    write a self-contained HTML report of a run
   tokenizer train a byte-level BPE tokenizer (tokenizer.json)
   init-model  write a randomly initialised Qwen3 model folder
   export    export a model folder to GGUF (f32, f16, q8_0)
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   runs: runsCommand,
   show: showCommand,
+  report: reportCommand,
   tokenizer: tokenizerCommand,
   "init-model": initModelCommand,
   export: exportCommand,

@@ -1,0 +1,144 @@
+// `wz report RUN`: one self-contained HTML file (inline CSS, SVG and a few lines of script, no
+// network) with charts over training steps and a sample browser for chosen steps.
+import type { RunStore } from "../store/run-store.ts";
+import { escapeXml, lineChart, type Series } from "./svg-chart.ts";
+
+const CSS = `
+body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111;max-width:1400px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+.chart{background:#fafafa;border:1px solid #e5e7eb;border-radius:6px}
+.chart-title{font-weight:600;font-size:12px}.tick,.legend{font-size:10px;fill:#555}.grid{stroke:#e5e7eb}
+table.kv td{padding:2px 10px 2px 0;vertical-align:top}
+.group{border:1px solid #e5e7eb;border-radius:6px;padding:10px;margin:10px 0}
+.prompt{font-weight:600}.dropped{color:#b45309}
+.resp{display:grid;grid-template-columns:70px 1fr;gap:6px;padding:4px 0;border-top:1px solid #f3f4f6}
+.adv{font-family:monospace;text-align:center;border-radius:4px}
+.pos{background:#dcfce7}.neg{background:#fee2e2}.zero{background:#f3f4f6}.ref{background:#dbeafe;font-weight:700}
+.cmp{display:grid;grid-template-columns:1fr 1fr;gap:8px;font-size:12px;background:#fafafa;padding:6px;margin:4px 0 4px 70px}
+pre{white-space:pre-wrap;margin:0;font-size:12px}
+.step{display:none}.step.active{display:block}
+`;
+
+const SCRIPT = `
+const sel=document.getElementById('step-select');
+function show(v){document.querySelectorAll('.step').forEach(e=>e.classList.toggle('active',e.dataset.step===v));}
+sel.addEventListener('change',e=>show(e.target.value));show(sel.value);
+`;
+
+type Metrics = Record<string, number | null>;
+
+function seriesOf(rows: { step: number; metrics: Metrics }[], key: string, name = key): Series {
+  return { name, points: rows.map((r) => [r.step + 1, r.metrics[key] ?? null]) };
+}
+
+function conditionText(verdict: unknown): string {
+  const v = verdict as {
+    outcome: string;
+    scoreA: number | null;
+    scoreB: number | null;
+    conditions: {
+      order: string;
+      scoreA: number | null;
+      scoreB: number | null;
+      raw: string | null;
+      error: string | null;
+      critique?: unknown;
+    }[];
+  };
+  return v.conditions
+    .map((c) => {
+      const head = `${c.order === "ab" ? "member shown first" : "reference shown first"}: ${c.error ? `FAILED (${c.error})` : `member ${c.scoreA?.toFixed(2)} vs reference ${c.scoreB?.toFixed(2)}`}`;
+      const body =
+        c.raw ??
+        (c.critique
+          ? (c.critique as { a: { principle: string; score: number; detail: string }[] }).a
+              .map((r) => `${r.principle}: ${r.score.toFixed(2)} (${r.detail})`)
+              .join("\n")
+          : "");
+      return `<div><b>${escapeXml(head)}</b><pre>${escapeXml(body)}</pre></div>`;
+    })
+    .join("");
+}
+
+export function pickSteps(total: number, wanted?: number[]): number[] {
+  if (wanted?.length) return wanted.filter((s) => s >= 1 && s <= total).map((s) => s - 1);
+  return [...new Set([0, Math.floor((total - 1) / 2), total - 1])].filter((s) => s >= 0);
+}
+
+export function renderRunReport(store: RunStore, runName: string, steps?: number[]): string {
+  const rows = store.stepMetrics();
+  const config = store.getMeta<Record<string, unknown>>("config");
+  const evalResult = store.getEval<Record<string, unknown>>("final_vs_initial");
+  const charts = [
+    lineChart("reward: win rate vs reference, mean advantage", [
+      seriesOf(rows, "win_rate_vs_reference", "win rate"),
+      seriesOf(rows, "advantage_mean", "mean advantage"),
+    ]),
+    lineChart("constraints met (share)", [seriesOf(rows, "constraints_met")]),
+    lineChart("response length (words: mean, p90)", [
+      seriesOf(rows, "length_words_mean", "mean"),
+      seriesOf(rows, "length_words_p90", "p90"),
+    ]),
+    lineChart("over-explanation (meta-commentary tokens per response)", [
+      seriesOf(rows, "over_explanation_tokens"),
+    ]),
+    lineChart("judge consistency and failures", [
+      seriesOf(rows, "judge_consistency", "consistency"),
+      seriesOf(rows, "judge_failure_rate", "failure rate"),
+    ]),
+    lineChart("dropped groups and masked responses", [
+      seriesOf(rows, "dropped_groups", "dropped"),
+      seriesOf(rows, "masked", "masked"),
+    ]),
+    lineChart("KL to the initial policy (k3)", [seriesOf(rows, "kl_to_initial")]),
+    lineChart("entropy (nats/token)", [seriesOf(rows, "entropy")]),
+    lineChart("clip fraction", [seriesOf(rows, "clip_fraction")]),
+    lineChart("step time (s): sample, judge, train", [
+      seriesOf(rows, "time_sample_s", "sample"),
+      seriesOf(rows, "time_judge_s", "judge"),
+      seriesOf(rows, "time_train_s", "train"),
+    ]),
+  ];
+  const chosen = pickSteps(rows.length, steps);
+  const stepSections = chosen.map((s) => {
+    const rollouts = store.rollouts(s);
+    const comparisons = store.comparisons(s);
+    const groups = store.groups(s).map((g) => {
+      const mine = rollouts.filter((r) => r.group === g.group);
+      const items = mine.map((r) => {
+        const cls = r.isReference ? "ref" : r.advantage > 0 ? "pos" : r.advantage < 0 ? "neg" : "zero";
+        const label = r.isReference
+          ? "REF"
+          : `${r.advantage > 0 ? "+" : ""}${r.advantage.toFixed(2)}${r.masked ? " m" : ""}`;
+        const cmp = comparisons.find((c) => c.group === g.group && c.member === r.member);
+        const details = cmp
+          ? `<details><summary>judge: ${escapeXml(cmp.outcome)}</summary><div class="cmp">${conditionText(cmp.verdict)}</div></details>`
+          : "";
+        return `<div class="resp"><div class="adv ${cls}">${label}</div><div><pre>${escapeXml(r.text)}</pre>${details}</div></div>`;
+      });
+      return `<div class="group"><div class="prompt">${escapeXml(g.prompt)}${g.dropped ? ' <span class="dropped">(dropped by the skew filter)</span>' : ""}</div>${items.join("")}</div>`;
+    });
+    return `<section class="step" data-step="${s + 1}"><h3>step ${s + 1}</h3>${groups.join("")}</section>`;
+  });
+  const summary = evalResult
+    ? `<table class="kv">${Object.entries(evalResult)
+        .filter(([, v]) => typeof v === "number" || Array.isArray(v))
+        .filter(([k]) => k !== "examples")
+        .map(
+          ([k, v]) =>
+            `<tr><td>${escapeXml(k)}</td><td>${escapeXml(Array.isArray(v) ? v.map((x) => (typeof x === "number" ? x.toFixed(3) : String(x))).join(" - ") : (v as number).toFixed(3))}</td></tr>`,
+        )
+        .join("")}</table>`
+    : "<p>No final evaluation (the run is not finished).</p>";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>writing-zero report: ${escapeXml(runName)}</title><style>${CSS}</style></head><body>
+<h1>writing-zero run report: ${escapeXml(runName)}</h1>
+<p>${rows.length} steps; estimator ${escapeXml(String((config?.estimator as { name?: string })?.name ?? "?"))}; judge ${escapeXml(String((config?.judge as { kind?: string })?.kind ?? "?"))}.</p>
+<h2>Final policy vs initial policy (held-out prompts)</h2>${summary}
+<h2>Training curves</h2><div class="charts">${charts.join("")}</div>
+<h2>Samples</h2><label>step <select id="step-select">${chosen.map((s) => `<option value="${s + 1}"${s === chosen[chosen.length - 1] ? " selected" : ""}>${s + 1}</option>`).join("")}</select></label>
+<p>Each group's reference is marked REF; other responses show their advantage. Open "judge" for the critique and scores of each presentation order.</p>
+${stepSections.join("\n")}
+<script>${SCRIPT}</script>
+</body></html>`;
+}

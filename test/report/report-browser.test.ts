@@ -1,0 +1,79 @@
+// The run report in a real headless browser (Debian's chromium through playwright-core): made
+// from a real short run, it must render its charts and sample browser with no console errors.
+// A screenshot is kept in test-artifacts/report.png.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { chromium } from "playwright-core";
+import { runWz } from "../helpers/cli.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+test("wz report renders charts and the sample browser in headless chromium", {
+  skip: existsSync(CHROMIUM) ? false : "chromium is not installed (apt-get install chromium)",
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-report-"));
+  writeFileSync(
+    join(dir, "cfg.yaml"),
+    `seed: 3
+model:
+  cache: ${join(dir, "cache")}
+  tiny: {corpus_size: 300, vocab_size: 330, hidden_size: 32, layers: 1, heads: 2, kv_heads: 1, head_dim: 16, intermediate_size: 64, pretrain_steps: 15, batch_size: 8}
+data: {train_count: 8, eval_count: 3}
+rollout: {group_size: 4, prompts_per_step: 2, max_tokens: 12}
+train: {steps: 4}
+eval: {samples_per_prompt: 1}
+`,
+  );
+  const run = join(dir, "run");
+  const trained = await runWz(["train", join(dir, "cfg.yaml"), "--output", run]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const out = join(dir, "report.html");
+  const r = await runWz(["report", run, "--output", out]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(out, "utf8");
+  assert.ok(!/(src|href)="https?:/.test(html), "the report must not load anything from the network");
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`file://${resolve(out)}`);
+    const charts = await page.locator("svg.chart").count();
+    assert.equal(charts, 10);
+    // Every chart with data draws a path.
+    assert.ok((await page.locator("svg.chart path").count()) >= 10);
+    // The sample browser shows the last chosen step; switching shows another.
+    const visible = async () => page.locator("section.step.active").getAttribute("data-step");
+    assert.equal(await visible(), "4");
+    await page.selectOption("#step-select", "1");
+    assert.equal(await visible(), "1");
+    const groups = page.locator("section.step.active .group");
+    assert.equal(await groups.count(), 2);
+    assert.equal(await page.locator("section.step.active .adv.ref").count(), 2); // one reference per group
+    await page.locator("section.step.active details summary").first().click();
+    assert.ok(await page.locator("section.step.active details[open] .cmp").first().isVisible());
+    mkdirSync("test-artifacts", { recursive: true });
+    await page.screenshot({ path: "test-artifacts/report.png", fullPage: false });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
