@@ -1,5 +1,6 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
+import { genrmEvalCommand } from "./genrm-eval-command.ts";
 import { judgeCommand } from "./judge-command.ts";
 import { exportCommand, initModelCommand, tokenizerCommand } from "./model-commands.ts";
 import { reportCommand } from "./report-command.ts";
@@ -15,6 +16,7 @@ Commands:
   train     run the Writing-Zero loop (BRPO) on the embedded engine
   judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
   serve     the reward service (HTTP) for verl, OpenRLHF and TRL
+  genrm-eval  judge accuracy on labelled pairs (consistency, position bias, length buckets, votes)
   runs      list runs
   show      print a run's step: metrics, references, responses and advantages
   report    write a self-contained HTML report of a run
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   judge: judgeCommand,
   train: trainCommand,
   serve: serveCommand,
+  "genrm-eval": genrmEvalCommand,
   runs: runsCommand,
   show: showCommand,
   report: reportCommand,

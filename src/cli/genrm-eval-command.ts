@@ -1,0 +1,103 @@
+// `wz genrm-eval`: how good is the judge? Accuracy on labelled pairs, per order, consistency,
+// position bias, failures, length buckets, and accuracy as votes grow; Wilson intervals.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
+import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
+import type { Verdict } from "../judge/types.ts";
+import { UsageError } from "./errors.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { verdictLine } from "./judge-command.ts";
+import { Progress } from "./progress.ts";
+
+export const GENRM_EVAL_HELP = `wz genrm-eval --input pairs.jsonl [--format auto] [--votes 1,2,4,8] [--output DIR]
+
+Judges labelled preference pairs (ours: label a|b; LitBench: chosen_story/rejected_story;
+RewardBench: chosen/rejected) and reports, with 95% Wilson intervals: accuracy counting only
+verdicts right under both orders, accuracy of each order alone, consistency across orders,
+first-position win rate, failure rate, how often the longer response wins, and accuracy by
+length-difference bucket. With several --votes values, one row per value (votes reuse the cache:
+vote k of a larger run is the same condition as vote k of a smaller one).
+Writes DIR/summary.json and DIR/verdicts-votes-N.jsonl (default DIR: genrm-eval).
+
+${JUDGE_FLAGS_HELP}`;
+
+const pct = (r: Rate) => (r.value === null ? "n/a" : `${(100 * r.value).toFixed(1)}% [${(100 * r.ci![0]).toFixed(1)}, ${(100 * r.ci![1]).toFixed(1)}]`);
+
+export async function genrmEvalCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...JUDGE_FLAGS,
+      input: { type: "string" },
+      format: { type: "string", default: "auto" },
+      votes: { type: "string", default: "1" },
+      output: { type: "string", default: "genrm-eval" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(GENRM_EVAL_HELP);
+    return 0;
+  }
+  if (!values.input) throw new UsageError("--input is required (see wz genrm-eval --help)");
+  const voteList = String(values.votes)
+    .split(",")
+    .map((v) => Number(v));
+  if (voteList.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--votes: expected a list like 1,2,4,8`);
+  const pairs: Pair[] = [];
+  let bad = 0;
+  readFileSync(values.input, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      const r = parsePairLine(line, i + 1, values.format as PairFormat);
+      if (r.ok) pairs.push(r.pair);
+      else {
+        bad++;
+        process.stderr.write(`skipped ${r.error}\n`);
+      }
+    });
+  if (pairs.length === 0) throw new UsageError(`${values.input}: no valid pairs`);
+  const built = buildJudge({ ...values, votes: "1" });
+  mkdirSync(values.output, { recursive: true });
+  const rows: { votes: number; summary: AccuracySummary }[] = [];
+  for (const votes of voteList) {
+    const judge = votes === 1 || !built.withVotes ? built.judge : built.withVotes(votes);
+    const progress = new Progress(`votes ${votes}`, pairs.length);
+    const verdicts: Verdict[] = new Array(pairs.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(64, pairs.length) }, async () => {
+        while (next < pairs.length) {
+          const i = next++;
+          verdicts[i] = await judge.compare(pairs[i].prompt, pairs[i].responseA, pairs[i].responseB);
+          progress.tick();
+        }
+      }),
+    );
+    progress.finish();
+    writeFileSync(
+      join(values.output, `verdicts-votes-${votes}.jsonl`),
+      verdicts.map((v, i) => JSON.stringify(verdictLine(pairs[i], v))).join("\n") + "\n",
+    );
+    rows.push({ votes, summary: accuracySummary(pairs, verdicts) });
+  }
+  built.close();
+  writeFileSync(join(values.output, "summary.json"), `${JSON.stringify({ judge: built.describe(), input: values.input, skipped: bad, results: rows }, null, 2)}\n`);
+  console.log(`judge: ${built.describe()}; ${pairs.length} pairs (${rows[0].summary.labelled} labelled)${bad ? `, ${bad} malformed lines skipped` : ""}`);
+  for (const { votes, summary: s } of rows) {
+    console.log(`\nvotes ${votes}:`);
+    console.log(`  accuracy (right under both orders)  ${pct(s.accuracy)}`);
+    console.log(`  accuracy, response a shown first    ${pct(s.accuracyFirstOrder)}`);
+    console.log(`  accuracy, response b shown first    ${pct(s.accuracySecondOrder)}`);
+    console.log(`  consistency across orders           ${pct(s.consistency)}`);
+    console.log(`  first-position win rate             ${pct(s.firstPositionWinRate)}`);
+    console.log(`  failure rate                        ${pct(s.failureRate)}`);
+    console.log(`  longer response wins                ${pct(s.longerWinRate)}`);
+    for (const b of s.byLengthDifference) console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
+  }
+  console.log(`\nwrote ${join(values.output, "summary.json")}`);
+  return bad > 0 ? 1 : 0;
+}
