@@ -7,8 +7,8 @@ import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-
 import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
 import { UsageError } from "./errors.ts";
-import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { verdictLine } from "./judge-command.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { Progress } from "./progress.ts";
 
 export const GENRM_EVAL_HELP = `wz genrm-eval --input pairs.jsonl [--format auto] [--votes 1,2,4,8] [--output DIR]
@@ -23,7 +23,10 @@ Writes DIR/summary.json and DIR/verdicts-votes-N.jsonl (default DIR: genrm-eval)
 
 ${JUDGE_FLAGS_HELP}`;
 
-const pct = (r: Rate) => (r.value === null ? "n/a" : `${(100 * r.value).toFixed(1)}% [${(100 * r.ci![0]).toFixed(1)}, ${(100 * r.ci![1]).toFixed(1)}]`);
+const pct = (r: Rate) =>
+  r.value === null
+    ? "n/a"
+    : `${(100 * r.value).toFixed(1)}% [${(100 * r.ci![0]).toFixed(1)}, ${(100 * r.ci![1]).toFixed(1)}]`;
 
 export async function genrmEvalCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -45,7 +48,8 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
   const voteList = String(values.votes)
     .split(",")
     .map((v) => Number(v));
-  if (voteList.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--votes: expected a list like 1,2,4,8`);
+  if (voteList.some((v) => !Number.isInteger(v) || v < 1))
+    throw new UsageError(`--votes: expected a list like 1,2,4,8`);
   const pairs: Pair[] = [];
   let bad = 0;
   readFileSync(values.input, "utf8")
@@ -85,8 +89,13 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     rows.push({ votes, summary: accuracySummary(pairs, verdicts) });
   }
   built.close();
-  writeFileSync(join(values.output, "summary.json"), `${JSON.stringify({ judge: built.describe(), input: values.input, skipped: bad, results: rows }, null, 2)}\n`);
-  console.log(`judge: ${built.describe()}; ${pairs.length} pairs (${rows[0].summary.labelled} labelled)${bad ? `, ${bad} malformed lines skipped` : ""}`);
+  writeFileSync(
+    join(values.output, "summary.json"),
+    `${JSON.stringify({ judge: built.describe(), input: values.input, skipped: bad, results: rows }, null, 2)}\n`,
+  );
+  console.log(
+    `judge: ${built.describe()}; ${pairs.length} pairs (${rows[0].summary.labelled} labelled)${bad ? `, ${bad} malformed lines skipped` : ""}`,
+  );
   for (const { votes, summary: s } of rows) {
     console.log(`\nvotes ${votes}:`);
     console.log(`  accuracy (right under both orders)  ${pct(s.accuracy)}`);
@@ -96,7 +105,8 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     console.log(`  first-position win rate             ${pct(s.firstPositionWinRate)}`);
     console.log(`  failure rate                        ${pct(s.failureRate)}`);
     console.log(`  longer response wins                ${pct(s.longerWinRate)}`);
-    for (const b of s.byLengthDifference) console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
+    for (const b of s.byLengthDifference)
+      console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
   }
   console.log(`\nwrote ${join(values.output, "summary.json")}`);
   return bad > 0 ? 1 : 0;

@@ -1,5 +1,6 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
+import { evalCommand } from "./eval-command.ts";
 import { genrmEvalCommand } from "./genrm-eval-command.ts";
 import { judgeCommand } from "./judge-command.ts";
 import { exportCommand, initModelCommand, tokenizerCommand } from "./model-commands.ts";
@@ -17,6 +18,7 @@ Commands:
   judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
   serve     the reward service (HTTP) for verl, OpenRLHF and TRL
   genrm-eval  judge accuracy on labelled pairs (consistency, position bias, length buckets, votes)
+  eval      compare policies: pairwise win rates, Bradley-Terry, criteria scores
   runs      list runs
   show      print a run's step: metrics, references, responses and advantages
   report    write a self-contained HTML report of a run
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
   serve: serveCommand,
   "genrm-eval": genrmEvalCommand,
+  eval: evalCommand,
   runs: runsCommand,
   show: showCommand,
   report: reportCommand,

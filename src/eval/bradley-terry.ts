@@ -46,7 +46,8 @@ export function bootstrapRatings(
     const resampled = results.map(() => results[Math.floor(random() * results.length)]);
     bradleyTerry(n, resampled, 100).forEach((r, i) => samples[i].push(r));
   }
-  const q = (xs: number[], f: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(f * xs.length))];
+  const q = (xs: number[], f: number) =>
+    [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(f * xs.length))];
   return { lo: samples.map((s) => q(s, 0.025)), hi: samples.map((s) => q(s, 0.975)) };
 }
 

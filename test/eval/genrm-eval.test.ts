@@ -25,13 +25,42 @@ describe("wz genrm-eval against a scripted judge", () => {
   test("reports accuracy under both orders, per order, consistency, position bias and length buckets", async () => {
     // 12 pairs: 8 honest (6 right: chosen has more "good"; 2 wrong: rejected has more), 4 BIAS.
     const rows: object[] = [];
-    for (let i = 0; i < 6; i++) rows.push({ id: `r${i}`, prompt: `P${i}`, response_a: "good good story", response_b: "good story", label: "a" });
-    for (let i = 0; i < 2; i++) rows.push({ id: `w${i}`, prompt: `W${i}`, response_a: "good good tale", response_b: "good tale", label: "b" });
-    for (let i = 0; i < 4; i++) rows.push({ id: `b${i}`, prompt: `BIAS ${i}`, response_a: "x", response_b: "y", label: "a" });
+    for (let i = 0; i < 6; i++)
+      rows.push({
+        id: `r${i}`,
+        prompt: `P${i}`,
+        response_a: "good good story",
+        response_b: "good story",
+        label: "a",
+      });
+    for (let i = 0; i < 2; i++)
+      rows.push({
+        id: `w${i}`,
+        prompt: `W${i}`,
+        response_a: "good good tale",
+        response_b: "good tale",
+        label: "b",
+      });
+    for (let i = 0; i < 4; i++)
+      rows.push({ id: `b${i}`, prompt: `BIAS ${i}`, response_a: "x", response_b: "y", label: "a" });
     // LitBench-style rows are adapted too (chosen becomes a, label a).
     writeFileSync(join(dir, "pairs.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n"));
     const out = join(dir, "out");
-    const r = await runWz(["genrm-eval", "--input", join(dir, "pairs.jsonl"), "--base-url", server.url, "--model", "m", "--cache", join(dir, "c.sqlite"), "--votes", "1,2", "--output", out]);
+    const r = await runWz([
+      "genrm-eval",
+      "--input",
+      join(dir, "pairs.jsonl"),
+      "--base-url",
+      server.url,
+      "--model",
+      "m",
+      "--cache",
+      join(dir, "c.sqlite"),
+      "--votes",
+      "1,2",
+      "--output",
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     const s = summary.results[0].summary;

@@ -1,0 +1,229 @@
+// `wz eval`: did my policy get better? Generate (or read) responses from two or more models,
+// judge every pair of models under both orders, and report win rates, length-controlled win
+// rates and Bradley-Terry ratings; or, with --criteria, WritingBench-style criteria scores.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { parsePromptsJsonl } from "../data/prompts.ts";
+import {
+  bootstrapRatings,
+  bradleyTerry,
+  lengthControlledWinRate,
+  type PairResult,
+} from "../eval/bradley-terry.ts";
+import {
+  type CriteriaQuery,
+  parseCriteriaQuery,
+  parseCriterionScore,
+  renderCriterionMessages,
+} from "../eval/criteria.ts";
+import { mean } from "../eval/diagnostics.ts";
+import { wilson } from "../eval/intervals.ts";
+import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
+import { mulberry32 } from "../model/params.ts";
+import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
+import { createGenerator } from "../setup/generators.ts";
+import { UsageError } from "./errors.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
+import { Progress } from "./progress.ts";
+
+export const EVAL_HELP = `wz eval --models A=SPEC --models B=SPEC [...] --prompts FILE [options]
+
+SPEC is a GGUF file, one of our model folders, openai:BASE_URL@MODEL, or
+responses:FILE.jsonl (previously generated {"id","response"} lines; every run writes
+DIR/responses-NAME.jsonl that can be read back this way).
+
+Pairwise (default): every pair of models on every prompt and sample, judged under both orders;
+reports win rates with Wilson intervals, a length-controlled win rate (logistic regression of
+the verdict on the length difference, read at equal length) and Bradley-Terry ratings with
+bootstrap intervals.
+--criteria: WritingBench-style rows ({"index","query","checklist"}); the GenRM scores each
+response on each criterion 1-10 as JSON {"score","reason"}; reports per-criterion and mean scores.
+
+  --prompts FILE           JSONL prompts ({"id","prompt"}, {"id","messages"} or {"index","query",...})
+  --samples N              responses per prompt and model (default 1)
+  --temperature T          generation temperature (default 0.7)
+  --max-tokens N           generation limit (default 512)
+  --gen-seed S             generation seed (default 0)
+  --output DIR             results folder (default eval-out): summary.json, report.html, responses
+
+${JUDGE_FLAGS_HELP}`;
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...JUDGE_FLAGS,
+      models: { type: "string", multiple: true },
+      prompts: { type: "string" },
+      samples: { type: "string", default: "1" },
+      temperature: { type: "string", default: "0.7" },
+      "max-tokens": { type: "string", default: "512" },
+      "gen-seed": { type: "string", default: "0" },
+      criteria: { type: "boolean", default: false },
+      output: { type: "string", default: "eval-out" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(EVAL_HELP);
+    return 0;
+  }
+  const v = values as Record<string, unknown>;
+  const specs = values.models ?? [];
+  if (specs.length < (values.criteria ? 1 : 2))
+    throw new UsageError(`--models: give ${values.criteria ? "at least one" : "two or more"} models`);
+  if (!values.prompts) throw new UsageError("--prompts is required");
+  const text = readFileSync(values.prompts, "utf8");
+  let queries: CriteriaQuery[] = [];
+  let prompts: { id: string; prompt: string }[];
+  try {
+    if (values.criteria) {
+      queries = text
+        .split("\n")
+        .map((l, i) => [l, i + 1] as const)
+        .filter(([l]) => l.trim())
+        .map(([l, i]) => parseCriteriaQuery(l, i));
+      prompts = queries.map((q) => ({ id: q.id, prompt: q.query }));
+    } else prompts = parsePromptsJsonl(text, values.prompts);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const gen = {
+    samples: numberFlag(v, "samples", { int: true, min: 1 })!,
+    temperature: numberFlag(v, "temperature", { min: 0 })!,
+    maxTokens: numberFlag(v, "max-tokens", { int: true, min: 1 })!,
+    seed: numberFlag(v, "gen-seed", { int: true })!,
+  };
+  const built = buildJudge(values);
+  mkdirSync(values.output, { recursive: true });
+  const generators = await Promise.all(
+    specs.map((s) => createGenerator(s, process.env.WZ_API_KEY ?? process.env.OPENAI_API_KEY)),
+  );
+  const names = generators.map((g) => g.name);
+  if (new Set(names).size !== names.length)
+    throw new UsageError(`--models: names must differ (${names.join(", ")})`);
+  const responses: string[][][] = [];
+  for (const g of generators) {
+    process.stderr.write(`generating with ${g.name} ...\n`);
+    const r = await g.generate(prompts, gen);
+    responses.push(r);
+    writeFileSync(
+      join(values.output, `responses-${g.name}.jsonl`),
+      prompts.flatMap((p, i) => r[i].map((response) => JSON.stringify({ id: p.id, response }))).join("\n") +
+        "\n",
+    );
+  }
+  const words = (s: string) => (s.match(/\S+/g) ?? []).length;
+  const report: EvalReportData = { models: names };
+
+  if (values.criteria) {
+    if (!built.backend) throw new UsageError("--criteria needs the GenRM judge (--base-url, --model)");
+    const backend = built.backend;
+    report.criteria = [];
+    for (const [m, name] of names.entries()) {
+      const progress = new Progress(`criteria ${name}`, prompts.length);
+      const perCriterion = new Map<string, number[]>();
+      let failed = 0;
+      for (const [i, q] of queries.entries()) {
+        for (const resp of responses[m][i]) {
+          const scores = await Promise.all(
+            q.checklist.map(async (c) => {
+              const r = await backend.chat({
+                messages: renderCriterionMessages(q.query, resp, c),
+                sampling: { ...DEFAULT_JUDGE_SAMPLING, max_tokens: 1024 },
+              });
+              return {
+                c,
+                parsed: r.ok
+                  ? parseCriterionScore(r.text)
+                  : ({ ok: false, error: r.error, detail: r.detail } as const),
+              };
+            }),
+          );
+          for (const { c, parsed } of scores) {
+            if (!parsed.ok) failed++;
+            else perCriterion.set(c.name, [...(perCriterion.get(c.name) ?? []), parsed.score]);
+          }
+        }
+        progress.tick();
+      }
+      progress.finish();
+      const all = [...perCriterion.values()].flat();
+      report.criteria.push({
+        model: name,
+        mean: mean(all),
+        perCriterion: Object.fromEntries([...perCriterion].map(([k, xs]) => [k, mean(xs)])),
+        failed,
+      });
+    }
+  } else {
+    const results: PairResult[] = [];
+    const failedBy = new Map<string, number>();
+    const pairs: [number, number][] = [];
+    for (let a = 0; a < names.length; a++) for (let b = a + 1; b < names.length; b++) pairs.push([a, b]);
+    const progress = new Progress("judging", pairs.length * prompts.length * gen.samples);
+    for (const [a, b] of pairs) {
+      const jobs: Promise<void>[] = [];
+      prompts.forEach((p, i) => {
+        for (let k = 0; k < gen.samples; k++) {
+          const ra = responses[a][i][k];
+          const rb = responses[b][i][k];
+          jobs.push(
+            built.judge.compare(p.prompt, ra, rb).then((verdict) => {
+              progress.tick();
+              if (verdict.outcome === "failed") {
+                failedBy.set(`${a}-${b}`, (failedBy.get(`${a}-${b}`) ?? 0) + 1);
+                return;
+              }
+              const scoreA = verdict.outcome === "a" ? 1 : verdict.outcome === "b" ? 0 : 0.5;
+              results.push({ a, b, scoreA, lengthDiff: words(ra) - words(rb) });
+            }),
+          );
+        }
+      });
+      await Promise.all(jobs);
+    }
+    progress.finish();
+    const ratings = bradleyTerry(names.length, results);
+    const boot = bootstrapRatings(names.length, results, 200, mulberry32(gen.seed + 1));
+    report.ratings = names
+      .map((model, i) => ({ model, rating: ratings[i], lo: boot.lo[i], hi: boot.hi[i] }))
+      .sort((x, y) => y.rating - x.rating);
+    report.pairwise = pairs.map(([a, b]) => {
+      const mine = results.filter((r) => r.a === a && r.b === b);
+      const score = mine.reduce((s, r) => s + r.scoreA, 0);
+      return {
+        a: names[a],
+        b: names[b],
+        winRate: mine.length ? score / mine.length : null,
+        ci: mine.length ? wilson(score, mine.length) : null,
+        lengthControlled: lengthControlledWinRate(mine),
+        n: mine.length,
+        failed: failedBy.get(`${a}-${b}`) ?? 0,
+      };
+    });
+  }
+  built.close();
+  writeFileSync(
+    join(values.output, "summary.json"),
+    `${JSON.stringify({ judge: built.describe(), ...report }, null, 2)}\n`,
+  );
+  writeFileSync(join(values.output, "report.html"), renderEvalReport(report));
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : x.toFixed(3));
+  for (const p of report.pairwise ?? []) {
+    console.log(
+      `${p.a} vs ${p.b}: win rate ${f(p.winRate)} [${p.ci ? `${f(p.ci[0])}, ${f(p.ci[1])}` : "n/a"}], length-controlled ${f(p.lengthControlled)}, ${p.n} pairs, ${p.failed} failed`,
+    );
+  }
+  for (const r of report.ratings ?? [])
+    console.log(`rating ${r.model}: ${r.rating.toFixed(0)} [${r.lo.toFixed(0)}, ${r.hi.toFixed(0)}]`);
+  for (const c of report.criteria ?? [])
+    console.log(
+      `criteria ${c.model}: mean ${f(c.mean)}; ${Object.entries(c.perCriterion)
+        .map(([k, x]) => `${k} ${f(x)}`)
+        .join("; ")}; ${c.failed} failed`,
+    );
+  console.log(`wrote ${join(values.output, "summary.json")} and report.html`);
+  return 0;
+}
