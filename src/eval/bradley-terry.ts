@@ -44,7 +44,7 @@ export function bootstrapRatings(
   const samples: number[][] = Array.from({ length: n }, () => []);
   for (let b = 0; b < rounds; b++) {
     const resampled = results.map(() => results[Math.floor(random() * results.length)]);
-    bradleyTerry(n, resampled, 100).forEach((r, i) => samples[i].push(r));
+    for (const [i, r] of bradleyTerry(n, resampled, 100).entries()) samples[i].push(r);
   }
   const q = (xs: number[], f: number) =>
     [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(f * xs.length))];
