@@ -6,6 +6,7 @@ import { UsageError } from "./errors.ts";
 export const JUDGE_FLAGS = {
   judge: { type: "string", default: "genrm" },
   "base-url": { type: "string", multiple: true },
+  gguf: { type: "string" },
   model: { type: "string" },
   "api-key-env": { type: "string", default: "WZ_API_KEY" },
   votes: { type: "string", default: "1" },
@@ -29,6 +30,8 @@ export const JUDGE_FLAGS_HELP = `Judge options:
   --base-url URL           OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; repeat to
                            spread requests over replicas (default $WZ_BASE_URL)
   --model NAME             model name sent to the server (default $WZ_MODEL)
+  --gguf FILE              run the GenRM on a local GGUF through llama.cpp instead of a server
+                           (its final line is constrained by a grammar)
   --api-key-env VAR        environment variable holding the API key (default WZ_API_KEY,
                            then OPENAI_API_KEY)
   --votes N                votes per presentation order (default 1; both orders always run)
@@ -66,6 +69,20 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
   if (kind !== "genrm" && kind !== "rules")
     throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
   if (kind === "rules") return createJudge({ kind });
+  if (values.gguf) {
+    const v0 = values as Record<string, unknown>;
+    return createJudge({
+      kind,
+      gguf: values.gguf as string,
+      votes: numberFlag(v0, "votes", { int: true, min: 1 }),
+      parseRetries: numberFlag(v0, "parse-retries", { int: true, min: 0 }),
+      temperature: numberFlag(v0, "temperature", { min: 0 }),
+      maxTokens: numberFlag(v0, "max-tokens", { int: true, min: 1 }),
+      seed: numberFlag(v0, "seed", { int: true }),
+      principlesFile: values.principles as string | undefined,
+      cache: values["no-cache"] ? null : (values.cache as string),
+    });
+  }
   const baseUrls =
     (values["base-url"] as string[] | undefined) ??
     (process.env.WZ_BASE_URL ? [process.env.WZ_BASE_URL] : []);

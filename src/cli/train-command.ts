@@ -30,6 +30,11 @@ and reproduces what an uninterrupted run would have done.
 
 async function checkJudgeReachable(config: TrainConfig): Promise<void> {
   if (config.judge.kind !== "genrm") return;
+  if (config.judge.gguf) {
+    if (!existsSync(config.judge.gguf))
+      throw new UsageError(`judge.gguf: ${config.judge.gguf} does not exist`);
+    return;
+  }
   const urls = Array.isArray(config.judge.base_url) ? config.judge.base_url : [config.judge.base_url!];
   for (const u of urls) {
     const base = u.replace(/\/+$/, "").replace(/\/v1$/, "");
@@ -157,6 +162,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const judgeSpec = config.judge;
   const judge = createJudge({
     kind: judgeSpec.kind,
+    gguf: judgeSpec.gguf,
     baseUrls: judgeSpec.base_url === undefined ? undefined : [judgeSpec.base_url].flat(),
     model: judgeSpec.model,
     apiKey: process.env[judgeSpec.api_key_env] ?? process.env.OPENAI_API_KEY,

@@ -24,6 +24,7 @@ const judgeConfig = z
   .object({
     kind: z.enum(["rules", "genrm"]).default("rules"),
     base_url: z.union([z.string(), z.array(z.string())]).optional(),
+    gguf: z.string().optional(),
     model: z.string().optional(),
     api_key_env: z.string().default("WZ_API_KEY"),
     votes: z.number().int().positive().default(1),
@@ -146,8 +147,8 @@ export function parseTrainConfig(source: string, origin = "config"): TrainConfig
   const result = TrainConfigSchema.safeParse(doc);
   if (!result.success) throw new Error(formatIssues(result.error, origin));
   const cfg = result.data;
-  if (cfg.judge.kind === "genrm" && (!cfg.judge.base_url || !cfg.judge.model)) {
-    throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model`);
+  if (cfg.judge.kind === "genrm" && !cfg.judge.gguf && (!cfg.judge.base_url || !cfg.judge.model)) {
+    throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
   }
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
     throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);

@@ -6,11 +6,14 @@ import { GenRMJudge } from "../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
 import { RuleJudge } from "../judge/rule-judge.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
+import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 
 export interface JudgeSpec {
   kind: "genrm" | "rules";
+  /** A local GGUF judge model run through llama.cpp, instead of an OpenAI-compatible server. */
+  gguf?: string;
   baseUrls?: string[];
   model?: string;
   apiKey?: string;
@@ -89,5 +92,42 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     close: () => cache?.close(),
     describe: () =>
       `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
+  };
+}
+
+function localGenRM(spec: JudgeSpec): BuiltJudge {
+  const backend = new LlamaCppChatBackend(spec.gguf!);
+  const principles = spec.principlesFile
+    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
+    : DEFAULT_PRINCIPLE_SET;
+  let cache: SqliteReplyCache | undefined;
+  if (spec.cache) {
+    mkdirSync(dirname(spec.cache), { recursive: true });
+    cache = new SqliteReplyCache(spec.cache);
+  }
+  const make = (votes: number | undefined) =>
+    new GenRMJudge({
+      backend,
+      principles,
+      votes,
+      parseRetries: spec.parseRetries,
+      sampling: {
+        temperature: spec.temperature ?? 0,
+        top_p: 1,
+        max_tokens: spec.maxTokens ?? 1024,
+        seed: spec.seed ?? 0,
+      },
+      cache,
+    });
+  const judge = make(spec.votes);
+  return {
+    judge,
+    withVotes: make,
+    close: () => {
+      cache?.close();
+      void backend.close();
+    },
+    describe: () =>
+      `${judge.name} via llama.cpp (votes ${judge.votes}, principles ${principles.hash}, final line constrained by a grammar)`,
   };
 }

@@ -1,0 +1,156 @@
+// The GenRM on a local GGUF through llama.cpp, as a ChatBackend. The reply is generated in two
+// phases: free critique text (stopping at end of turn, at a "\boxed" of its own, or near the token
+// limit), then the final line under a GBNF grammar, so that even a small model always ends with a
+// parseable \boxed{x, y}.
+import { basename } from "node:path";
+import { Template } from "@huggingface/jinja";
+import { type LlamaContext, LlamaGrammarEvaluationState, type LlamaModel } from "node-llama-cpp";
+import { readGgufHeader } from "../model/gguf.ts";
+import { createContext, llamaRuntime, loadGgufModel } from "./llama-cpp.ts";
+import type { ChatBackend, ChatRequest, ChatResult } from "./types.ts";
+
+export const FINAL_LINE_GRAMMAR = `root ::= "\\n\\\\boxed{" score ", " score "}"
+score ::= "10" | [0-9] ("." [0-9])?`;
+
+const FINAL_LINE_TOKENS = 24;
+
+export class LlamaCppChatBackend implements ChatBackend {
+  readonly model: string;
+  private loaded: Promise<{
+    model: LlamaModel;
+    context: LlamaContext;
+    template: Template | null;
+    eos: number | null;
+  }> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly options: { contextSize?: number; exact?: boolean } = {},
+  ) {
+    this.model = `gguf:${basename(path)}`;
+  }
+
+  private load() {
+    this.loaded ??= (async () => {
+      const header = readGgufHeader(this.path);
+      const tpl = header.metadata.get("tokenizer.chat_template");
+      const model = await loadGgufModel(this.path);
+      const context = await createContext(model, {
+        exact: this.options.exact ?? false,
+        contextSize: this.options.contextSize ?? 4096,
+      });
+      return {
+        model,
+        context,
+        template: typeof tpl === "string" ? new Template(tpl) : null,
+        eos: (header.metadata.get("tokenizer.ggml.eos_token_id") as number | undefined) ?? null,
+      };
+    })();
+    return this.loaded;
+  }
+
+  /** One request at a time: a single context sequence, as on a 2-core machine it would be anyway. */
+  chat(request: ChatRequest): Promise<ChatResult> {
+    const run = this.queue.then(() => this.chatNow(request));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async chatNow(request: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    try {
+      const { model, context, template, eos } = await this.load();
+      const text = template
+        ? template.render({
+            messages: request.messages,
+            add_generation_prompt: true,
+            bos_token: "",
+            eos_token: "",
+          })
+        : `${request.messages.map((m) => m.content).join("\n\n")}\n`;
+      const prompt = Array.from(model.tokenize(text, true) as number[]);
+      const budget =
+        Math.min(request.sampling.max_tokens, context.contextSize - prompt.length - 1) - FINAL_LINE_TOKENS;
+      if (budget < 1) {
+        return {
+          ok: false,
+          error: "bad_response",
+          detail: `prompt of ${prompt.length} tokens leaves no room in the context`,
+          latencyMs: 0,
+          attempts: 1,
+        };
+      }
+      const sequence = context.getSequence();
+      try {
+        const sampling = {
+          temperature: request.sampling.temperature,
+          topP: request.sampling.top_p,
+          seed: request.sampling.seed,
+        };
+        // Phase 1: the critique.
+        const critique: number[] = [];
+        let last = prompt[prompt.length - 1];
+        await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1) as never);
+        for await (const token of sequence.evaluate([last] as never, sampling)) {
+          if (token === eos) break;
+          critique.push(token as number);
+          last = token as number;
+          if (critique.length >= budget) break;
+          if (critique.length % 8 === 0 && model.detokenize(critique.slice(-8) as never).includes("\\boxed"))
+            break;
+        }
+        let critiqueText = model.detokenize(critique as never);
+        const cut = critiqueText.lastIndexOf("\\boxed");
+        if (cut >= 0) critiqueText = critiqueText.slice(0, cut);
+        // Phase 2: the final line under the grammar, continuing from the critique.
+        const llama = await llamaRuntime();
+        const grammar = await llama.createGrammar({ grammar: FINAL_LINE_GRAMMAR });
+        const state = new LlamaGrammarEvaluationState({ model, grammar });
+        const finalTokens: number[] = [];
+        // Whether the last critique token is already in the KV cache depends on how phase 1 ended;
+        // erase from its position and feed it again, so the state is exact either way.
+        const tail = critique.length ? [critique[critique.length - 1]] : [prompt[prompt.length - 1]];
+        const tailPosition = prompt.length + critique.length - 1;
+        if (sequence.nextTokenIndex > tailPosition) {
+          await sequence.eraseContextTokenRanges([{ start: tailPosition, end: sequence.nextTokenIndex }]);
+        }
+        for await (const token of sequence.evaluate(tail as never, {
+          ...sampling,
+          grammarEvaluationState: state,
+        })) {
+          if (token === eos) break;
+          finalTokens.push(token as number);
+          if (model.detokenize(finalTokens as never).includes("}") || finalTokens.length >= FINAL_LINE_TOKENS)
+            break;
+        }
+        const finalLine = model.detokenize(finalTokens as never);
+        return {
+          ok: true,
+          text: `${critiqueText.trimEnd()}${finalLine}`,
+          finishReason: "stop",
+          usage: { prompt_tokens: prompt.length, completion_tokens: critique.length + finalTokens.length },
+          latencyMs: performance.now() - started,
+          attempts: 1,
+        };
+      } finally {
+        sequence.dispose();
+      }
+    } catch (e) {
+      return {
+        ok: false,
+        error: "bad_response",
+        detail: (e as Error).message,
+        latencyMs: performance.now() - started,
+        attempts: 1,
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.loaded) return;
+    const { model, context } = await this.loaded;
+    await context.dispose();
+    await model.dispose();
+  }
+}
