@@ -48,9 +48,13 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     const judge = new RuleJudge();
     return { judge, scorer: (p, r) => judge.score(p, r), close() {}, describe: () => judge.name };
   }
+  if (spec.gguf) return localGenRM(spec);
   const baseUrls = spec.baseUrls ?? [];
-  if (baseUrls.length === 0)
-    throw new Error("the GenRM judge needs a base URL (--base-url, WZ_BASE_URL or judge.base_url)");
+  if (baseUrls.length === 0) {
+    throw new Error(
+      "the GenRM judge needs a base URL (--base-url, WZ_BASE_URL or judge.base_url) or a local --gguf",
+    );
+  }
   if (!spec.model) throw new Error("the GenRM judge needs a model name (--model, WZ_MODEL or judge.model)");
   const principles = spec.principlesFile
     ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
