@@ -97,7 +97,7 @@ export async function showCommand(argv: string[]): Promise<number> {
       const tag = r.isReference
         ? "REF "
         : `${r.advantage >= 0 ? "+" : ""}${r.advantage.toFixed(0).padStart(2)} `;
-      console.log(`  [${tag}${r.masked ? "masked" : ""}] ${r.text.replace(/\n/g, " / ")}`);
+      console.log(`  [${tag}${r.masked ? " masked" : ""}] ${r.text.replace(/\n/g, " / ")}`);
     }
   }
   store.close();

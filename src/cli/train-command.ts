@@ -1,5 +1,5 @@
 // `wz train CONFIG` / `wz train --resume RUN`: the Writing-Zero loop end to end.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
@@ -118,17 +118,35 @@ export async function trainCommand(argv: string[]): Promise<number> {
       config.train.steps = n;
     }
     runDir = config.output;
-    const db = join(runDir, "run.sqlite");
-    if (existsSync(db)) {
+    const stepsIn = (dir: string) => {
+      const db = join(dir, "run.sqlite");
+      if (!existsSync(db)) return -1;
       const existing = new RunStore(db);
       const last = existing.lastCompletedStep();
       existing.close();
-      if (last >= 0) {
+      return last;
+    };
+    if (stepsIn(runDir) >= 0) {
+      // An explicit --output is never overwritten; the config's default gets the next free name.
+      if (values.output) {
         throw new UsageError(
-          `${runDir} already holds a run (${last + 1} steps); use --resume ${runDir} or another --output`,
+          `${runDir} already holds a run (${stepsIn(runDir) + 1} steps); use --resume ${runDir} or another --output`,
         );
       }
-      rmSync(runDir, { recursive: true, force: true });
+      let k = 2;
+      while (stepsIn(`${config.output}-${k}`) >= 0) k++;
+      runDir = `${config.output}-${k}`;
+      log(
+        `${config.output} already holds a run; this one goes to ${runDir} (continue the old one with --resume ${config.output})`,
+      );
+      config.output = runDir;
+    }
+    if (existsSync(runDir)) {
+      // Only a run folder that never completed a step is cleared; never an arbitrary folder.
+      if (existsSync(join(runDir, "run.sqlite"))) rmSync(runDir, { recursive: true, force: true });
+      else if (readdirSync(runDir).length > 0) {
+        throw new UsageError(`${runDir} exists and is not a run folder; choose another --output`);
+      }
     }
   }
   const kernel = await selectKernel(values.kernel as string);

@@ -2,7 +2,7 @@
 // reproduce the uninterrupted one exactly (rollouts, references, weights).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -119,6 +119,22 @@ describe("wz train on a very small model", () => {
     const again = await runWz(["train", cfgPath, "--output", join(dir, "a")]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already holds a run \(5 steps\); use --resume/);
+
+    // Without --output, the config's folder is kept and the new run goes to the next free name.
+    const auto = join(dir, "auto.yaml");
+    writeFileSync(auto, config(`output: ${join(dir, "a")}`).replace("train: {steps: 5", "train: {steps: 1"));
+    const next = await runWz(["train", auto]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /already holds a run; this one goes to .*a-2/);
+    assert.ok(existsSync(join(dir, "a-2", "final", "model.safetensors")));
+
+    const precious = join(dir, "precious");
+    mkdirSync(precious);
+    writeFileSync(join(precious, "notes.txt"), "keep me");
+    const notRun = await runWz(["train", cfgPath, "--output", precious]);
+    assert.equal(notRun.code, 2);
+    assert.match(notRun.stderr, /exists and is not a run folder/);
+    assert.ok(existsSync(join(precious, "notes.txt")));
 
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "train:\n  stepz: 3\n  lr: fast\n");
