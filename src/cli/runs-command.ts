@@ -95,8 +95,8 @@ export async function showCommand(argv: string[]): Promise<number> {
     const shown = [...mine.filter((r) => r.isReference), ...mine.filter((r) => !r.isReference).slice(0, k)];
     for (const r of shown) {
       const tag = r.isReference
-        ? "REF "
-        : `${r.advantage >= 0 ? "+" : ""}${r.advantage.toFixed(0).padStart(2)} `;
+        ? "REF"
+        : `${r.advantage > 0 ? "+" : ""}${Number(r.advantage.toFixed(2))}`.padStart(3);
       console.log(`  [${tag}${r.masked ? " masked" : ""}] ${r.text.replace(/\n/g, " / ")}`);
     }
   }
