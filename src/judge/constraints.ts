@@ -85,6 +85,20 @@ export function longestRepeatRun(text: string, maxN = 4): number {
   return best;
 }
 
+/** The most frequent word bigram and its count. */
+export function mostRepeatedBigram(text: string): [string, number] {
+  const w = words(text);
+  const counts = new Map<string, number>();
+  let best: [string, number] = ["", 0];
+  for (let i = 0; i + 1 < w.length; i++) {
+    const k = `${w[i]} ${w[i + 1]}`;
+    const n = (counts.get(k) ?? 0) + 1;
+    counts.set(k, n);
+    if (n > best[1]) best = [k, n];
+  }
+  return best;
+}
+
 function closeness(actual: number, target: number): number {
   return Math.max(0, 1 - Math.abs(actual - target) / Math.max(1, target));
 }
@@ -147,11 +161,15 @@ export function checkResponse(c: Constraints, response: string): CheckResult[] {
     });
   }
   const run = longestRepeatRun(response);
+  const [phrase, times] = mostRepeatedBigram(response);
   results.push({
     principle: "no-repetition",
     weight: 1,
-    score: run >= 3 ? 0 : 1,
-    detail: run >= 3 ? `a phrase repeats ${run} times in a row` : "no repetition loop",
+    // A loop scores 0; the same two-word phrase three or more times (padding, lists of filler)
+    // scores half: varied phrasing is part of the writing.
+    score: run >= 3 ? 0 : times >= 3 ? 0.5 : 1,
+    detail:
+      run >= 3 ? `a phrase repeats ${run} times in a row` : times >= 3 ? `"${phrase}" appears ${times} times` : "no repetition",
   });
   const meta = findMetaCommentary(response);
   results.push({

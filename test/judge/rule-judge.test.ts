@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { checkResponse, extractConstraints, satisfiedShare } from "../../src/judge/constraints.ts";
+import { RuleJudge } from "../../src/judge/rule-judge.ts";
+
+const judge = new RuleJudge();
+
+describe("constraint extraction", () => {
+  test("reads required and banned words, length, sentences, paragraphs and title", () => {
+    const c = extractConstraints(
+      "Write a story about a fox. Include the words amber and hollow. Do not use the word forest. Use between 40 and 60 words, in 3 paragraphs. Start with a title.",
+    );
+    assert.deepEqual(c.required, ["amber", "hollow"]);
+    assert.deepEqual(c.banned, ["forest"]);
+    assert.equal(c.minWords, 40);
+    assert.equal(c.maxWords, 60);
+    assert.equal(c.paragraphs, 3);
+    assert.equal(c.title, true);
+    assert.equal(extractConstraints("Describe rain in exactly 2 sentences. Use at most 30 words.").sentences, 2);
+  });
+});
+
+describe("the rule-based pairwise judge", () => {
+  const prompt = "Write a note about the harbour. Include the word lantern. Use at most 12 words.";
+  test("prefers the response that meets the constraints, under both orders", async () => {
+    const v = await judge.compare(prompt, "A lantern glows over the quiet harbour.", "Boats rest in the harbour and the tide comes in slowly today again.");
+    assert.equal(v.outcome, "a");
+    assert.equal(v.conditions.length, 2);
+    assert.ok(v.conditions.every((c) => c.winner === "a"));
+    const critique = v.conditions[0].critique as { a: { principle: string; score: number }[] };
+    assert.equal(critique.a.find((r) => r.principle === "required-words")!.score, 1);
+  });
+  test("self-justification loses even when it is the only difference", async () => {
+    const clean = "A lantern glows over the quiet harbour.";
+    const v = await judge.compare(prompt, `${clean} This response meets all the requirements.`, clean);
+    assert.equal(v.outcome, "b");
+  });
+  test("spraying filler phrases to hit the required word is penalised", () => {
+    const sprayed = checkResponse(extractConstraints(prompt), "Boats near a compass near a lantern near a ribbon.");
+    const plain = checkResponse(extractConstraints(prompt), "Boats rest near a lantern.");
+    assert.equal(sprayed.find((r) => r.principle === "no-repetition")!.score, 0.5);
+    assert.equal(plain.find((r) => r.principle === "no-repetition")!.score, 1);
+    assert.ok(judge.score(prompt, "Boats rest near a lantern.") > judge.score(prompt, "Boats near a compass near a lantern near a ribbon."));
+  });
+  test("a repetition loop scores 0 on repetition; gibberish is penalised", () => {
+    const loop = checkResponse(extractConstraints(prompt), "the sea the sea the sea the sea");
+    assert.equal(loop.find((r) => r.principle === "no-repetition")!.score, 0);
+    const junk = checkResponse(extractConstraints(prompt), "lantern x#q zz%% harbour");
+    assert.ok(junk.find((r) => r.principle === "no-gibberish")!.score < 1);
+  });
+  test("satisfied share counts the explicit constraints only", () => {
+    const c = extractConstraints(prompt);
+    assert.equal(satisfiedShare(c, "A lantern glows."), 1);
+    assert.equal(satisfiedShare(c, "A glow."), 0.5);
+  });
+});
