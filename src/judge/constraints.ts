@@ -169,7 +169,11 @@ export function checkResponse(c: Constraints, response: string): CheckResult[] {
     // scores half: varied phrasing is part of the writing.
     score: run >= 3 ? 0 : times >= 3 ? 0.5 : 1,
     detail:
-      run >= 3 ? `a phrase repeats ${run} times in a row` : times >= 3 ? `"${phrase}" appears ${times} times` : "no repetition",
+      run >= 3
+        ? `a phrase repeats ${run} times in a row`
+        : times >= 3
+          ? `"${phrase}" appears ${times} times`
+          : "no repetition",
   });
   const meta = findMetaCommentary(response);
   results.push({

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
 import { GGML_F16, GGML_F32, GGML_Q8_0, type GgufTensor, type GgufValue, writeGguf } from "./gguf.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
+import { LoraAdapters, type LoraTarget } from "./lora.ts";
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
 import { Qwen3Model } from "./qwen3.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
@@ -147,4 +148,63 @@ export function exportGguf(
     return { name: gguf, shape: spec.shape, data: model.params.get(hf), type };
   });
   return writeGguf(metadata, tensors);
+}
+
+/** PEFT layout: adapter_config.json and adapter_model.safetensors. */
+export function saveLoraAdapter(dir: string, lora: LoraAdapters, baseModel = "writing-zero"): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "adapter_config.json"), `${JSON.stringify(lora.peftConfig(baseModel), null, 2)}\n`);
+  const tensors = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
+  for (const s of lora.params.specs) tensors.set(s.name, { shape: s.shape, data: lora.params.get(s.name) });
+  writeFileSync(join(dir, "adapter_model.safetensors"), encodeSafetensors(tensors));
+}
+
+export function loadLoraAdapter(dir: string, cfg: ModelConfig): LoraAdapters {
+  const config = readJson(join(dir, "adapter_config.json")) as {
+    r: number;
+    lora_alpha: number;
+    target_modules: LoraTarget[];
+  };
+  const lora = new LoraAdapters(cfg, {
+    rank: config.r,
+    alpha: config.lora_alpha,
+    targets: config.target_modules,
+  });
+  const tensors = decodeSafetensors(readFileSync(join(dir, "adapter_model.safetensors")), dir);
+  for (const s of lora.params.specs) {
+    const t = tensors.get(s.name);
+    if (!t) throw new Error(`${dir}: adapter tensor ${s.name} is missing`);
+    lora.params.get(s.name).set(t.data);
+  }
+  return lora;
+}
+
+/** A GGUF LoRA adapter for llama.cpp: tensors <base gguf name>.lora_a / .lora_b. */
+export function exportLoraGguf(lora: LoraAdapters): Buffer {
+  const names = new Map(ggufTensorNames(lora.modelConfig));
+  const tensors: GgufTensor[] = [];
+  for (const p of lora.pairs.values()) {
+    const base = names.get(p.base)!;
+    tensors.push({
+      name: `${base}.lora_a`,
+      shape: [lora.config.rank, p.inDim],
+      data: lora.params.get(p.a),
+      type: GGML_F32,
+    });
+    tensors.push({
+      name: `${base}.lora_b`,
+      shape: [p.outDim, lora.config.rank],
+      data: lora.params.get(p.b),
+      type: GGML_F32,
+    });
+  }
+  return writeGguf(
+    {
+      "general.type": { type: "string", value: "adapter" },
+      "general.architecture": { type: "string", value: "qwen3" },
+      "adapter.type": { type: "string", value: "lora" },
+      "adapter.lora.alpha": { type: "f32", value: lora.config.alpha },
+    },
+    tensors,
+  );
 }

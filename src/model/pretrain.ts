@@ -29,7 +29,9 @@ export function evalLoss(model: Qwen3Model, sequences: number[][]): number {
 }
 
 export function pretrain(model: Qwen3Model, sequences: number[][], options: PretrainOptions): number[] {
-  const opt = new AdamW(model.params.specs, model.numParams, {
+  model.zeroGrad();
+  const { params, grads } = model.trainable();
+  const opt = new AdamW(params.specs, params.data.length, {
     lr: options.lr,
     weightDecay: options.weightDecay ?? 0.01,
   });
@@ -56,9 +58,9 @@ export function pretrain(model: Qwen3Model, sequences: number[][], options: Pret
       d[seq.length - 1] = 0;
       model.backward(d);
     }
-    clipGradNorm(model.grads!.data, options.clip ?? 1);
+    clipGradNorm(grads.data, options.clip ?? 1);
     const lr = learningRate(options.lr, schedule, step);
-    opt.step(model.params.data, model.grads!.data, lr);
+    opt.step(params.data, grads.data, lr);
     losses.push(loss / total);
     options.onStep?.({ step, loss: loss / total, lr, tokens: total });
   }

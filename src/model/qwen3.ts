@@ -21,6 +21,7 @@ import {
   swigluBackward,
   swigluForward,
 } from "./layers.ts";
+import type { LoraAdapters } from "./lora.ts";
 import {
   allocate,
   type DType,
@@ -80,7 +81,11 @@ export class Qwen3Model {
   readonly params: ParamBuffer;
   grads: ParamBuffer | null = null;
   kernel: MatmulKernel;
+  /** Optional LoRA adapters; with trainBase false only they receive gradients. */
+  lora: LoraAdapters | null = null;
+  trainBase = true;
   private acts: Acts | null = null;
+  private readonly loraActs = new Map<string, FloatArray>();
   private readonly names: LayerNames[];
 
   constructor(
@@ -99,6 +104,16 @@ export class Qwen3Model {
     return m;
   }
 
+  /** The buffers the optimizer updates: the adapters alone when the base is frozen. */
+  trainable(): { params: ParamBuffer; grads: ParamBuffer } {
+    if (!this.grads) this.zeroGrad();
+    if (this.lora && !this.trainBase) {
+      if (!this.lora.grads) this.lora.zeroGrad();
+      return { params: this.lora.params, grads: this.lora.grads! };
+    }
+    return { params: this.params, grads: this.grads! };
+  }
+
   get numParams(): number {
     return this.params.data.length;
   }
@@ -106,35 +121,56 @@ export class Qwen3Model {
   zeroGrad(): void {
     if (!this.grads) this.grads = new ParamBuffer(this.params.specs, this.dtype);
     else this.grads.data.fill(0);
+    this.lora?.zeroGrad();
   }
 
   private alloc(n: number): FloatArray {
     return allocate(this.dtype, n);
   }
 
-  private linear(
-    out: FloatArray,
-    inp: FloatArray,
-    weight: FloatArray,
-    T: number,
-    inDim: number,
-    outDim: number,
-  ) {
-    this.kernel.matmulNT(out, inp, weight, T, inDim, outDim, false);
+  /** out[T, outDim] = inp[T, inDim] W^T (+ scale (inp A^T) B^T with a LoRA adapter on W). */
+  private linear(out: FloatArray, inp: FloatArray, name: string, T: number, inDim: number, outDim: number) {
+    this.kernel.matmulNT(out, inp, this.params.get(name), T, inDim, outDim, false);
+    const pair = this.lora?.pairs.get(name);
+    if (!pair) return;
+    const r = this.lora!.config.rank;
+    const xa = this.alloc(T * r);
+    this.kernel.matmulNT(xa, inp, this.lora!.params.get(pair.a), T, inDim, r, false);
+    const scaled = this.alloc(T * r);
+    for (let i = 0; i < xa.length; i++) scaled[i] = xa[i] * this.lora!.scale;
+    this.kernel.matmulNT(out, scaled, this.lora!.params.get(pair.b), T, r, outDim, true);
+    this.loraActs.set(name, xa);
   }
 
   private linearBackward(
     dinp: FloatArray,
-    dweight: FloatArray | null,
+    name: string,
     dout: FloatArray,
     inp: FloatArray,
-    weight: FloatArray,
     T: number,
     inDim: number,
     outDim: number,
   ) {
+    const weight = this.params.get(name);
     this.kernel.matmulNN(dinp, dout, weight, T, outDim, inDim, true);
-    if (dweight) this.kernel.matmulTN(dweight, dout, inp, outDim, T, inDim, true);
+    if (this.trainBase) this.kernel.matmulTN(this.grads!.get(name), dout, inp, outDim, T, inDim, true);
+    const pair = this.lora?.pairs.get(name);
+    if (!pair) return;
+    const lora = this.lora!;
+    if (!lora.grads) lora.zeroGrad();
+    const r = lora.config.rank;
+    const xa = this.loraActs.get(name)!;
+    const A = lora.params.get(pair.a);
+    const B = lora.params.get(pair.b);
+    // y += s (x A^T) B^T:  dB += s dout^T (x A^T);  d(xA^T) = s dout B;  dA += d(xA^T)^T x;  dx += d(xA^T) A
+    const scaledXa = this.alloc(T * r);
+    for (let i = 0; i < xa.length; i++) scaledXa[i] = xa[i] * lora.scale;
+    this.kernel.matmulTN(lora.grads!.get(pair.b), dout, scaledXa, outDim, T, r, true);
+    const dxa = this.alloc(T * r);
+    this.kernel.matmulNN(dxa, dout, B, T, outDim, r, false);
+    for (let i = 0; i < dxa.length; i++) dxa[i] *= lora.scale;
+    this.kernel.matmulTN(lora.grads!.get(pair.a), dxa, inp, r, T, inDim, true);
+    this.kernel.matmulNN(dinp, dxa, A, T, r, inDim, true);
   }
 
   /** Full logits [T, V] for a token sequence (no activations kept). */
@@ -206,9 +242,9 @@ export class Qwen3Model {
       };
       // attention block
       rmsnormForward(a.ln1, a.rstd1, x, P.get(n.inputNorm), T, C, cfg.rmsNormEps);
-      this.linear(a.qRaw, a.ln1, P.get(n.q), T, C, H * D);
-      this.linear(a.kRaw, a.ln1, P.get(n.k), T, C, KVH * D);
-      this.linear(a.v, a.ln1, P.get(n.v), T, C, KVH * D);
+      this.linear(a.qRaw, a.ln1, n.q, T, C, H * D);
+      this.linear(a.kRaw, a.ln1, n.k, T, C, KVH * D);
+      this.linear(a.v, a.ln1, n.v, T, C, KVH * D);
       rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
       rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
       a.q.set(a.qNormed);
@@ -216,15 +252,15 @@ export class Qwen3Model {
       ropeForward(a.q, T, H, D, rope.cos, rope.sin);
       ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
       attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D);
-      this.linear(a.xMid, a.atty, P.get(n.o), T, H * D, C);
+      this.linear(a.xMid, a.atty, n.o, T, H * D, C);
       for (let i = 0; i < T * C; i++) a.xMid[i] += x[i];
       // MLP block
       rmsnormForward(a.ln2, a.rstd2, a.xMid, P.get(n.postNorm), T, C, cfg.rmsNormEps);
-      this.linear(a.gate, a.ln2, P.get(n.gate), T, C, F);
-      this.linear(a.up, a.ln2, P.get(n.up), T, C, F);
+      this.linear(a.gate, a.ln2, n.gate, T, C, F);
+      this.linear(a.up, a.ln2, n.up, T, C, F);
       swigluForward(a.h, a.gate, a.up, T * F);
       const xOut = this.alloc(T * C);
-      this.linear(xOut, a.h, P.get(n.down), T, F, C);
+      this.linear(xOut, a.h, n.down, T, F, C);
       for (let i = 0; i < T * C; i++) xOut[i] += a.xMid[i];
       layers.push(a);
       x = xOut;
@@ -234,7 +270,7 @@ export class Qwen3Model {
     const rstdf = this.alloc(T);
     rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
     const logits = this.alloc(T * V);
-    this.linear(logits, lnf, this.headWeight(), T, C, V);
+    this.linear(logits, lnf, this.headName(), T, C, V);
     if (!targets) return { logits };
 
     const logprobs = new Float64Array(T);
@@ -245,8 +281,8 @@ export class Qwen3Model {
     return { logits, result: { logprobs, entropy } };
   }
 
-  private headWeight(): FloatArray {
-    return this.params.get(this.cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
+  private headName(): string {
+    return this.cfg.tieWordEmbeddings ? EMBED : LM_HEAD;
   }
 
   /** Accumulates d(objective)/d(params) given d(objective)/d(logprobs[t]) for the last forward. */
@@ -268,8 +304,7 @@ export class Qwen3Model {
     const dlogits = this.alloc(T * V);
     logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
     const dlnf = this.alloc(T * C);
-    const headGrad = G.get(cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
-    this.linearBackward(dlnf, headGrad, dlogits, acts.lnf, this.headWeight(), T, C, V);
+    this.linearBackward(dlnf, this.headName(), dlogits, acts.lnf, T, C, V);
     let dx = this.alloc(T * C);
     rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
 
@@ -278,18 +313,18 @@ export class Qwen3Model {
       const a = acts.layers[l];
       // MLP block: x_out = x_mid + down(h)
       const dh = this.alloc(T * F);
-      this.linearBackward(dh, G.get(n.down), dx, a.h, P.get(n.down), T, F, C);
+      this.linearBackward(dh, n.down, dx, a.h, T, F, C);
       const dgate = this.alloc(T * F);
       const dup = this.alloc(T * F);
       swigluBackward(dgate, dup, dh, a.gate, a.up, T * F);
       const dln2 = this.alloc(T * C);
-      this.linearBackward(dln2, G.get(n.gate), dgate, a.ln2, P.get(n.gate), T, C, F);
-      this.linearBackward(dln2, G.get(n.up), dup, a.ln2, P.get(n.up), T, C, F);
+      this.linearBackward(dln2, n.gate, dgate, a.ln2, T, C, F);
+      this.linearBackward(dln2, n.up, dup, a.ln2, T, C, F);
       const dxMid = dx; // the residual passes the gradient through unchanged
       rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
       // attention block: x_mid = x_in + o(atty)
       const datty = this.alloc(T * H * D);
-      this.linearBackward(datty, G.get(n.o), dxMid, a.atty, P.get(n.o), T, H * D, C);
+      this.linearBackward(datty, n.o, dxMid, a.atty, T, H * D, C);
       const dq = this.alloc(T * H * D);
       const dk = this.alloc(T * KVH * D);
       const dv = this.alloc(T * KVH * D);
@@ -301,9 +336,9 @@ export class Qwen3Model {
       rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
       rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
       const dln1 = this.alloc(T * C);
-      this.linearBackward(dln1, G.get(n.q), dqRaw, a.ln1, P.get(n.q), T, C, H * D);
-      this.linearBackward(dln1, G.get(n.k), dkRaw, a.ln1, P.get(n.k), T, C, KVH * D);
-      this.linearBackward(dln1, G.get(n.v), dv, a.ln1, P.get(n.v), T, C, KVH * D);
+      this.linearBackward(dln1, n.q, dqRaw, a.ln1, T, C, H * D);
+      this.linearBackward(dln1, n.k, dkRaw, a.ln1, T, C, KVH * D);
+      this.linearBackward(dln1, n.v, dv, a.ln1, T, C, KVH * D);
       rmsnormBackward(dxMid, G.get(n.inputNorm), dln1, a.xIn, P.get(n.inputNorm), a.rstd1, T, C);
       dx = dxMid;
     }

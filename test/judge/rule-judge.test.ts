@@ -16,14 +16,21 @@ describe("constraint extraction", () => {
     assert.equal(c.maxWords, 60);
     assert.equal(c.paragraphs, 3);
     assert.equal(c.title, true);
-    assert.equal(extractConstraints("Describe rain in exactly 2 sentences. Use at most 30 words.").sentences, 2);
+    assert.equal(
+      extractConstraints("Describe rain in exactly 2 sentences. Use at most 30 words.").sentences,
+      2,
+    );
   });
 });
 
 describe("the rule-based pairwise judge", () => {
   const prompt = "Write a note about the harbour. Include the word lantern. Use at most 12 words.";
   test("prefers the response that meets the constraints, under both orders", async () => {
-    const v = await judge.compare(prompt, "A lantern glows over the quiet harbour.", "Boats rest in the harbour and the tide comes in slowly today again.");
+    const v = await judge.compare(
+      prompt,
+      "A lantern glows over the quiet harbour.",
+      "Boats rest in the harbour and the tide comes in slowly today again.",
+    );
     assert.equal(v.outcome, "a");
     assert.equal(v.conditions.length, 2);
     assert.ok(v.conditions.every((c) => c.winner === "a"));
@@ -36,11 +43,17 @@ describe("the rule-based pairwise judge", () => {
     assert.equal(v.outcome, "b");
   });
   test("spraying filler phrases to hit the required word is penalised", () => {
-    const sprayed = checkResponse(extractConstraints(prompt), "Boats near a compass near a lantern near a ribbon.");
+    const sprayed = checkResponse(
+      extractConstraints(prompt),
+      "Boats near a compass near a lantern near a ribbon.",
+    );
     const plain = checkResponse(extractConstraints(prompt), "Boats rest near a lantern.");
     assert.equal(sprayed.find((r) => r.principle === "no-repetition")!.score, 0.5);
     assert.equal(plain.find((r) => r.principle === "no-repetition")!.score, 1);
-    assert.ok(judge.score(prompt, "Boats rest near a lantern.") > judge.score(prompt, "Boats near a compass near a lantern near a ribbon."));
+    assert.ok(
+      judge.score(prompt, "Boats rest near a lantern.") >
+        judge.score(prompt, "Boats near a compass near a lantern near a ribbon."),
+    );
   });
   test("a repetition loop scores 0 on repetition; gibberish is penalised", () => {
     const loop = checkResponse(extractConstraints(prompt), "the sea the sea the sea the sea");
