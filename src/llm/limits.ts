@@ -49,7 +49,8 @@ export class MinuteWindow {
         this.events.push({ t, amount: want });
         return;
       }
-      const wait = Math.max(10, this.events[0].t + 60_000 - t);
+      // Re-check at least every second (cheap, and robust to clock changes).
+      const wait = Math.min(1000, Math.max(10, this.events[0].t + 60_000 - t));
       await new Promise((r) => setTimeout(r, wait));
     }
   }

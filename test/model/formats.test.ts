@@ -1,7 +1,7 @@
 // Formats: safetensors and model-folder round trips, GGUF validation, tokenizer ids against
 // llama.cpp's, bf16/f16 widening, and a learning check for pretraining.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -10,7 +10,7 @@ import { exportGguf, loadModelFolder, saveModelFolder } from "../../src/model/ch
 import { readGgufHeader, validateGguf, writeGguf } from "../../src/model/gguf.ts";
 import { evalLoss, pretrain } from "../../src/model/pretrain.ts";
 import { Qwen3Model } from "../../src/model/qwen3.ts";
-import { decodeSafetensors } from "../../src/model/safetensors.ts";
+import { decodeSafetensors, encodeSafetensors } from "../../src/model/safetensors.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { makeCorpus } from "../../src/tasks/constrained-writing.ts";
@@ -36,6 +36,31 @@ describe("model folder round trip", () => {
     assert.deepEqual(tokenizer!.encode("Hello world"), tok.encode("Hello world"));
     const config = JSON.parse(readFileSync(join(dir, "m", "config.json"), "utf8"));
     assert.equal(config.architectures[0], "Qwen3ForCausalLM");
+  });
+
+  test("a sharded model.safetensors.index.json loads like a single file", () => {
+    const cfg = tinyConfig({ vocabSize: tok.vocabSize });
+    const m = randomModel(cfg, 9, "f32");
+    const shard = join(dir, "sharded");
+    saveModelFolder(shard, m, tok);
+    rmSync(join(shard, "model.safetensors"));
+    const specs = m.params.specs;
+    const half = Math.floor(specs.length / 2);
+    const weightMap: Record<string, string> = {};
+    [specs.slice(0, half), specs.slice(half)].forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      writeFileSync(
+        join(shard, file),
+        encodeSafetensors(new Map(part.map((s) => [s.name, { shape: s.shape, data: m.params.get(s.name) }]))),
+      );
+      for (const s of part) weightMap[s.name] = file;
+    });
+    writeFileSync(
+      join(shard, "model.safetensors.index.json"),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
+    const { model } = loadModelFolder(shard);
+    assert.deepEqual(Array.from(model.params.data), Array.from(m.params.data));
   });
 
   test("bf16 and f16 safetensors are widened to float32", () => {

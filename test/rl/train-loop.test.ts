@@ -162,3 +162,58 @@ describe("wz train on a very small model", () => {
     assert.ok(!existsSync(join(dir, "c", "run.sqlite")), "no run may start when the judge is down");
   });
 });
+
+describe("wz train: Ctrl-C, scalar baselines, runs and show", () => {
+  test("SIGINT stops cleanly after the current step; --resume finishes the run", async () => {
+    const runDir = join(dir, "int");
+    const child = spawn(process.execPath, [WZ, "train", cfgPath, "--output", runDir, "--steps", "12"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    while (!/step 1\/12/.test(stderr)) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGINT");
+    const code = await new Promise((r) => child.on("exit", r));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /stopped after step \d+; continue with: wz train --resume/);
+    const store = new RunStore(join(runDir, "run.sqlite"), { readonly: true });
+    assert.equal(store.getMeta("status"), "stopped");
+    assert.ok(store.lastCompletedStep() < 11);
+    store.close();
+    const r = await runWz(["train", "--resume", runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /step 12\/12/);
+  });
+
+  test("the same loop runs GRPO on the rule-based judge's scalar scores", async () => {
+    const grpo = join(dir, "grpo.yaml");
+    writeFileSync(grpo, config("estimator: {name: grpo}").replace("train: {steps: 5", "train: {steps: 2"));
+    const r = await runWz(["train", grpo, "--output", join(dir, "grpo")]);
+    assert.equal(r.code, 0, r.stderr);
+    const store = new RunStore(join(dir, "grpo", "run.sqlite"), { readonly: true });
+    const rollouts = store.rollouts(0);
+    assert.ok(rollouts.every((x) => x.reward !== null));
+    // GRPO advantages are z-scores of the rewards within each group.
+    for (const g of [0, 1]) {
+      const mine = rollouts.filter((x) => x.group === g);
+      const sum = mine.reduce((s, x) => s + x.advantage, 0);
+      assert.ok(Math.abs(sum) < 1e-6);
+    }
+    assert.equal(store.comparisons(0).length, 0);
+    store.close();
+  });
+
+  test("wz runs lists runs; wz show prints a step with its reference and advantages", async () => {
+    const list = await runWz(["runs", dir]);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /a\s+completed\s+5\/5\s+brpo\s+rules/);
+    const show = await runWz(["show", join(dir, "a"), "--step", "2", "--samples", "2"]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /step 2\/5/);
+    assert.match(show.stdout, /win_rate_vs_reference/);
+    assert.match(show.stdout, /\[REF\]/);
+    const bad = await runWz(["show", join(dir, "a"), "--step", "9"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--step: expected 1\.\.5/);
+  });
+});
