@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
 import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
+import { renderEvalReport } from "../report/eval-report.ts";
 import { UsageError } from "./errors.ts";
 import { verdictLine } from "./judge-command.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
@@ -108,6 +109,30 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     for (const b of s.byLengthDifference)
       console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
   }
-  console.log(`\nwrote ${join(values.output, "summary.json")}`);
+  writeFileSync(
+    join(values.output, "report.html"),
+    renderEvalReport({
+      models: [built.describe()],
+      accuracy: rows.map(({ votes, summary: s }) => ({
+        votes,
+        rows: [
+          ["accuracy (right under both orders)", s.accuracy],
+          ["accuracy, a shown first", s.accuracyFirstOrder],
+          ["accuracy, b shown first", s.accuracySecondOrder],
+          ["consistency across orders", s.consistency],
+          ["first-position win rate", s.firstPositionWinRate],
+          ["failure rate", s.failureRate],
+          ["longer response wins", s.longerWinRate],
+          ...s.byLengthDifference.map((b) => [`accuracy, ${b.bucket}`, b.accuracy] as const),
+        ].map(([name, r]) => ({
+          name: name as string,
+          value: (r as Rate).value,
+          ci: (r as Rate).ci,
+          n: (r as Rate).n,
+        })),
+      })),
+    }),
+  );
+  console.log(`\nwrote ${join(values.output, "summary.json")} and report.html`);
   return bad > 0 ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 // The HTML report for `wz eval` results: ratings, pairwise win rates and criteria scores.
-import { escapeXml } from "./svg-chart.ts";
+import { escapeXml, lineChart } from "./svg-chart.ts";
 
 export interface EvalReportData {
   models: string[];
@@ -18,6 +18,11 @@ export interface EvalReportData {
     mean: number | null;
     perCriterion: Record<string, number | null>;
     failed: number;
+  }[];
+  /** Judge accuracy (wz genrm-eval): one table per vote count. */
+  accuracy?: {
+    votes: number;
+    rows: { name: string; value: number | null; ci: [number, number] | null; n: number }[];
   }[];
 }
 
@@ -68,6 +73,28 @@ th{background:#f9fafb}.chart{background:#fafafa;border:1px solid #e5e7eb}.tick{f
       );
     }
     parts.push("</table>");
+  }
+  if (data.accuracy) {
+    if (data.accuracy.length > 1) {
+      const acc = data.accuracy.map((a) => [a.votes, a.rows[0].value] as [number, number | null]);
+      parts.push(
+        lineChart("accuracy (both orders) as votes grow", [{ name: "accuracy", points: acc }]).replace(
+          ">step<",
+          ">votes<",
+        ),
+      );
+    }
+    for (const a of data.accuracy) {
+      parts.push(
+        `<h2>Judge accuracy, votes ${a.votes}</h2><table><tr><th>measure</th><th>value</th><th>95% CI</th><th>n</th></tr>`,
+      );
+      for (const r of a.rows) {
+        parts.push(
+          `<tr><td>${escapeXml(r.name)}</td><td>${f(r.value)}</td><td>${r.ci ? `${f(r.ci[0])}-${f(r.ci[1])}` : "n/a"}</td><td>${r.n}</td></tr>`,
+        );
+      }
+      parts.push("</table>");
+    }
   }
   parts.push("</body></html>");
   return parts.join("\n");

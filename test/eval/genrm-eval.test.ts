@@ -76,6 +76,9 @@ describe("wz genrm-eval against a scripted judge", () => {
     assert.ok(s.accuracy.ci[0] < 0.5 && s.accuracy.ci[1] > 0.5);
     assert.equal(summary.results[1].votes, 2);
     assert.match(r.stdout, /first-position win rate\s+66\.7%/);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    assert.match(html, /Judge accuracy, votes 2/);
+    assert.match(html, /accuracy \(both orders\) as votes grow/);
   });
 });
 
