@@ -69,30 +69,27 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
   if (kind !== "genrm" && kind !== "rules")
     throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
   if (kind === "rules") return createJudge({ kind });
-  if (values.gguf) {
-    const v0 = values as Record<string, unknown>;
-    return createJudge({
-      kind,
-      gguf: values.gguf as string,
-      votes: numberFlag(v0, "votes", { int: true, min: 1 }),
-      parseRetries: numberFlag(v0, "parse-retries", { int: true, min: 0 }),
-      temperature: numberFlag(v0, "temperature", { min: 0 }),
-      maxTokens: numberFlag(v0, "max-tokens", { int: true, min: 1 }),
-      seed: numberFlag(v0, "seed", { int: true }),
-      principlesFile: values.principles as string | undefined,
-      cache: values["no-cache"] ? null : (values.cache as string),
-    });
-  }
+  const v = values as Record<string, unknown>;
+  const common = {
+    kind,
+    votes: numberFlag(v, "votes", { int: true, min: 1 }),
+    parseRetries: numberFlag(v, "parse-retries", { int: true, min: 0 }),
+    temperature: numberFlag(v, "temperature", { min: 0 }),
+    maxTokens: numberFlag(v, "max-tokens", { int: true, min: 1 }),
+    seed: numberFlag(v, "seed", { int: true }),
+    principlesFile: values.principles as string | undefined,
+    cache: values["no-cache"] ? null : (values.cache as string),
+  } as const;
+  if (values.gguf) return createJudge({ ...common, gguf: values.gguf as string });
   const baseUrls =
     (values["base-url"] as string[] | undefined) ??
     (process.env.WZ_BASE_URL ? [process.env.WZ_BASE_URL] : []);
   if (baseUrls.length === 0)
-    throw new UsageError("--base-url is required for the GenRM judge (or set WZ_BASE_URL)");
+    throw new UsageError("--base-url is required for the GenRM judge (or set WZ_BASE_URL, or --gguf)");
   const model = (values.model as string | undefined) ?? process.env.WZ_MODEL;
   if (!model) throw new UsageError("--model is required for the GenRM judge (or set WZ_MODEL)");
-  const v = values as Record<string, unknown>;
   return createJudge({
-    kind,
+    ...common,
     baseUrls,
     model,
     apiKey: process.env[values["api-key-env"] as string] ?? process.env.OPENAI_API_KEY,
@@ -101,12 +98,5 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
     tokensPerMinute: numberFlag(v, "tpm", { min: 1 }),
     timeoutMs: numberFlag(v, "timeout", { min: 0.001 })! * 1000,
     maxRetries: numberFlag(v, "max-retries", { int: true, min: 0 }),
-    votes: numberFlag(v, "votes", { int: true, min: 1 }),
-    parseRetries: numberFlag(v, "parse-retries", { int: true, min: 0 }),
-    temperature: numberFlag(v, "temperature", { min: 0 }),
-    maxTokens: numberFlag(v, "max-tokens", { int: true, min: 1 }),
-    seed: numberFlag(v, "seed", { int: true }),
-    principlesFile: values.principles as string | undefined,
-    cache: values["no-cache"] ? null : (values.cache as string),
   });
 }

@@ -8,6 +8,7 @@ import { RuleJudge } from "../judge/rule-judge.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
+import type { ChatBackend } from "../llm/types.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 
 export interface JudgeSpec {
@@ -48,7 +49,10 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     const judge = new RuleJudge();
     return { judge, scorer: (p, r) => judge.score(p, r), close() {}, describe: () => judge.name };
   }
-  if (spec.gguf) return localGenRM(spec);
+  if (spec.gguf) {
+    const backend = new LlamaCppChatBackend(spec.gguf);
+    return genrm(spec, backend, "llama.cpp, final line constrained by a grammar", () => void backend.close());
+  }
   const baseUrls = spec.baseUrls ?? [];
   if (baseUrls.length === 0) {
     throw new Error(
@@ -56,9 +60,6 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     );
   }
   if (!spec.model) throw new Error("the GenRM judge needs a model name (--model, WZ_MODEL or judge.model)");
-  const principles = spec.principlesFile
-    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
-    : DEFAULT_PRINCIPLE_SET;
   const backend = new OpenAICompatibleBackend({
     baseUrls,
     model: spec.model,
@@ -69,6 +70,14 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     timeoutMs: spec.timeoutMs,
     maxRetries: spec.maxRetries,
   });
+  return { ...genrm(spec, backend, baseUrls.join(", "), () => {}), backend };
+}
+
+/** The GenRM over any chat backend, with the principles, sampling and cache the spec names. */
+function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBackend: () => void): BuiltJudge {
+  const principles = spec.principlesFile
+    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
+    : DEFAULT_PRINCIPLE_SET;
   let cache: SqliteReplyCache | undefined;
   if (spec.cache) {
     mkdirSync(dirname(spec.cache), { recursive: true });
@@ -91,47 +100,12 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
   const judge = make(spec.votes);
   return {
     judge,
-    backend,
-    withVotes: make,
-    close: () => cache?.close(),
-    describe: () =>
-      `${judge.name} via ${baseUrls.join(", ")} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
-  };
-}
-
-function localGenRM(spec: JudgeSpec): BuiltJudge {
-  const backend = new LlamaCppChatBackend(spec.gguf!);
-  const principles = spec.principlesFile
-    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
-    : DEFAULT_PRINCIPLE_SET;
-  let cache: SqliteReplyCache | undefined;
-  if (spec.cache) {
-    mkdirSync(dirname(spec.cache), { recursive: true });
-    cache = new SqliteReplyCache(spec.cache);
-  }
-  const make = (votes: number | undefined) =>
-    new GenRMJudge({
-      backend,
-      principles,
-      votes,
-      parseRetries: spec.parseRetries,
-      sampling: {
-        temperature: spec.temperature ?? 0,
-        top_p: 1,
-        max_tokens: spec.maxTokens ?? 1024,
-        seed: spec.seed ?? 0,
-      },
-      cache,
-    });
-  const judge = make(spec.votes);
-  return {
-    judge,
     withVotes: make,
     close: () => {
       cache?.close();
-      void backend.close();
+      closeBackend();
     },
     describe: () =>
-      `${judge.name} via llama.cpp (votes ${judge.votes}, principles ${principles.hash}, final line constrained by a grammar)`,
+      `${judge.name} via ${where} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
   };
 }
