@@ -4,8 +4,10 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
-import { exportGguf, saveModelFolder } from "../model/checkpoint.ts";
+import { exportGguf, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
+import { LoraAdapters } from "../model/lora.ts";
+import { Qwen3Model } from "../model/qwen3.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, type PromptItem, runLoop } from "../rl/loop.ts";
 import { createJudge } from "../setup/judge.ts";
@@ -177,6 +179,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const policy = loadPolicy(initialDir, kernel);
   const initial = loadPolicy(initialDir, kernel);
+  if (config.model.lora) {
+    // Seeded init: B = 0, so step 1 samples from the base exactly; a resume overwrites it from state.
+    policy.model.lora = new LoraAdapters(policy.model.cfg, config.model.lora);
+    policy.model.lora.init(config.seed);
+    policy.model.trainBase = false;
+  }
   const judgeSpec = config.judge;
   const judge = createJudge({
     kind: judgeSpec.kind,
@@ -233,9 +241,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  saveModelFolder(join(runDir, "final"), policy.model, policy.tokenizer);
+  let finalModel = policy.model;
+  if (policy.model.lora) {
+    saveLoraAdapter(join(runDir, "final-adapter"), policy.model.lora);
+    finalModel = new Qwen3Model(policy.model.cfg, "f32", {
+      kernel,
+      data: Float32Array.from(policy.model.params.data),
+    });
+    policy.model.lora.mergeInto(finalModel.params, policy.model.params);
+  }
+  saveModelFolder(join(runDir, "final"), finalModel, policy.tokenizer);
   const finalGguf = join(runDir, "final.gguf");
-  writeFileSync(finalGguf, exportGguf(policy.model, policy.tokenizer));
+  writeFileSync(finalGguf, exportGguf(finalModel, policy.tokenizer));
   log(`evaluating the final policy against the initial one on ${evalSet.length} held-out prompts ...`);
   const h2h = await headToHead({
     ggufA: finalGguf,

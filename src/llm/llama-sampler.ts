@@ -25,12 +25,12 @@ export class LlamaSampler {
 
   constructor(private readonly contextSize = 512) {}
 
-  /** Loads (or reloads, after a training step) the GGUF to sample from. */
-  async load(path: string): Promise<void> {
+  /** Loads (or reloads, after a training step) the GGUF to sample from, with optional LoRA adapters. */
+  async load(path: string, lora?: { filePath: string; scale?: number }[]): Promise<void> {
     await this.close();
     this.model = await loadGgufModel(path);
     // Sampling needs no bit-exactness: the trainer recomputes log-probabilities itself.
-    this.context = await createContext(this.model, { exact: false, contextSize: this.contextSize });
+    this.context = await createContext(this.model, { exact: false, contextSize: this.contextSize, lora });
     this.loadedPath = path;
   }
 

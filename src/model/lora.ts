@@ -131,6 +131,11 @@ export class LoraAdapters {
     return out;
   }
 
+  /** Writes W + scale * B A into every adapted weight of `params` (a copy of the base's buffer). */
+  mergeInto(params: ParamBuffer, base: ParamBuffer): void {
+    for (const name of this.pairs.keys()) params.get(name).set(this.merged(name, base.get(name)));
+  }
+
   /** PEFT's adapter_config.json. */
   peftConfig(baseModel = "writing-zero"): Record<string, unknown> {
     return {

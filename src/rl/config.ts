@@ -48,6 +48,18 @@ export const TrainConfigSchema = z
         init: z.string().default("tiny"),
         cache: z.string().default(".wz-cache/tiny-base"),
         tiny: tinyModel.default(tinyModel.parse({})),
+        /** Train LoRA adapters on a frozen base instead of every weight. */
+        lora: z
+          .object({
+            rank: z.number().int().positive().default(8),
+            alpha: z.number().positive().default(16),
+            targets: z
+              .array(z.enum(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+              .min(1)
+              .default(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ init: "tiny", cache: ".wz-cache/tiny-base", tiny: tinyModel.parse({}) }),

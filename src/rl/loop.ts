@@ -10,7 +10,13 @@ import { diagnose, mean } from "../eval/diagnostics.ts";
 import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
-import { exportGguf, loadModelFolder, saveModelFolder } from "../model/checkpoint.ts";
+import {
+  exportGguf,
+  exportLoraGguf,
+  loadModelFolder,
+  saveLoraAdapter,
+  saveModelFolder,
+} from "../model/checkpoint.ts";
 import type { MatmulKernel } from "../model/kernels/types.ts";
 import { AdamW, clipGradNorm, learningRate, type Schedule } from "../model/optimizer.ts";
 import type { Qwen3Model } from "../model/qwen3.ts";
@@ -64,12 +70,13 @@ function saveState(runDir: string, step: number, policy: Qwen3Model, opt: AdamW)
   const tmp = `${final}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const n = policy.params.data.length;
+  const { params } = policy.trainable();
+  const n = params.data.length;
   writeFileSync(
     join(tmp, "state.safetensors"),
     encodeSafetensors(
       new Map([
-        ["params", { shape: [n], data: policy.params.data }],
+        ["params", { shape: [n], data: params.data }],
         ["adam.m", { shape: [n], data: opt.m }],
         ["adam.v", { shape: [n], data: opt.v }],
       ]),
@@ -85,7 +92,7 @@ function loadState(runDir: string, step: number, policy: Qwen3Model, opt: AdamW)
   const dir = statePath(runDir, step);
   const tensors = decodeSafetensors(readFileSync(join(dir, "state.safetensors")), dir);
   const { adamT } = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { adamT: number };
-  policy.params.data.set(tensors.get("params")!.data);
+  policy.trainable().params.data.set(tensors.get("params")!.data);
   opt.load({ t: adamT, m: tensors.get("adam.m")!.data, v: tensors.get("adam.v")!.data });
 }
 
@@ -99,9 +106,32 @@ function pruneStates(runDir: string, keep: number): void {
   }
 }
 
-function writeGgufAtomic(path: string, model: Qwen3Model, tok: TextTokenizer): void {
-  writeFileSync(`${path}.tmp`, exportGguf(model, tok, "f32"));
+function writeAtomic(path: string, bytes: Buffer): void {
+  writeFileSync(`${path}.tmp`, bytes);
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Weight sync: full weights are re-exported as GGUF; with LoRA the base GGUF is written once and
+ * only the adapter is re-exported, then loaded by llama.cpp at context creation.
+ */
+async function syncSampler(
+  sampler: LlamaSampler,
+  runDir: string,
+  policy: Qwen3Model,
+  tok: TextTokenizer,
+  first: boolean,
+) {
+  const gguf = join(runDir, "policy.gguf");
+  if (!policy.lora) {
+    writeAtomic(gguf, exportGguf(policy, tok, "f32"));
+    await sampler.load(gguf);
+    return;
+  }
+  if (first) writeAtomic(gguf, exportGguf(policy, tok, "f32"));
+  const adapter = join(runDir, "policy-adapter.gguf");
+  writeAtomic(adapter, exportLoraGguf(policy.lora));
+  await sampler.load(gguf, [{ filePath: adapter, scale: 1 }]);
 }
 
 /** Response-token log-probabilities (and entropies) of one rollout under a model. */
@@ -164,7 +194,8 @@ export async function runLoop(
   startStep: number,
 ): Promise<{ completed: number; stopped: boolean }> {
   const { config, runDir, store, policy, initial, tokenizer: tok, judge, log } = ctx;
-  const opt = new AdamW(policy.params.specs, policy.numParams, {
+  const trainable = policy.trainable();
+  const opt = new AdamW(trainable.params.specs, trainable.params.data.length, {
     lr: config.train.lr,
     weightDecay: config.train.weight_decay,
   });
@@ -174,9 +205,7 @@ export async function runLoop(
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
   const sampler = new LlamaSampler(1024);
-  const ggufPath = join(runDir, "policy.gguf");
-  writeGgufAtomic(ggufPath, policy, tok);
-  await sampler.load(ggufPath);
+  await syncSampler(sampler, runDir, policy, tok, true);
   const schedule = scheduleOf(config);
   const G = config.rollout.group_size;
   const started = performance.now();
@@ -267,14 +296,14 @@ export async function runLoop(
             clipTokens += res.tokens;
             lossSum += res.loss;
           }
-          gradNorm = clipGradNorm(policy.grads!.data, config.train.grad_clip);
-          opt.step(policy.params.data, policy.grads!.data, lr);
+          const { params, grads } = policy.trainable();
+          gradNorm = clipGradNorm(grads.data, config.train.grad_clip);
+          opt.step(params.data, grads.data, lr);
         }
       }
       const t3 = performance.now();
       // 5. weight sync: the next samples come from the new weights
-      writeGgufAtomic(ggufPath, policy, tok);
-      await sampler.load(ggufPath);
+      await syncSampler(sampler, runDir, policy, tok, false);
 
       // 6. metrics
       const texts = groups.flat().map((r) => r.text);
@@ -374,6 +403,8 @@ export async function runLoop(
       writeFileSync(join(runDir, "metrics.jsonl"), `${JSON.stringify(metrics)}\n`, { flag: "a" });
       if ((step + 1) % config.train.checkpoint_every === 0 || step + 1 === config.train.steps) {
         saveModelFolder(join(runDir, "checkpoints", `step-${step + 1}`), policy, tok);
+        if (policy.lora)
+          saveLoraAdapter(join(runDir, "checkpoints", `step-${step + 1}-adapter`), policy.lora);
       }
 
       const elapsed = (performance.now() - started) / 1000;

@@ -217,3 +217,33 @@ describe("wz train: Ctrl-C, scalar baselines, runs and show", () => {
     assert.match(bad.stderr, /--step: expected 1\.\.5/);
   });
 });
+
+describe("wz train with LoRA", () => {
+  test("trains adapters on a frozen base, syncs them to llama.cpp, and saves PEFT and merged models", async () => {
+    const cfg = join(dir, "lora.yaml");
+    writeFileSync(
+      cfg,
+      config()
+        .replace(
+          "train: {steps: 5, lr: 0.001, checkpoint_every: 2}",
+          "train: {steps: 3, lr: 0.01, checkpoint_every: 2}",
+        )
+        .replace("  tiny:", "  lora: {rank: 4, alpha: 8}\n  tiny:"),
+    );
+    const runDir = join(dir, "lora");
+    const r = await runWz(["train", cfg, "--output", runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const initial = readFileSync(join(runDir, "checkpoints", "initial", "model.safetensors"));
+    // The base saved with the adapters is the initial model, bit for bit.
+    assert.ok(readFileSync(join(runDir, "checkpoints", "step-2", "model.safetensors")).equals(initial));
+    assert.ok(existsSync(join(runDir, "checkpoints", "step-2-adapter", "adapter_model.safetensors")));
+    assert.ok(existsSync(join(runDir, "final-adapter", "adapter_config.json")));
+    // The merged final model differs from the base: the adapters learned something.
+    assert.ok(!readFileSync(join(runDir, "final", "model.safetensors")).equals(initial));
+    const store = new RunStore(join(runDir, "run.sqlite"), { readonly: true });
+    const m = store.stepMetrics();
+    assert.equal(m[0].metrics.kl_to_initial, 0); // B = 0 at init: step 1 samples from the base
+    assert.ok((m[2].metrics.kl_to_initial as number) > 0);
+    store.close();
+  });
+});
