@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { LlamaSampler } from "../src/llm/llama-sampler.ts";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
+import { createBlasKernel } from "../src/model/kernels/blas.ts";
 import { referenceKernel } from "../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../src/model/kernels/types.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
@@ -63,11 +64,19 @@ function ours(width: number, kernel: MatmulKernel): number {
   return done / ((performance.now() - t0) / 1000);
 }
 
-function torch(width: number): number | null {
+function torch(width: number, threads = 1): number | null {
   if (!hasTorch) return null;
   const r = spawnSync(
     "/usr/bin/python3",
-    ["scripts/torch_bench.py", String(width), String(LAYERS), String(SEQ), String(V), "1", String(SECONDS)],
+    [
+      "scripts/torch_bench.py",
+      String(width),
+      String(LAYERS),
+      String(SEQ),
+      String(V),
+      String(threads),
+      String(SECONDS),
+    ],
     {
       encoding: "utf8",
     },
@@ -97,7 +106,7 @@ async function sampling(width: number): Promise<number> {
 
 const wasm = await createWasmKernel();
 console.log(
-  `forward+backward, ${LAYERS} layers, sequence ${SEQ}, vocabulary ${V}, 1 thread; tokens/s (ratio to PyTorch)`,
+  `forward+backward, ${LAYERS} layers, sequence ${SEQ}, vocabulary ${V}; one thread unless marked; tokens/s (ratio to PyTorch with the same threads)`,
 );
 if (!hasTorch)
   console.log("(python3-torch not installed: apt-get install python3-torch for the PyTorch column)");
@@ -105,9 +114,17 @@ for (const width of widths) {
   const pt = torch(width);
   const w = ours(width, wasm);
   const ref = width <= 256 ? ours(width, referenceKernel) : null;
-  const ratio = (x: number | null) => (x === null || pt === null ? "n/a" : `${(x / pt).toFixed(2)}x`);
+  const blas1 = createBlasKernel(1);
+  const b1 = blas1 ? ours(width, blas1) : null;
+  const blas2 = createBlasKernel(2);
+  const b2 = blas2 ? ours(width, blas2) : null;
+  createBlasKernel(1); // OpenBLAS threads are process-wide: back to one
+  const pt2 = torch(width, 2);
+  const ratio = (x: number | null, peer = pt) =>
+    x === null || peer === null ? "n/a" : `${(x / peer).toFixed(2)}x`;
+  const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(0));
   const sample = await sampling(width);
   console.log(
-    `width ${width}: pytorch ${pt?.toFixed(0) ?? "n/a"} | wasm-simd ${w.toFixed(0)} (${ratio(w)}) | reference ${ref?.toFixed(0) ?? "skipped"} (${ratio(ref)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
+    `width ${width}: pytorch ${f(pt)} | openblas ${f(b1)} (${ratio(b1)}) | wasm-simd ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, openblas ${f(b2)} (${ratio(b2, pt2)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
   );
 }

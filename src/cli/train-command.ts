@@ -27,7 +27,8 @@ and reproduces what an uninterrupted run would have done.
 
   --output DIR     run folder (default: the config's "output")
   --steps N        override train.steps
-  --kernel K       matmul kernel: auto, wasm, reference (default auto)
+  --kernel K       matmul kernel: auto (OpenBLAS if built, else wasm), blas, wasm, reference;
+                   a resumed run reuses the kernel it started with
   --resume DIR     continue the run in DIR with its saved config`;
 
 async function checkJudgeReachable(config: TrainConfig): Promise<void> {
@@ -151,7 +152,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  const kernel = await selectKernel(values.kernel as string);
+  // A resumed run keeps the kernel it started with: another kernel rounds differently, and the
+  // resume must reproduce the uninterrupted run exactly.
+  let kernelName = values.kernel as string;
+  if (values.resume && kernelName === "auto") kernelName = store!.getMeta<string>("kernel") ?? "auto";
+  const kernel = await selectKernel(kernelName);
   if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
     throw new UsageError(
       `model.init: ${config.model.init} does not exist (a Hugging Face folder, or "tiny")`,
@@ -166,6 +171,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const initialDir = join(runDir, "checkpoints", "initial");
   if (startStep === 0) {
     store.setMeta("config", config);
+    store.setMeta(
+      "kernel",
+      { openblas: "blas", "wasm-simd": "wasm", reference: "reference" }[kernel.name] ?? "auto",
+    );
     writeFileSync(join(runDir, "config.resolved.json"), `${JSON.stringify(config, null, 2)}\n`);
     let baseDir = config.model.init;
     if (baseDir === "tiny")

@@ -1,7 +1,7 @@
 // The Qwen3 layers as pairs of plain functions, forward next to backward (after llm.c).
 // Shapes are in the argument names: N rows of width C, T positions, H heads of size D.
 // Backward functions *accumulate* into their input gradients (residual streams add up).
-import type { FloatArray } from "./kernels/types.ts";
+import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
 
 // ---------- RMSNorm: y = x / sqrt(mean(x^2) + eps) * w ----------
 
@@ -118,11 +118,36 @@ export function ropeBackward(
 }
 
 // ---------- Causal grouped-query attention ----------
+// Per head, on contiguous [T, D] copies so the matmul kernel does the O(T^2 D) work:
+//   S = Q K^T * scale (causal), P = softmax(S), O = P V.
+// Query head h reads key/value head floor(h / (H / KVH)).
 
-/**
- * q [T, H, D], k and v [T, KVH, D] -> out [T, H, D]; att [H, T, T] keeps the probabilities for
- * backward. Query head h reads key/value head floor(h / (H / KVH)).
- */
+function like(x: FloatArray, n: number): FloatArray {
+  return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Copies head `h` of x [T, heads, D] into dst [T, D]. */
+function gatherHead(dst: FloatArray, x: FloatArray, T: number, heads: number, h: number, D: number): void {
+  for (let t = 0; t < T; t++) dst.set(x.subarray((t * heads + h) * D, (t * heads + h + 1) * D), t * D);
+}
+
+/** Adds src [T, D] into head `h` of x [T, heads, D] (or overwrites with add = false). */
+function scatterHead(
+  x: FloatArray,
+  src: FloatArray,
+  T: number,
+  heads: number,
+  h: number,
+  D: number,
+  add: boolean,
+): void {
+  for (let t = 0; t < T; t++) {
+    const o = (t * heads + h) * D;
+    for (let i = 0; i < D; i++) x[o + i] = (add ? x[o + i] : 0) + src[t * D + i];
+  }
+}
+
+/** q [T, H, D], k and v [T, KVH, D] -> out [T, H, D]; att [H, T, T] keeps the probabilities. */
 export function attentionForward(
   out: FloatArray,
   att: FloatArray,
@@ -133,41 +158,45 @@ export function attentionForward(
   H: number,
   KVH: number,
   D: number,
+  kernel: MatmulKernel,
 ): void {
   const scale = 1 / Math.sqrt(D);
   const group = H / KVH;
-  out.fill(0, 0, T * H * D);
-  for (let h = 0; h < H; h++) {
-    const kh = Math.floor(h / group);
-    for (let t = 0; t < T; t++) {
-      const qo = (t * H + h) * D;
-      const ao = (h * T + t) * T;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let s = 0; s <= t; s++) {
-        const ko = (s * KVH + kh) * D;
-        let dot = 0;
-        for (let i = 0; i < D; i++) dot += q[qo + i] * k[ko + i];
-        dot *= scale;
-        att[ao + s] = dot;
-        if (dot > max) max = dot;
+  const Qh = like(q, T * D);
+  const Kh = like(q, T * D);
+  const Vh = like(q, T * D);
+  const Oh = like(q, T * D);
+  for (let kh = 0; kh < KVH; kh++) {
+    gatherHead(Kh, k, T, KVH, kh, D);
+    gatherHead(Vh, v, T, KVH, kh, D);
+    for (let h = kh * group; h < (kh + 1) * group; h++) {
+      gatherHead(Qh, q, T, H, h, D);
+      const P = att.subarray(h * T * T, (h + 1) * T * T);
+      kernel.matmulNT(P, Qh, Kh, T, D, T, false);
+      for (let t = 0; t < T; t++) {
+        const o = t * T;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let s = 0; s <= t; s++) {
+          const x = P[o + s] * scale;
+          P[o + s] = x;
+          if (x > max) max = x;
+        }
+        let sum = 0;
+        for (let s = 0; s <= t; s++) {
+          const e = Math.exp(P[o + s] - max);
+          P[o + s] = e;
+          sum += e;
+        }
+        for (let s = 0; s <= t; s++) P[o + s] /= sum;
+        for (let s = t + 1; s < T; s++) P[o + s] = 0;
       }
-      let sum = 0;
-      for (let s = 0; s <= t; s++) {
-        const e = Math.exp(att[ao + s] - max);
-        att[ao + s] = e;
-        sum += e;
-      }
-      for (let s = 0; s <= t; s++) {
-        const p = att[ao + s] / sum;
-        att[ao + s] = p;
-        const vo = (s * KVH + kh) * D;
-        for (let i = 0; i < D; i++) out[qo + i] += p * v[vo + i];
-      }
-      for (let s = t + 1; s < T; s++) att[ao + s] = 0;
+      kernel.matmulNN(Oh, P, Vh, T, T, D, false);
+      scatterHead(out, Oh, T, H, h, D, false);
     }
   }
 }
 
+/** Accumulates dq, dk, dv from dout [T, H, D] and the probabilities saved by the forward pass. */
 export function attentionBackward(
   dq: FloatArray,
   dk: FloatArray,
@@ -181,35 +210,43 @@ export function attentionBackward(
   H: number,
   KVH: number,
   D: number,
+  kernel: MatmulKernel,
 ): void {
   const scale = 1 / Math.sqrt(D);
   const group = H / KVH;
-  const dp = new Float64Array(T);
-  for (let h = 0; h < H; h++) {
-    const kh = Math.floor(h / group);
-    for (let t = 0; t < T; t++) {
-      const qo = (t * H + h) * D;
-      const ao = (h * T + t) * T;
-      // dp[s] = dout . v[s]; softmax backward: ds = p (dp - sum p dp)
-      let pdp = 0;
-      for (let s = 0; s <= t; s++) {
-        const vo = (s * KVH + kh) * D;
-        let dot = 0;
-        for (let i = 0; i < D; i++) dot += dout[qo + i] * v[vo + i];
-        dp[s] = dot;
-        pdp += att[ao + s] * dot;
-        const p = att[ao + s];
-        for (let i = 0; i < D; i++) dv[vo + i] += p * dout[qo + i];
+  const Qh = like(q, T * D);
+  const Kh = like(q, T * D);
+  const Vh = like(q, T * D);
+  const dOh = like(q, T * D);
+  const dQh = like(q, T * D);
+  const dKh = like(q, T * D);
+  const dVh = like(q, T * D);
+  const dS = like(q, T * T);
+  for (let kh = 0; kh < KVH; kh++) {
+    gatherHead(Kh, k, T, KVH, kh, D);
+    gatherHead(Vh, v, T, KVH, kh, D);
+    dKh.fill(0);
+    dVh.fill(0);
+    for (let h = kh * group; h < (kh + 1) * group; h++) {
+      gatherHead(Qh, q, T, H, h, D);
+      gatherHead(dOh, dout, T, H, h, D);
+      const P = att.subarray(h * T * T, (h + 1) * T * T);
+      kernel.matmulTN(dVh, P, dOh, T, T, D, true); // dV += P^T dO
+      kernel.matmulNT(dS, dOh, Vh, T, D, T, false); // dP = dO V^T
+      // softmax backward: dS = P (dP - sum P dP), times the score scale
+      for (let t = 0; t < T; t++) {
+        const o = t * T;
+        let pdp = 0;
+        for (let s = 0; s <= t; s++) pdp += P[o + s] * dS[o + s];
+        for (let s = 0; s <= t; s++) dS[o + s] = P[o + s] * (dS[o + s] - pdp) * scale;
+        for (let s = t + 1; s < T; s++) dS[o + s] = 0;
       }
-      for (let s = 0; s <= t; s++) {
-        const ds = att[ao + s] * (dp[s] - pdp) * scale;
-        const ko = (s * KVH + kh) * D;
-        for (let i = 0; i < D; i++) {
-          dq[qo + i] += ds * k[ko + i];
-          dk[ko + i] += ds * q[qo + i];
-        }
-      }
+      kernel.matmulNN(dQh, dS, Kh, T, T, D, false); // dQ = dS K
+      scatterHead(dq, dQh, T, H, h, D, true);
+      kernel.matmulTN(dKh, dS, Qh, T, T, D, true); // dK += dS^T Q
     }
+    scatterHead(dk, dKh, T, KVH, kh, D, true);
+    scatterHead(dv, dVh, T, KVH, kh, D, true);
   }
 }
 

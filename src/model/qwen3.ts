@@ -251,7 +251,7 @@ export class Qwen3Model {
       a.k.set(a.kNormed);
       ropeForward(a.q, T, H, D, rope.cos, rope.sin);
       ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
-      attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
       this.linear(a.xMid, a.atty, n.o, T, H * D, C);
       for (let i = 0; i < T * C; i++) a.xMid[i] += x[i];
       // MLP block
@@ -328,7 +328,7 @@ export class Qwen3Model {
       const dq = this.alloc(T * H * D);
       const dk = this.alloc(T * KVH * D);
       const dv = this.alloc(T * KVH * D);
-      attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
       ropeBackward(dq, T, H, D, rope.cos, rope.sin);
       ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
       const dqRaw = this.alloc(T * H * D);

@@ -1,6 +1,7 @@
 // Every kernel against the reference kernel, on odd shapes (remainders in every loop).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
 import { referenceKernel } from "../../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
@@ -47,4 +48,9 @@ function check(kernel: MatmulKernel) {
 
 describe("matmul kernels agree with the reference kernel", () => {
   test("wasm-simd", async () => check(await createWasmKernel()));
+  const skip = blasAvailable()
+    ? false
+    : "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)";
+  test("openblas, one thread", { skip }, () => check(createBlasKernel(1)!));
+  test("openblas, two threads", { skip }, () => check(createBlasKernel(2)!));
 });
