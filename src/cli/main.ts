@@ -3,7 +3,14 @@ import { UsageError } from "./errors.ts";
 import { evalCommand } from "./eval-command.ts";
 import { genrmEvalCommand } from "./genrm-eval-command.ts";
 import { judgeCommand } from "./judge-command.ts";
-import { exportCommand, initModelCommand, tokenizerCommand } from "./model-commands.ts";
+import {
+  exportCommand,
+  finetuneCommand,
+  initModelCommand,
+  sampleCommand,
+  scoreCommand,
+  tokenizerCommand,
+} from "./model-commands.ts";
 import { reportCommand } from "./report-command.ts";
 import { runsCommand, showCommand } from "./runs-command.ts";
 import { serveCommand } from "./serve-command.ts";
@@ -25,6 +32,9 @@ Commands:
   tokenizer train a byte-level BPE tokenizer (tokenizer.json)
   init-model  write a randomly initialised Qwen3 model folder
   export    export a model folder to GGUF (f32, f16, q8_0)
+  sample    sample from a model folder or GGUF through llama.cpp
+  score     log-probabilities of given responses under a model folder
+  finetune  supervised fine-tuning of a model folder (full or LoRA)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -39,6 +49,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   tokenizer: tokenizerCommand,
   "init-model": initModelCommand,
   export: exportCommand,
+  sample: sampleCommand,
+  score: scoreCommand,
+  finetune: finetuneCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

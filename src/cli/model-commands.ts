@@ -1,4 +1,5 @@
-// Engine commands: `wz init-model`, `wz tokenizer train`, `wz export`.
+// Engine commands: `wz tokenizer train`, `wz init-model`, `wz export`, `wz sample`, `wz score`,
+// `wz finetune`.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -7,12 +8,17 @@ import {
   type GgufWeightType,
   loadModelFolder,
   loadTokenizer,
+  saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { selectKernel } from "../model/kernels/select.ts";
+import { LORA_TARGETS, LoraAdapters } from "../model/lora.ts";
+import { evalLoss, pretrain } from "../model/pretrain.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import { createGenerator } from "../setup/generators.ts";
 import { UsageError } from "./errors.ts";
 
 export const TOKENIZER_HELP = `wz tokenizer train --input corpus.txt --vocab-size N --output DIR
@@ -137,5 +143,183 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!tokenizer) throw new UsageError(`${dir}: no tokenizer.json; GGUF needs the tokenizer`);
   writeFileSync(values.gguf, exportGguf(model, tokenizer, type));
   console.log(`wrote ${values.gguf} (${type})`);
+  return 0;
+}
+
+export const SAMPLE_HELP = `wz sample MODEL --prompt TEXT [--n 4] [--temperature 0.8] [--max-tokens 128] [--seed 0]
+
+Samples from a GGUF file or one of our model folders through llama.cpp, with the model's chat
+template applied to the prompt.`;
+
+export async function sampleCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      prompt: { type: "string" },
+      n: { type: "string", default: "4" },
+      temperature: { type: "string", default: "0.8" },
+      "max-tokens": { type: "string", default: "128" },
+      seed: { type: "string", default: "0" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(SAMPLE_HELP);
+    return 0;
+  }
+  if (!positionals[0] || !values.prompt) throw new UsageError("usage: wz sample MODEL --prompt TEXT");
+  const generator = await createGenerator(`model=${positionals[0]}`);
+  const [samples] = await generator.generate([{ id: "prompt", prompt: values.prompt }], {
+    samples: Number(values.n),
+    temperature: Number(values.temperature),
+    maxTokens: Number(values["max-tokens"]),
+    seed: Number(values.seed),
+  });
+  samples.forEach((s, i) => console.log(`--- sample ${i + 1}\n${s}`));
+  return 0;
+}
+
+export const SCORE_HELP = `wz score MODEL_DIR --input FILE.jsonl
+
+Log-probabilities of given responses under one of our model folders (our engine, teacher
+forcing): each input line {"id"?, "prompt", "response"} gives an output line {id, logprob,
+tokens, mean_logprob}, where the prompt is wrapped in the model's chat template and the
+response is followed by the end-of-turn token.`;
+
+export async function scoreCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { input: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(SCORE_HELP);
+    return 0;
+  }
+  if (!positionals[0] || !values.input) throw new UsageError("usage: wz score MODEL_DIR --input FILE.jsonl");
+  const { model, tokenizer } = loadModelFolder(positionals[0], await selectKernel("auto"));
+  if (!tokenizer) throw new UsageError(`${positionals[0]}: no tokenizer.json`);
+  const lines = readFileSync(values.input, "utf8").split("\n");
+  let bad = 0;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let row: { id?: unknown; prompt?: unknown; response?: unknown };
+    try {
+      row = JSON.parse(line);
+    } catch {
+      row = {};
+    }
+    if (typeof row.prompt !== "string" || typeof row.response !== "string") {
+      process.stderr.write(`skipped line ${i + 1}: needs string "prompt" and "response"\n`);
+      bad++;
+      return;
+    }
+    const prompt = tokenizer.encode(
+      tokenizer.applyChatTemplate([{ role: "user", content: row.prompt }], true),
+    );
+    const response = tokenizer.encode(row.response).concat(tokenizer.eosId === null ? [] : [tokenizer.eosId]);
+    const full = prompt.concat(response);
+    const targets = full.map((_, t) => (t >= prompt.length - 1 && t + 1 < full.length ? full[t + 1] : -1));
+    const { logprobs } = model.forward(full, targets, false);
+    let sum = 0;
+    for (let t = prompt.length - 1; t + 1 < full.length; t++) sum += logprobs[t];
+    console.log(
+      JSON.stringify({
+        id: row.id ?? `line-${i + 1}`,
+        logprob: sum,
+        tokens: response.length,
+        mean_logprob: sum / response.length,
+      }),
+    );
+  });
+  return bad ? 1 : 0;
+}
+
+export const FINETUNE_HELP = `wz finetune MODEL_DIR --data FILE.jsonl --output DIR [--steps 100] [--lr 1e-4]
+  [--batch 8] [--lora-rank R --lora-alpha A] [--seed 1]
+
+Supervised fine-tuning on {"prompt", "response"} lines (loss on the response tokens only, the
+prompt wrapped in the chat template) or {"text"} lines (loss on every token). Writes a model
+folder to DIR; with --lora-rank only LoRA adapters are trained, DIR/adapter holds them in the
+PEFT layout and DIR the merged model.`;
+
+export async function finetuneCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: "string" },
+      output: { type: "string" },
+      steps: { type: "string", default: "100" },
+      lr: { type: "string", default: "1e-4" },
+      batch: { type: "string", default: "8" },
+      "lora-rank": { type: "string" },
+      "lora-alpha": { type: "string" },
+      seed: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(FINETUNE_HELP);
+    return 0;
+  }
+  if (!positionals[0] || !values.data || !values.output)
+    throw new UsageError("usage: wz finetune MODEL_DIR --data FILE --output DIR");
+  const kernel = await selectKernel("auto");
+  const { model, tokenizer } = loadModelFolder(positionals[0], kernel);
+  if (!tokenizer) throw new UsageError(`${positionals[0]}: no tokenizer.json`);
+  const sequences: number[][] = [];
+  const starts: number[] = [];
+  readFileSync(values.data, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      const row = JSON.parse(line) as { prompt?: unknown; response?: unknown; text?: unknown };
+      if (typeof row.text === "string") {
+        sequences.push(tokenizer.encode(row.text));
+        starts.push(0);
+      } else if (typeof row.prompt === "string" && typeof row.response === "string") {
+        const p = tokenizer.encode(
+          tokenizer.applyChatTemplate([{ role: "user", content: row.prompt }], true),
+        );
+        const r = tokenizer.encode(row.response).concat(tokenizer.eosId === null ? [] : [tokenizer.eosId]);
+        sequences.push(p.concat(r));
+        starts.push(p.length - 1);
+      } else throw new UsageError(`${values.data}: line ${i + 1} needs "text" or "prompt" and "response"`);
+    });
+  if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
+  if (values["lora-rank"]) {
+    model.lora = new LoraAdapters(model.cfg, {
+      rank: Number(values["lora-rank"]),
+      alpha: Number(values["lora-alpha"] ?? 2 * Number(values["lora-rank"])),
+      targets: [...LORA_TARGETS],
+    });
+    model.lora.init(Number(values.seed));
+    model.trainBase = false;
+  }
+  const steps = Number(values.steps);
+  const before = evalLoss(model, sequences.slice(0, 64));
+  pretrain(model, sequences, {
+    steps,
+    batchSize: Number(values.batch),
+    lr: Number(values.lr),
+    seed: Number(values.seed),
+    lossStart: starts,
+    onStep: ({ step, loss }) => {
+      if (step % 10 === 0 || step === steps - 1)
+        process.stderr.write(`step ${step + 1}/${steps} loss ${loss.toFixed(4)}\n`);
+    },
+  });
+  let out = model;
+  if (model.lora) {
+    saveLoraAdapter(join(values.output, "adapter"), model.lora);
+    out = new Qwen3Model(model.cfg, "f32", { kernel, data: Float32Array.from(model.params.data) });
+    model.lora.mergeInto(out.params, model.params);
+  }
+  saveModelFolder(values.output, out, tokenizer);
+  console.log(
+    `wrote ${values.output}; loss on the first 64 examples (all tokens) ${before.toFixed(4)} -> ${evalLoss(model, sequences.slice(0, 64)).toFixed(4)}`,
+  );
   return 0;
 }

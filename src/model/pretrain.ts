@@ -12,6 +12,8 @@ export interface PretrainOptions {
   weightDecay?: number;
   clip?: number;
   seed: number;
+  /** Per sequence, the first position whose next token is scored (0 = all; SFT: the response start - 1). */
+  lossStart?: number[];
   onStep?: (info: { step: number; loss: number; lr: number; tokens: number }) => void;
 }
 

@@ -124,3 +124,50 @@ describe("wz eval --criteria (WritingBench-style) with a scripted GenRM", () => 
     assert.equal((parseCriterionScore("no json") as { error: string }).error, "no_answer");
   });
 });
+
+describe("wz eval with an OpenAI-compatible generator", () => {
+  let gen: ScriptedServer;
+  before(async () => {
+    // A "model" server: the good model includes the required word, the other does not.
+    gen = await startScriptedServer((call) => ({
+      content:
+        call.body.model === "good"
+          ? "<think>plan</think>The anchor rests in the bay."
+          : "Waves roll in the bay.",
+    }));
+  });
+  after(() => gen.close());
+
+  test("generates through the endpoint, strips reasoning, and judges", async () => {
+    const prompts = join(dir, "p2.jsonl");
+    writeFileSync(
+      prompts,
+      [0, 1, 2]
+        .map((i) =>
+          JSON.stringify({ id: `q${i}`, prompt: "Write a line about the sea. Include the word anchor." }),
+        )
+        .join("\n"),
+    );
+    const r = await runWz([
+      "eval",
+      "--judge",
+      "rules",
+      "--models",
+      `good=openai:${gen.url}@good`,
+      "--models",
+      `plain=openai:${gen.url}@plain`,
+      "--prompts",
+      prompts,
+      "--output",
+      join(dir, "oa"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = readFileSync(join(dir, "oa", "responses-good.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.equal(lines[0].response, "The anchor rests in the bay.");
+    const s = JSON.parse(readFileSync(join(dir, "oa", "summary.json"), "utf8"));
+    assert.equal(s.pairwise[0].winRate, 1);
+  });
+});
