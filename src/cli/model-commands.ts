@@ -176,7 +176,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     maxTokens: Number(values["max-tokens"]),
     seed: Number(values.seed),
   });
-  samples.forEach((s, i) => console.log(`--- sample ${i + 1}\n${s}`));
+  for (const [i, s] of samples.entries()) console.log(`--- sample ${i + 1}\n${s}`);
   return 0;
 }
 
