@@ -45,10 +45,12 @@ def score_groups(groups, url=None, estimator="brpo", seed=None, step=None, token
     return _post(url or DEFAULT_URL, "/v1/score_groups", body, token)["results"]
 
 
-def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=0.0, **kwargs):
+def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.0, **kwargs):
     """Groups a flat batch by group id, scores every group, and returns one reward per sample
-    in the batch's order. A masked sample (its judgement failed) gets `masked_reward`: engines
-    that cannot mask a sample should give it no push either way."""
+    in the batch's order. A masked sample (its judgement failed) cannot be masked by these
+    engines, so it gets `masked_reward` (-1 by the project's rule; set WZ_MASKED_REWARD or pass
+    0.0 to give it no push either way) and is counted in the service's metrics."""
+    masked_reward = float(os.environ.get("WZ_MASKED_REWARD", masked_reward))
     order = []
     members = {}
     for i, gid in enumerate(group_ids):

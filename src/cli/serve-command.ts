@@ -1,8 +1,11 @@
 // `wz serve`: the reward service for engines that own the training loop.
+import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
+import { parseJudgeConfig } from "../rl/config.ts";
 import { createRewardService } from "../serve/app.ts";
+import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
 
@@ -32,6 +35,8 @@ Routes:
   --skew-threshold X       BRPO skew filter (default 0.6)
   --tie -1|0               BRPO score of a tie (default -1)
   --service-seed S         seed for reference draws when a request gives none (default 0)
+  --judge-config FILE      take the judge from a YAML file (its "judge:" block, as in a wz train
+                           config) instead of the judge flags below
 
 ${JUDGE_FLAGS_HELP}`;
 
@@ -53,6 +58,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "skew-threshold": { type: "string", default: "0.6" },
       tie: { type: "string", default: "-1" },
       "service-seed": { type: "string", default: "0" },
+      "judge-config": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -71,7 +77,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     token = process.env[values["token-env"]];
     if (!token) throw new UsageError(`--token-env: environment variable ${values["token-env"]} is empty`);
   }
-  const built = buildJudge(values);
+  let built: ReturnType<typeof buildJudge>;
+  if (values["judge-config"]) {
+    const path = values["judge-config"];
+    if (!existsSync(path)) throw new UsageError(`--judge-config: ${path} does not exist`);
+    try {
+      built = createJudge(judgeSpecFromConfig(parseJudgeConfig(readFileSync(path, "utf8"), path)));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  } else built = buildJudge(values);
   const service = createRewardService({
     judge: built.judge,
     judgeWithVotes: built.withVotes,

@@ -10,7 +10,7 @@ import { LoraAdapters } from "../model/lora.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, type PromptItem, runLoop } from "../rl/loop.ts";
-import { createJudge } from "../setup/judge.ts";
+import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
 import { RunStore } from "../store/run-store.ts";
 import { makePrompts } from "../tasks/constrained-writing.ts";
 import { buildTinyBase } from "../tasks/tiny-model.ts";
@@ -194,22 +194,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     policy.model.lora.init(config.seed);
     policy.model.trainBase = false;
   }
-  const judgeSpec = config.judge;
-  const judge = createJudge({
-    kind: judgeSpec.kind,
-    gguf: judgeSpec.gguf,
-    baseUrls: judgeSpec.base_url === undefined ? undefined : [judgeSpec.base_url].flat(),
-    model: judgeSpec.model,
-    apiKey: process.env[judgeSpec.api_key_env] ?? process.env.OPENAI_API_KEY,
-    votes: judgeSpec.votes,
-    concurrency: judgeSpec.concurrency,
-    timeoutMs: judgeSpec.timeout_s * 1000,
-    maxRetries: judgeSpec.max_retries,
-    temperature: judgeSpec.temperature,
-    maxTokens: judgeSpec.max_tokens,
-    principlesFile: judgeSpec.principles,
-    cache: judgeSpec.cache,
-  });
+  const judge = createJudge(judgeSpecFromConfig(config.judge));
   log(
     `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
   );

@@ -20,7 +20,7 @@ const tinyModel = z
   })
   .strict();
 
-const judgeConfig = z
+export const JudgeConfigSchema = z
   .object({
     kind: z.enum(["rules", "genrm"]).default("rules"),
     base_url: z.union([z.string(), z.array(z.string())]).optional(),
@@ -73,7 +73,7 @@ export const TrainConfigSchema = z
       })
       .strict()
       .default({ prompts: "tiny", train_count: 96, eval_count: 48 }),
-    judge: judgeConfig.default(judgeConfig.parse({})),
+    judge: JudgeConfigSchema.default(JudgeConfigSchema.parse({})),
     estimator: z
       .object({
         name: z.enum(["brpo", "grpo", "drgrpo", "rloo", "all-pairs"]).default("brpo"),
@@ -136,6 +136,25 @@ export const TrainConfigSchema = z
   .strict();
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type JudgeConfig = z.infer<typeof JudgeConfigSchema>;
+
+/** A judge block on its own (for `wz serve --judge-config`): the `judge:` of a file, or the file itself. */
+export function parseJudgeConfig(source: string, origin = "judge config"): JudgeConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(source) ?? {};
+  } catch (e) {
+    throw new Error(`${origin}: not valid YAML: ${(e as Error).message}`);
+  }
+  const block = doc && typeof doc === "object" && "judge" in doc ? (doc as { judge: unknown }).judge : doc;
+  const result = JudgeConfigSchema.safeParse(block);
+  if (!result.success) throw new Error(formatIssues(result.error, `${origin}: judge`));
+  const j = result.data;
+  if (j.kind === "genrm" && !j.gguf && (!j.base_url || !j.model)) {
+    throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
+  }
+  return j;
+}
 
 /** Turns zod issues into one message per problem, each naming the key path. */
 export function formatIssues(error: z.ZodError, origin: string): string {

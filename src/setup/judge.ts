@@ -9,6 +9,7 @@ import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
+import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 
 export interface JudgeSpec {
@@ -42,6 +43,25 @@ export interface BuiltJudge {
   withVotes?: (votes: number) => PairwiseJudge;
   close(): void;
   describe(): string;
+}
+
+/** The judge block of a config file (wz train, wz serve --judge-config) as a JudgeSpec. */
+export function judgeSpecFromConfig(j: JudgeConfig): JudgeSpec {
+  return {
+    kind: j.kind,
+    gguf: j.gguf,
+    baseUrls: j.base_url === undefined ? undefined : [j.base_url].flat(),
+    model: j.model,
+    apiKey: process.env[j.api_key_env] ?? process.env.OPENAI_API_KEY,
+    votes: j.votes,
+    concurrency: j.concurrency,
+    timeoutMs: j.timeout_s * 1000,
+    maxRetries: j.max_retries,
+    temperature: j.temperature,
+    maxTokens: j.max_tokens,
+    principlesFile: j.principles,
+    cache: j.cache,
+  };
 }
 
 export function createJudge(spec: JudgeSpec): BuiltJudge {

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { serve } from "@hono/node-server";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
@@ -306,7 +309,9 @@ describe("load: 2,000 /get_reward requests from 100 clients in groups of 8", () 
 
 describe("wz serve as a process", () => {
   test("starts, answers /healthz, and shuts down cleanly on SIGTERM", async () => {
-    const child = spawn(process.execPath, [WZ, "serve", "--judge", "rules", "--port", "0"], {
+    const cfg = join(mkdtempSync(join(tmpdir(), "wz-serve-")), "judge.yaml");
+    writeFileSync(cfg, "judge:\n  kind: rules\n");
+    const child = spawn(process.execPath, [WZ, "serve", "--judge-config", cfg, "--port", "0"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const url = await new Promise<string>((resolve, reject) => {
@@ -318,8 +323,9 @@ describe("wz serve as a process", () => {
       });
       child.on("exit", (code) => reject(new Error(`exited ${code}`)));
     });
-    const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean; judge: string };
     assert.equal(health.ok, true);
+    assert.equal(health.judge, "rules:wz-rules-v1");
     const code = await new Promise<number | null>((resolve) => {
       child.on("exit", resolve);
       child.kill("SIGTERM");
