@@ -77,8 +77,11 @@ function torch(width: number, threads = 1): number | null {
       String(threads),
       String(SECONDS),
     ],
+    // torch.set_num_threads does not bind the OpenBLAS pool Debian's torch calls into: pin both,
+    // or "one thread" PyTorch quietly uses both cores.
     {
       encoding: "utf8",
+      env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
     },
   );
   return r.status === 0 ? Number(r.stdout.trim()) : null;

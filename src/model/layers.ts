@@ -250,12 +250,21 @@ export function attentionBackward(
   }
 }
 
-// ---------- SwiGLU: h = silu(gate) * up ----------
+// ---------- SwiGLU: h = silu(gate) * up, silu(g) = g sigmoid(g) ----------
 
-export function swigluForward(h: FloatArray, gate: FloatArray, up: FloatArray, N: number): void {
+/** Keeps sigmoid(gate) in `sig` so that backward needs no second exp. */
+export function swigluForward(
+  h: FloatArray,
+  sig: FloatArray,
+  gate: FloatArray,
+  up: FloatArray,
+  N: number,
+): void {
   for (let i = 0; i < N; i++) {
     const g = gate[i];
-    h[i] = (g / (1 + Math.exp(-g))) * up[i];
+    const s = 1 / (1 + Math.exp(-g));
+    sig[i] = s;
+    h[i] = g * s * up[i];
   }
 }
 
@@ -263,16 +272,16 @@ export function swigluBackward(
   dgate: FloatArray,
   dup: FloatArray,
   dh: FloatArray,
+  sig: FloatArray,
   gate: FloatArray,
   up: FloatArray,
   N: number,
 ): void {
   for (let i = 0; i < N; i++) {
     const g = gate[i];
-    const sig = 1 / (1 + Math.exp(-g));
-    const silu = g * sig;
-    dup[i] = dh[i] * silu;
-    dgate[i] = dh[i] * up[i] * sig * (1 + g * (1 - sig));
+    const s = sig[i];
+    dup[i] = dh[i] * g * s;
+    dgate[i] = dh[i] * up[i] * s * (1 + g * (1 - s));
   }
 }
 

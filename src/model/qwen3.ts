@@ -55,6 +55,7 @@ interface LayerActs {
   rstd2: FloatArray;
   gate: FloatArray; // [T, F]
   up: FloatArray;
+  sig: FloatArray; // sigmoid(gate), kept for backward
   h: FloatArray;
 }
 
@@ -238,6 +239,7 @@ export class Qwen3Model {
         rstd2: this.alloc(T),
         gate: this.alloc(T * F),
         up: this.alloc(T * F),
+        sig: this.alloc(T * F),
         h: this.alloc(T * F),
       };
       // attention block
@@ -258,7 +260,7 @@ export class Qwen3Model {
       rmsnormForward(a.ln2, a.rstd2, a.xMid, P.get(n.postNorm), T, C, cfg.rmsNormEps);
       this.linear(a.gate, a.ln2, n.gate, T, C, F);
       this.linear(a.up, a.ln2, n.up, T, C, F);
-      swigluForward(a.h, a.gate, a.up, T * F);
+      swigluForward(a.h, a.sig, a.gate, a.up, T * F);
       const xOut = this.alloc(T * C);
       this.linear(xOut, a.h, n.down, T, F, C);
       for (let i = 0; i < T * C; i++) xOut[i] += a.xMid[i];
@@ -301,6 +303,14 @@ export class Qwen3Model {
     const F = cfg.intermediateSize;
     const V = cfg.vocabSize;
 
+    // Per-layer temporaries are reused across layers (zeroed on each use): no garbage per layer.
+    const pool = new Map<string, FloatArray>();
+    const scratch = (name: string, n: number) => {
+      let buf = pool.get(name);
+      if (!buf || buf.length !== n) pool.set(name, (buf = this.alloc(n)));
+      else buf.fill(0);
+      return buf;
+    };
     const dlogits = this.alloc(T * V);
     logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
     const dlnf = this.alloc(T * C);
@@ -312,30 +322,30 @@ export class Qwen3Model {
       const n = this.names[l];
       const a = acts.layers[l];
       // MLP block: x_out = x_mid + down(h)
-      const dh = this.alloc(T * F);
+      const dh = scratch("dh", T * F);
       this.linearBackward(dh, n.down, dx, a.h, T, F, C);
-      const dgate = this.alloc(T * F);
-      const dup = this.alloc(T * F);
-      swigluBackward(dgate, dup, dh, a.gate, a.up, T * F);
-      const dln2 = this.alloc(T * C);
+      const dgate = scratch("dgate", T * F);
+      const dup = scratch("dup", T * F);
+      swigluBackward(dgate, dup, dh, a.sig, a.gate, a.up, T * F);
+      const dln2 = scratch("dln2", T * C);
       this.linearBackward(dln2, n.gate, dgate, a.ln2, T, C, F);
       this.linearBackward(dln2, n.up, dup, a.ln2, T, C, F);
       const dxMid = dx; // the residual passes the gradient through unchanged
       rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
       // attention block: x_mid = x_in + o(atty)
-      const datty = this.alloc(T * H * D);
+      const datty = scratch("datty", T * H * D);
       this.linearBackward(datty, n.o, dxMid, a.atty, T, H * D, C);
-      const dq = this.alloc(T * H * D);
-      const dk = this.alloc(T * KVH * D);
-      const dv = this.alloc(T * KVH * D);
+      const dq = scratch("dq", T * H * D);
+      const dk = scratch("dk", T * KVH * D);
+      const dv = scratch("dv", T * KVH * D);
       attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
       ropeBackward(dq, T, H, D, rope.cos, rope.sin);
       ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
-      const dqRaw = this.alloc(T * H * D);
-      const dkRaw = this.alloc(T * KVH * D);
+      const dqRaw = scratch("dqRaw", T * H * D);
+      const dkRaw = scratch("dkRaw", T * KVH * D);
       rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
       rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
-      const dln1 = this.alloc(T * C);
+      const dln1 = scratch("dln1", T * C);
       this.linearBackward(dln1, n.q, dqRaw, a.ln1, T, C, H * D);
       this.linearBackward(dln1, n.k, dkRaw, a.ln1, T, C, KVH * D);
       this.linearBackward(dln1, n.v, dv, a.ln1, T, C, KVH * D);
