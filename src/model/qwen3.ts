@@ -306,10 +306,11 @@ export class Qwen3Model {
     // Per-layer temporaries are reused across layers (zeroed on each use): no garbage per layer.
     const pool = new Map<string, FloatArray>();
     const scratch = (name: string, n: number) => {
-      let buf = pool.get(name);
-      if (!buf || buf.length !== n) pool.set(name, (buf = this.alloc(n)));
-      else buf.fill(0);
-      return buf;
+      const buf = pool.get(name);
+      if (buf && buf.length === n) return buf.fill(0);
+      const fresh = this.alloc(n);
+      pool.set(name, fresh);
+      return fresh;
     };
     const dlogits = this.alloc(T * V);
     logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
