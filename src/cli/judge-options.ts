@@ -80,6 +80,11 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
     principlesFile: values.principles as string | undefined,
     cache: values["no-cache"] ? null : (values.cache as string),
   } as const;
+  if ((common.votes ?? 1) > 1 && (common.temperature ?? 0) === 0) {
+    process.stderr.write(
+      "wz: note: --votes > 1 with --temperature 0 asks the same question twice; raise the temperature for independent votes\n",
+    );
+  }
   if (values.gguf) return createJudge({ ...common, gguf: values.gguf as string });
   const baseUrls =
     (values["base-url"] as string[] | undefined) ??

@@ -21,20 +21,20 @@ const HELP = `wz: train language models to write better with a pairwise judge an
 Usage: wz <command> [options]    (wz <command> --help for a command's options)
 
 Commands:
-  train     run the Writing-Zero loop (BRPO) on the embedded engine
-  judge     judge preference pairs with the pairwise GenRM (or the rule-based judge)
-  serve     the reward service (HTTP) for verl, OpenRLHF and TRL
-  genrm-eval  judge accuracy on labelled pairs (consistency, position bias, length buckets, votes)
-  eval      compare policies: pairwise win rates, Bradley-Terry, criteria scores
-  runs      list runs
-  show      print a run's step: metrics, references, responses and advantages
-  report    write a self-contained HTML report of a run
-  tokenizer train a byte-level BPE tokenizer (tokenizer.json)
-  init-model  write a randomly initialised Qwen3 model folder
-  export    export a model folder to GGUF (f32, f16, q8_0)
-  sample    sample from a model folder or GGUF through llama.cpp
-  score     log-probabilities of given responses under a model folder
-  finetune  supervised fine-tuning of a model folder (full or LoRA)
+  train        run the Writing-Zero loop (BRPO) on the embedded engine
+  runs         list runs
+  show         print a run's step: metrics, references, responses and advantages
+  report       write a self-contained HTML report of a run
+  judge        judge preference pairs with the pairwise GenRM (or the rule-based judge)
+  serve        the reward service (HTTP) for verl, OpenRLHF and TRL
+  genrm-eval   judge accuracy on labelled pairs (consistency, position bias, length, votes)
+  eval         compare policies: pairwise win rates, Bradley-Terry, criteria scores
+  tokenizer    train a byte-level BPE tokenizer (tokenizer.json)
+  init-model   write a randomly initialised Qwen3 model folder
+  export       export a model folder to GGUF (f32, f16, q8_0)
+  sample       sample from a model folder or GGUF through llama.cpp
+  score        log-probabilities of given responses under a model folder
+  finetune     supervised fine-tuning of a model folder (full or LoRA)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
