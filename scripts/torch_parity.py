@@ -60,11 +60,17 @@ def forward(cfg, p, tokens):
     for i in range(cfg["num_hidden_layers"]):
         pre = "model.layers.%d." % i
         h = rms_norm(x, p[pre + "input_layernorm.weight"], eps)
-        q = (h @ p[pre + "self_attn.q_proj.weight"].T).view(T, H, D)
-        k = (h @ p[pre + "self_attn.k_proj.weight"].T).view(T, KVH, D)
-        v = (h @ p[pre + "self_attn.v_proj.weight"].T).view(T, KVH, D)
-        q = rms_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
-        k = rms_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
+        q = h @ p[pre + "self_attn.q_proj.weight"].T
+        k = h @ p[pre + "self_attn.k_proj.weight"].T
+        v = h @ p[pre + "self_attn.v_proj.weight"].T
+        if pre + "self_attn.q_proj.bias" in p:  # Qwen2
+            q = q + p[pre + "self_attn.q_proj.bias"]
+            k = k + p[pre + "self_attn.k_proj.bias"]
+            v = v + p[pre + "self_attn.v_proj.bias"]
+        q, k, v = q.view(T, H, D), k.view(T, KVH, D), v.view(T, KVH, D)
+        if pre + "self_attn.q_norm.weight" in p:  # Qwen3
+            q = rms_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
         q = q * cos[:, None, :] + rotate_half(q) * sin[:, None, :]
         k = k * cos[:, None, :] + rotate_half(k) * sin[:, None, :]
         k = k.repeat_interleave(H // KVH, dim=1)

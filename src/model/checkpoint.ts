@@ -2,7 +2,7 @@
 // tokenizer_config.json) in and out, and GGUF export for llama.cpp.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
+import { configFromHf, configToHf, hasQkNorm, type ModelConfig } from "./config.ts";
 import { GGML_F16, GGML_F32, GGML_Q8_0, type GgufTensor, type GgufValue, writeGguf } from "./gguf.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
 import { LoraAdapters, type LoraTarget } from "./lora.ts";
@@ -94,13 +94,15 @@ export function ggufTensorNames(cfg: ModelConfig): [hf: string, gguf: string][] 
       [n.k, `${b}.attn_k.weight`],
       [n.v, `${b}.attn_v.weight`],
       [n.o, `${b}.attn_output.weight`],
-      [n.qNorm, `${b}.attn_q_norm.weight`],
-      [n.kNorm, `${b}.attn_k_norm.weight`],
       [n.postNorm, `${b}.ffn_norm.weight`],
       [n.gate, `${b}.ffn_gate.weight`],
       [n.up, `${b}.ffn_up.weight`],
       [n.down, `${b}.ffn_down.weight`],
     );
+    if (hasQkNorm(cfg)) out.push([n.qNorm, `${b}.attn_q_norm.weight`], [n.kNorm, `${b}.attn_k_norm.weight`]);
+    if (cfg.attentionBias) {
+      out.push([n.qBias, `${b}.attn_q.bias`], [n.kBias, `${b}.attn_k.bias`], [n.vBias, `${b}.attn_v.bias`]);
+    }
   }
   out.push([FINAL_NORM, "output_norm.weight"]);
   if (!cfg.tieWordEmbeddings) out.push([LM_HEAD, "output.weight"]);
@@ -119,7 +121,12 @@ export function exportGguf(
       `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${cfg.vocabSize}`,
     );
   }
-  const arch = "qwen3";
+  const arch = cfg.arch ?? "qwen3";
+  if (arch === "qwen2" && cfg.headDim * cfg.numHeads !== cfg.hiddenSize) {
+    throw new Error(
+      `llama.cpp's qwen2 architecture needs head_dim x num_heads = hidden_size (${cfg.headDim} x ${cfg.numHeads} != ${cfg.hiddenSize})`,
+    );
+  }
   const u32 = (value: number): GgufValue => ({ type: "u32", value });
   const f32 = (value: number): GgufValue => ({ type: "f32", value });
   const metadata: Record<string, GgufValue> = {
@@ -136,6 +143,7 @@ export function exportGguf(
     [`${arch}.attention.value_length`]: u32(cfg.headDim),
     [`${arch}.attention.layer_norm_rms_epsilon`]: f32(cfg.rmsNormEps),
     [`${arch}.rope.freq_base`]: f32(cfg.ropeTheta),
+    [`${arch}.rope.dimension_count`]: u32(cfg.headDim),
     ...tokenizer.ggufMetadata(),
   };
   const tensors: GgufTensor[] = ggufTensorNames(cfg).map(([hf, gguf]) => {
@@ -145,9 +153,31 @@ export function exportGguf(
     let type: GgufTensor["type"] = GGML_F32;
     if (matrix && weightType === "f16") type = GGML_F16;
     if (matrix && weightType === "q8_0") type = spec.shape[1] % 32 === 0 ? GGML_Q8_0 : GGML_F16;
-    return { name: gguf, shape: spec.shape, data: model.params.get(hf), type };
+    let data = model.params.get(hf);
+    // llama.cpp's llama architecture rotates adjacent pairs; Hugging Face weights rotate halves.
+    // Permute each head's q and k rows as llama.cpp's own converter does.
+    if (arch === "llama" && gguf.endsWith("attn_q.weight"))
+      data = permuteForLlama(data, cfg.numHeads, cfg.headDim, cfg.hiddenSize);
+    if (arch === "llama" && gguf.endsWith("attn_k.weight"))
+      data = permuteForLlama(data, cfg.numKVHeads, cfg.headDim, cfg.hiddenSize);
+    return { name: gguf, shape: spec.shape, data, type };
   });
   return writeGguf(metadata, tensors);
+}
+
+/** Rows of head h reordered from [half, j] to [j, half]: new[h D + 2 j + half] = old[h D + half D/2 + j]. */
+export function permuteForLlama(w: ArrayLike<number>, heads: number, D: number, cols: number): Float32Array {
+  const out = new Float32Array(heads * D * cols);
+  for (let h = 0; h < heads; h++) {
+    for (let half = 0; half < 2; half++) {
+      for (let j = 0; j < D / 2; j++) {
+        const from = (h * D + half * (D / 2) + j) * cols;
+        const to = (h * D + 2 * j + half) * cols;
+        for (let c = 0; c < cols; c++) out[to + c] = w[from + c];
+      }
+    }
+  }
+  return out;
 }
 
 /** PEFT layout: adapter_config.json and adapter_model.safetensors. */

@@ -1,6 +1,19 @@
-// The model's shape, read from and written to a Hugging Face config.json (Qwen3ForCausalLM).
+// The model's shape, read from and written to a Hugging Face config.json: Qwen3ForCausalLM (the
+// default), Qwen2ForCausalLM (q/k/v biases, no q/k norm) and LlamaForCausalLM (neither).
+
+export type Architecture = "qwen3" | "qwen2" | "llama";
+
+const HF_ARCH: Record<Architecture, string> = {
+  qwen3: "Qwen3ForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  llama: "LlamaForCausalLM",
+};
 
 export interface ModelConfig {
+  /** Default qwen3. */
+  arch?: Architecture;
+  /** Biases on the q, k and v projections (qwen2). Default false. */
+  attentionBias?: boolean;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -23,15 +36,21 @@ function need(json: Record<string, unknown>, key: string, origin: string): numbe
 }
 
 export function configFromHf(json: Record<string, unknown>, origin = "config.json"): ModelConfig {
-  const archs = json.architectures as string[] | undefined;
-  if (archs && !archs.includes("Qwen3ForCausalLM")) {
+  const archs = (json.architectures as string[] | undefined) ?? ["Qwen3ForCausalLM"];
+  const arch = (Object.keys(HF_ARCH) as Architecture[]).find((a) => archs.includes(HF_ARCH[a]));
+  if (!arch) {
     throw new Error(
-      `${origin}: architecture ${archs.join(", ")} is not supported (expected Qwen3ForCausalLM)`,
+      `${origin}: architecture ${archs.join(", ")} is not supported (expected ${Object.values(HF_ARCH).join(", ")})`,
     );
+  }
+  if (arch === "llama" && json.attention_bias === true) {
+    throw new Error(`${origin}: LlamaForCausalLM with attention_bias is not supported`);
   }
   const hiddenSize = need(json, "hidden_size", origin);
   const numHeads = need(json, "num_attention_heads", origin);
   const cfg: ModelConfig = {
+    arch,
+    attentionBias: arch === "qwen2",
     vocabSize: need(json, "vocab_size", origin),
     hiddenSize,
     numLayers: need(json, "num_hidden_layers", origin),
@@ -40,7 +59,7 @@ export function configFromHf(json: Record<string, unknown>, origin = "config.jso
     headDim: (json.head_dim as number | undefined) ?? hiddenSize / numHeads,
     intermediateSize: need(json, "intermediate_size", origin),
     rmsNormEps: (json.rms_norm_eps as number | undefined) ?? 1e-6,
-    ropeTheta: (json.rope_theta as number | undefined) ?? 1_000_000,
+    ropeTheta: (json.rope_theta as number | undefined) ?? (arch === "llama" ? 10_000 : 1_000_000),
     tieWordEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
     maxPositionEmbeddings: (json.max_position_embeddings as number | undefined) ?? 4096,
     bosTokenId: (json.bos_token_id as number | undefined) ?? null,
@@ -65,8 +84,8 @@ export function validateConfig(cfg: ModelConfig, origin = "config"): void {
 
 export function configToHf(cfg: ModelConfig): Record<string, unknown> {
   return {
-    architectures: ["Qwen3ForCausalLM"],
-    model_type: "qwen3",
+    architectures: [HF_ARCH[cfg.arch ?? "qwen3"]],
+    model_type: cfg.arch ?? "qwen3",
     vocab_size: cfg.vocabSize,
     hidden_size: cfg.hiddenSize,
     num_hidden_layers: cfg.numLayers,
@@ -79,11 +98,16 @@ export function configToHf(cfg: ModelConfig): Record<string, unknown> {
     tie_word_embeddings: cfg.tieWordEmbeddings,
     max_position_embeddings: cfg.maxPositionEmbeddings,
     hidden_act: "silu",
-    attention_bias: false,
+    attention_bias: cfg.attentionBias ?? false,
     attention_dropout: 0,
     use_sliding_window: false,
     torch_dtype: "float32",
     bos_token_id: cfg.bosTokenId,
     eos_token_id: cfg.eosTokenId,
   };
+}
+
+/** Qwen3 normalises each query and key head (RMSNorm over head_dim) before RoPE. */
+export function hasQkNorm(cfg: ModelConfig): boolean {
+  return (cfg.arch ?? "qwen3") === "qwen3";
 }

@@ -1,6 +1,6 @@
 // All parameters live in one flat buffer with a named view per tensor (llm.c's layout): zeroing
 // gradients, clipping, the optimizer step and saving are each one loop over one buffer.
-import type { ModelConfig } from "./config.ts";
+import { hasQkNorm, type ModelConfig } from "./config.ts";
 import type { FloatArray } from "./kernels/types.ts";
 
 export interface TensorSpec {
@@ -19,6 +19,9 @@ export interface LayerNames {
   o: string;
   qNorm: string;
   kNorm: string;
+  qBias: string;
+  kBias: string;
+  vBias: string;
   postNorm: string;
   gate: string;
   up: string;
@@ -35,6 +38,9 @@ export function layerNames(i: number): LayerNames {
     o: `${p}.self_attn.o_proj.weight`,
     qNorm: `${p}.self_attn.q_norm.weight`,
     kNorm: `${p}.self_attn.k_norm.weight`,
+    qBias: `${p}.self_attn.q_proj.bias`,
+    kBias: `${p}.self_attn.k_proj.bias`,
+    vBias: `${p}.self_attn.v_proj.bias`,
     postNorm: `${p}.post_attention_layernorm.weight`,
     gate: `${p}.mlp.gate_proj.weight`,
     up: `${p}.mlp.up_proj.weight`,
@@ -60,13 +66,13 @@ export function parameterSpecs(cfg: ModelConfig): TensorSpec[] {
       [n.k, [KV, C]],
       [n.v, [KV, C]],
       [n.o, [C, Q]],
-      [n.qNorm, [cfg.headDim]],
-      [n.kNorm, [cfg.headDim]],
       [n.postNorm, [C]],
       [n.gate, [F, C]],
       [n.up, [F, C]],
       [n.down, [C, F]],
     );
+    if (hasQkNorm(cfg)) list.push([n.qNorm, [cfg.headDim]], [n.kNorm, [cfg.headDim]]);
+    if (cfg.attentionBias) list.push([n.qBias, [Q]], [n.kBias, [KV]], [n.vBias, [KV]]);
   }
   list.push([FINAL_NORM, [C]]);
   if (!cfg.tieWordEmbeddings) list.push([LM_HEAD, [cfg.vocabSize, C]]);
@@ -130,7 +136,8 @@ export function initParams(params: ParamBuffer, cfg: ModelConfig, seed: number, 
   const residualStd = std / Math.sqrt(2 * cfg.numLayers);
   for (const s of params.specs) {
     const v = params.get(s.name);
-    if (s.shape.length === 1) v.fill(1);
+    if (s.name.endsWith(".bias")) v.fill(0);
+    else if (s.shape.length === 1) v.fill(1);
     else {
       const sd = s.name.endsWith("o_proj.weight") || s.name.endsWith("down_proj.weight") ? residualStd : std;
       for (let i = 0; i < v.length; i++) v[i] = gaussian(random) * sd;

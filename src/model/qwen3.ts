@@ -5,7 +5,7 @@
 //   logits = head(rmsf(x))          (head = embed^T when tied)
 // forward() keeps the activations of that call; backward() consumes them and accumulates into
 // the gradient buffer, so gradient accumulation over sequences is simply several calls.
-import type { ModelConfig } from "./config.ts";
+import { hasQkNorm, type ModelConfig } from "./config.ts";
 import { referenceKernel } from "./kernels/reference.ts";
 import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
 import {
@@ -88,6 +88,7 @@ export class Qwen3Model {
   private acts: Acts | null = null;
   private readonly loraActs = new Map<string, FloatArray>();
   private readonly names: LayerNames[];
+  private readonly qkNorm: boolean;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -97,6 +98,7 @@ export class Qwen3Model {
     this.params = new ParamBuffer(parameterSpecs(cfg), dtype, options.data);
     this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
     this.names = Array.from({ length: cfg.numLayers }, (_, i) => layerNames(i));
+    this.qkNorm = hasQkNorm(cfg);
   }
 
   static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: MatmulKernel): Qwen3Model {
@@ -247,10 +249,20 @@ export class Qwen3Model {
       this.linear(a.qRaw, a.ln1, n.q, T, C, H * D);
       this.linear(a.kRaw, a.ln1, n.k, T, C, KVH * D);
       this.linear(a.v, a.ln1, n.v, T, C, KVH * D);
-      rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
-      rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
-      a.q.set(a.qNormed);
-      a.k.set(a.kNormed);
+      if (cfg.attentionBias) {
+        addBias(a.qRaw, P.get(n.qBias), T, H * D);
+        addBias(a.kRaw, P.get(n.kBias), T, KVH * D);
+        addBias(a.v, P.get(n.vBias), T, KVH * D);
+      }
+      if (this.qkNorm) {
+        rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
+        rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
+        a.q.set(a.qNormed);
+        a.k.set(a.kNormed);
+      } else {
+        a.q.set(a.qRaw);
+        a.k.set(a.kRaw);
+      }
       ropeForward(a.q, T, H, D, rope.cos, rope.sin);
       ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
       attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
@@ -344,8 +356,18 @@ export class Qwen3Model {
       ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
       const dqRaw = scratch("dqRaw", T * H * D);
       const dkRaw = scratch("dkRaw", T * KVH * D);
-      rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
-      rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
+      if (this.qkNorm) {
+        rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
+        rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
+      } else {
+        dqRaw.set(dq);
+        dkRaw.set(dk);
+      }
+      if (cfg.attentionBias && this.trainBase) {
+        biasBackward(G.get(n.qBias), dqRaw, T, H * D);
+        biasBackward(G.get(n.kBias), dkRaw, T, KVH * D);
+        biasBackward(G.get(n.vBias), dv, T, KVH * D);
+      }
       const dln1 = scratch("dln1", T * C);
       this.linearBackward(dln1, n.q, dqRaw, a.ln1, T, C, H * D);
       this.linearBackward(dln1, n.k, dkRaw, a.ln1, T, C, KVH * D);
@@ -361,4 +383,14 @@ export class Qwen3Model {
     }
     this.acts = null;
   }
+}
+
+/** x[t, :] += bias for every row t. */
+function addBias(x: FloatArray, bias: FloatArray, T: number, N: number): void {
+  for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) x[t * N + i] += bias[i];
+}
+
+/** dbias += sum over rows of dout. */
+function biasBackward(dbias: FloatArray, dout: FloatArray, T: number, N: number): void {
+  for (let t = 0; t < T; t++) for (let i = 0; i < N; i++) dbias[i] += dout[t * N + i];
 }

@@ -10,10 +10,17 @@ function objective(model: Qwen3Model, tokens: number[], targets: number[], w: nu
   return logprobs.reduce((s, lp, t) => s + w[t] * lp, 0);
 }
 
-for (const tied of [false, true]) {
-  describe(`gradients (${tied ? "tied" : "untied"} head, grouped-query attention)`, () => {
+const variants = [
+  { name: "qwen3, untied head", over: { tieWordEmbeddings: false } },
+  { name: "qwen3, tied head", over: { tieWordEmbeddings: true } },
+  { name: "qwen2 (q/k/v biases, no q/k norm)", over: { arch: "qwen2" as const, attentionBias: true } },
+  { name: "llama (no biases, no q/k norm)", over: { arch: "llama" as const } },
+];
+for (const [k, variant] of variants.entries()) {
+  const tied = k === 1;
+  describe(`gradients (${variant.name}, grouped-query attention)`, () => {
     test("match central finite differences on every tensor kind", () => {
-      const cfg = tinyConfig({ tieWordEmbeddings: tied });
+      const cfg = tinyConfig(variant.over);
       const model = randomModel(cfg, tied ? 11 : 7);
       const T = 9;
       const tokens = randomTokens(T, cfg.vocabSize, 3);

@@ -37,6 +37,21 @@ const shapes = [
     name: "GQA 8/1 heads, head dim 4, 3 layers",
     over: { numHeads: 8, numKVHeads: 1, headDim: 4, numLayers: 3, hiddenSize: 24 },
   },
+  {
+    name: "qwen2 architecture (q/k/v biases)",
+    over: {
+      arch: "qwen2" as const,
+      attentionBias: true,
+      hiddenSize: 32,
+      numHeads: 4,
+      numKVHeads: 2,
+      headDim: 8,
+    },
+  },
+  {
+    name: "llama architecture (q/k rows permuted on export)",
+    over: { arch: "llama" as const, ropeTheta: 10000 },
+  },
 ];
 
 describe("parity with llama.cpp (F32 weights, F32 KV cache)", () => {
@@ -48,6 +63,12 @@ describe("parity with llama.cpp (F32 weights, F32 KV cache)", () => {
     test(shape.name, async () => {
       const cfg = tinyConfig({ vocabSize: tokenizer.vocabSize, ropeTheta: 1e6, ...shape.over });
       const model = randomModel(cfg, 100 + k, "f32", 0.5);
+      // Biases start at 0; give them values so that they matter.
+      for (const spec of model.params.specs) {
+        if (!spec.name.endsWith(".bias")) continue;
+        const b = model.params.get(spec.name);
+        for (let i = 0; i < b.length; i++) b[i] = Math.sin(i + k);
+      }
       const path = join(dir, `m${k}.gguf`);
       writeFileSync(path, exportGguf(model, tokenizer));
       const lm = await loadGgufModel(path);

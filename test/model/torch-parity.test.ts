@@ -14,13 +14,23 @@ import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 const PYTHON = "/usr/bin/python3";
 const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
 
-for (const tied of [false, true]) {
-  test(`logits and gradients match PyTorch (${tied ? "tied" : "untied"} head)`, {
+const variants = [
+  { name: "qwen3, untied head", over: { tieWordEmbeddings: false } },
+  { name: "qwen3, tied head", over: { tieWordEmbeddings: true } },
+  { name: "qwen2, q/k/v biases", over: { arch: "qwen2" as const, attentionBias: true } },
+];
+for (const [k, variant] of variants.entries()) {
+  test(`logits and gradients match PyTorch (${variant.name})`, {
     skip: hasTorch ? false : "python3-torch is not installed (apt-get install python3-torch)",
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), "wz-torch-"));
-    const cfg = tinyConfig({ tieWordEmbeddings: tied, numLayers: 2, ropeTheta: 1e6 });
-    const model = randomModel(cfg, tied ? 21 : 22, "f32", 0.3);
+    const cfg = tinyConfig({ numLayers: 2, ropeTheta: 1e6, ...variant.over });
+    const model = randomModel(cfg, 21 + k, "f32", 0.3);
+    for (const spec of model.params.specs) {
+      if (!spec.name.endsWith(".bias")) continue;
+      const b = model.params.get(spec.name);
+      for (let i = 0; i < b.length; i++) b[i] = 0.1 * Math.cos(i);
+    }
     saveModelFolder(dir, model, null);
     const T = 11;
     const tokens = randomTokens(T, cfg.vocabSize, 4);
