@@ -68,10 +68,16 @@ function loadPrompts(config: TrainConfig): { train: PromptItem[]; evalSet: Promp
     }
   };
   const train = read(config.data.prompts);
-  const evalSet = config.data.eval_prompts
-    ? read(config.data.eval_prompts)
-    : train.slice(0, config.data.eval_count);
-  return { train, evalSet };
+  if (config.data.eval_prompts) return { train, evalSet: read(config.data.eval_prompts) };
+  // No separate file: hold the last eval_count prompts out of training, so the final evaluation
+  // is on prompts the policy never trained on (when there are too few, say so and share them).
+  const n = config.data.eval_count;
+  if (train.length >= 2 * n)
+    return { train: train.slice(0, train.length - n), evalSet: train.slice(train.length - n) };
+  process.stderr.write(
+    `wz: only ${train.length} prompts: the final evaluation reuses training prompts (set data.eval_prompts)\n`,
+  );
+  return { train, evalSet: train.slice(0, n) };
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {

@@ -67,6 +67,7 @@ export const TrainConfigSchema = z
       .object({
         /** "tiny": generated constrained-writing prompts; otherwise a JSONL file of {id, prompt}. */
         prompts: z.string().default("tiny"),
+        /** Held-out prompts for the final evaluation; without it, the last eval_count prompts of the file are held out. */
         eval_prompts: z.string().optional(),
         train_count: z.number().int().positive().default(96),
         eval_count: z.number().int().positive().default(48),

@@ -247,3 +247,38 @@ describe("wz train with LoRA", () => {
     store.close();
   });
 });
+
+describe("wz train on a prompt file", () => {
+  test("holds the last eval_count prompts out of training for the final evaluation", async () => {
+    const prompts = join(dir, "prompts.jsonl");
+    writeFileSync(
+      prompts,
+      Array.from({ length: 10 }, (_, i) =>
+        JSON.stringify({ id: `p${i}`, prompt: `Write a note about the river. Include the word lamp${i}.` }),
+      ).join("\n"),
+    );
+    const cfg = join(dir, "file.yaml");
+    writeFileSync(
+      cfg,
+      config()
+        .replace(
+          "data: {prompts: tiny, train_count: 8, eval_count: 3}",
+          `data: {prompts: ${prompts}, eval_count: 3}`,
+        )
+        .replace("train: {steps: 5", "train: {steps: 1"),
+    );
+    const r = await runWz(["train", cfg, "--output", join(dir, "file")]);
+    assert.equal(r.code, 0, r.stderr);
+    const db = new Database(join(dir, "file", "run.sqlite"), { readonly: true });
+    const rows = db.prepare("SELECT id, split FROM prompts ORDER BY id").all() as {
+      id: string;
+      split: string;
+    }[];
+    db.close();
+    assert.deepEqual(
+      rows.filter((x) => x.split === "eval").map((x) => x.id),
+      ["p7", "p8", "p9"],
+    );
+    assert.equal(rows.filter((x) => x.split === "train").length, 7);
+  });
+});
