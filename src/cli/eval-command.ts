@@ -12,6 +12,7 @@ import {
   type PairResult,
 } from "../eval/bradley-terry.ts";
 import {
+  CRITERIA_TEMPLATE_VERSION,
   type CriteriaQuery,
   parseCriteriaQuery,
   parseCriterionScore,
@@ -207,7 +208,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   built.close();
   writeFileSync(
     join(values.output, "summary.json"),
-    `${JSON.stringify({ judge: built.describe(), ...report }, null, 2)}\n`,
+    `${JSON.stringify({ judge: built.describe(), ...(values.criteria ? { criteria_template_version: CRITERIA_TEMPLATE_VERSION } : {}), ...report }, null, 2)}\n`,
   );
   writeFileSync(join(values.output, "report.html"), renderEvalReport(report));
   const f = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : x.toFixed(3));

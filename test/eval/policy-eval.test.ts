@@ -108,6 +108,7 @@ describe("wz eval --criteria (WritingBench-style) with a scripted GenRM", () => 
     assert.equal(long.failed, 0);
     assert.equal(short.mean, 4);
     assert.equal(short.failed, 5); // the BROKEN response fails on all 5 criteria of query 2
+    assert.equal(s.criteria_template_version, "wz-criteria-v1");
   });
 
   test("the criterion parser takes the last JSON object and checks the range", () => {

@@ -1,6 +1,6 @@
 // The plain TypeScript kernel: three loops per product, written for obviousness. Tests check every
 // other kernel against it, and it is the kernel for float64 (gradient checks).
-import type { FloatArray, MatmulKernel } from "./types.ts";
+import type { MatmulKernel } from "./types.ts";
 
 export const referenceKernel: MatmulKernel = {
   name: "reference",
@@ -34,7 +34,3 @@ export const referenceKernel: MatmulKernel = {
     }
   },
 };
-
-export function isFloat64(x: FloatArray): boolean {
-  return x instanceof Float64Array;
-}

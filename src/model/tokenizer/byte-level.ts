@@ -23,14 +23,5 @@ export function toByteLevel(text: string): string {
   return s;
 }
 
-export function fromByteLevel(s: string): string {
-  const bytes: number[] = [];
-  for (const ch of s) {
-    const b = CHAR_TO_BYTE.get(ch);
-    if (b !== undefined) bytes.push(b);
-  }
-  return Buffer.from(bytes).toString("utf8");
-}
-
 /** GPT-2's pre-tokenisation pattern (llama.cpp's "gpt-2" pre-tokenizer uses the same one). */
 export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
