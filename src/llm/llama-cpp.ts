@@ -1,7 +1,7 @@
 // llama.cpp in-process (node-llama-cpp): load a GGUF after validating it, score sequences with the
 // full next-token distribution, and sample. Contexts follow docs/performance.md: one thread on a
 // 2-core machine, and an F32 KV cache without flash attention when exactness matters.
-import { getLlama, type Llama, type LlamaContext, type LlamaModel } from "node-llama-cpp";
+import { getLlama, type Llama, type LlamaContext, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
 import { readGgufHeader, validateGguf } from "../model/gguf.ts";
 
 let llamaPromise: Promise<Llama> | null = null;
