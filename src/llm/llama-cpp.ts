@@ -1,7 +1,14 @@
 // llama.cpp in-process (node-llama-cpp): load a GGUF after validating it, score sequences with the
 // full next-token distribution, and sample. Contexts follow docs/performance.md: one thread on a
 // 2-core machine, and an F32 KV cache without flash attention when exactness matters.
-import { getLlama, type Llama, type LlamaContext, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
+import {
+  getLlama,
+  type Llama,
+  type LlamaContext,
+  LlamaLogLevel,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { readGgufHeader, validateGguf } from "../model/gguf.ts";
 
 let llamaPromise: Promise<Llama> | null = null;
@@ -10,10 +17,15 @@ export function llamaRuntime(): Promise<Llama> {
   llamaPromise ??= getLlama({
     gpu: false,
     build: "never",
-    logLevel: "error" as never,
+    logLevel: LlamaLogLevel.error,
     progressLogs: false,
-  } as never);
+  });
   return llamaPromise;
+}
+
+/** node-llama-cpp brands token ids; ours are plain numbers from the same vocabulary. */
+export function asTokens(ids: readonly number[]): Token[] {
+  return ids as Token[];
 }
 
 /** Throws a clear error for a GGUF that llama.cpp would reject or, worse, abort on. */

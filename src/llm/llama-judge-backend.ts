@@ -6,7 +6,7 @@ import { basename } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { type LlamaContext, LlamaGrammarEvaluationState, type LlamaModel } from "node-llama-cpp";
 import { readGgufHeader } from "../model/gguf.ts";
-import { createContext, llamaRuntime, loadGgufModel } from "./llama-cpp.ts";
+import { asTokens, createContext, llamaRuntime, loadGgufModel } from "./llama-cpp.ts";
 import type { ChatBackend, ChatRequest, ChatResult } from "./types.ts";
 
 export const FINAL_LINE_GRAMMAR = `root ::= "\\n\\\\boxed{" score ", " score "}"
@@ -91,16 +91,16 @@ export class LlamaCppChatBackend implements ChatBackend {
         // Phase 1: the critique.
         const critique: number[] = [];
         let last = prompt[prompt.length - 1];
-        await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1) as never);
-        for await (const token of sequence.evaluate([last] as never, sampling)) {
+        await sequence.evaluateWithoutGeneratingNewTokens(asTokens(prompt.slice(0, -1)));
+        for await (const token of sequence.evaluate(asTokens([last]), sampling)) {
           if (token === eos) break;
           critique.push(token as number);
           last = token as number;
           if (critique.length >= budget) break;
-          if (critique.length % 8 === 0 && model.detokenize(critique.slice(-8) as never).includes("\\boxed"))
+          if (critique.length % 8 === 0 && model.detokenize(asTokens(critique.slice(-8))).includes("\\boxed"))
             break;
         }
-        let critiqueText = model.detokenize(critique as never);
+        let critiqueText = model.detokenize(asTokens(critique));
         const cut = critiqueText.lastIndexOf("\\boxed");
         if (cut >= 0) critiqueText = critiqueText.slice(0, cut);
         // Phase 2: the final line under the grammar, continuing from the critique.
@@ -115,16 +115,19 @@ export class LlamaCppChatBackend implements ChatBackend {
         if (sequence.nextTokenIndex > tailPosition) {
           await sequence.eraseContextTokenRanges([{ start: tailPosition, end: sequence.nextTokenIndex }]);
         }
-        for await (const token of sequence.evaluate(tail as never, {
+        for await (const token of sequence.evaluate(asTokens(tail), {
           ...sampling,
           grammarEvaluationState: state,
         })) {
           if (token === eos) break;
           finalTokens.push(token as number);
-          if (model.detokenize(finalTokens as never).includes("}") || finalTokens.length >= FINAL_LINE_TOKENS)
+          if (
+            model.detokenize(asTokens(finalTokens)).includes("}") ||
+            finalTokens.length >= FINAL_LINE_TOKENS
+          )
             break;
         }
-        const finalLine = model.detokenize(finalTokens as never);
+        const finalLine = model.detokenize(asTokens(finalTokens));
         return {
           ok: true,
           text: `${critiqueText.trimEnd()}${finalLine}`,

@@ -1,7 +1,7 @@
 // The embedded sampler: n seeded samples per prompt from a GGUF through llama.cpp. The prompt is
 // evaluated once per prompt and its KV cache reused for every sample. Weight sync = load(newPath).
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
-import { createContext, loadGgufModel } from "./llama-cpp.ts";
+import { asTokens, createContext, loadGgufModel } from "./llama-cpp.ts";
 
 export interface SampleOptions {
   n: number;
@@ -48,13 +48,13 @@ export class LlamaSampler {
     try {
       const head = promptTokens.slice(0, -1);
       const last = promptTokens[promptTokens.length - 1];
-      if (head.length) await sequence.evaluateWithoutGeneratingNewTokens(head as never);
+      if (head.length) await sequence.evaluateWithoutGeneratingNewTokens(asTokens(head));
       for (let i = 0; i < options.n; i++) {
         if (i > 0)
           await sequence.eraseContextTokenRanges([{ start: head.length, end: sequence.nextTokenIndex }]);
         const tokens: number[] = [];
         let finishReason: Sample["finishReason"] = "length";
-        const gen = sequence.evaluate([last] as never, {
+        const gen = sequence.evaluate(asTokens([last]), {
           temperature: options.temperature,
           topP: options.topP,
           topK: 0,

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Template } from "@huggingface/jinja";
-import { loadGgufModel } from "../llm/llama-cpp.ts";
+import { asTokens, loadGgufModel } from "../llm/llama-cpp.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import { exportGguf, loadModelFolder } from "../model/checkpoint.ts";
@@ -75,9 +75,7 @@ async function ggufGenerator(name: string, path: string): Promise<Generator> {
           });
           out.push(
             samples.map((s) =>
-              model
-                .detokenize((s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens) as never)
-                .trim(),
+              model.detokenize(asTokens(s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens)).trim(),
             ),
           );
         }
