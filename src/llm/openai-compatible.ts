@@ -17,6 +17,8 @@ export interface OpenAICompatibleOptions {
   maxRetries?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** How to wait between attempts (tests hand in a recorder instead of a clock). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface BackendCounters {
@@ -104,7 +106,7 @@ export class OpenAICompatibleBackend implements ChatBackend {
       }
       this.counters.retries++;
       const backoff = backoffMs(attempts - 1, this.options.backoffBaseMs, this.options.backoffCapMs);
-      await sleep(Math.max(backoff, outcome.retryAfterMs ?? 0));
+      await (this.options.sleep ?? sleep)(Math.max(backoff, outcome.retryAfterMs ?? 0));
     }
   }
 
