@@ -10,6 +10,7 @@ import { renderEvalReport } from "../report/eval-report.ts";
 import { UsageError } from "./errors.ts";
 import { verdictLine } from "./judge-command.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { forEachConcurrent } from "./pool.ts";
 import { Progress } from "./progress.ts";
 
 export const GENRM_EVAL_HELP = `wz genrm-eval --input pairs.jsonl [--format auto] [--votes 1,2,4,8] [--output DIR]
@@ -72,15 +73,14 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     const judge = votes === 1 || !built.withVotes ? built.judge : built.withVotes(votes);
     const progress = new Progress(`votes ${votes}`, pairs.length);
     const verdicts: Verdict[] = new Array(pairs.length);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(64, pairs.length) }, async () => {
-        while (next < pairs.length) {
-          const i = next++;
-          verdicts[i] = await judge.compare(pairs[i].prompt, pairs[i].responseA, pairs[i].responseB);
-          progress.tick();
-        }
-      }),
+    await forEachConcurrent(
+      pairs,
+      64,
+      (p) => judge.compare(p.prompt, p.responseA, p.responseB),
+      (v, i) => {
+        verdicts[i] = v;
+        progress.tick();
+      },
     );
     progress.finish();
     writeFileSync(

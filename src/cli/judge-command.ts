@@ -6,6 +6,7 @@ import { verdictStats } from "../judge/stats.ts";
 import type { Verdict } from "../judge/types.ts";
 import { UsageError } from "./errors.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { forEachConcurrent } from "./pool.ts";
 import { Progress } from "./progress.ts";
 
 export const JUDGE_HELP = `wz judge --input pairs.jsonl --output verdicts.jsonl [options]
@@ -111,19 +112,17 @@ export async function judgeCommand(argv: string[]): Promise<number> {
     }
   };
   const window = Math.max(64, 4 * Number(values.concurrency ?? 16));
-  let cursor = 0;
-  const worker = async () => {
-    while (cursor < pairs.length) {
-      const i = cursor++;
-      const p = pairs[i];
-      const v = await built.judge.compare(p.prompt, p.responseA, p.responseB);
+  await forEachConcurrent(
+    pairs,
+    window,
+    (p) => built.judge.compare(p.prompt, p.responseA, p.responseB),
+    (v, i) => {
       verdicts[i] = v;
-      ready.set(i, `${JSON.stringify(verdictLine(p, v))}\n`);
+      ready.set(i, `${JSON.stringify(verdictLine(pairs[i], v))}\n`);
       flush();
       progress.tick(1, v.outcome === "failed" ? "(failure)" : "");
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(window, pairs.length) }, worker));
+    },
+  );
   progress.finish();
   if (out !== process.stdout)
     await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));

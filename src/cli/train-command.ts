@@ -9,7 +9,8 @@ import { selectKernel } from "../model/kernels/select.ts";
 import { LoraAdapters } from "../model/lora.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
-import { loadPolicy, type PromptItem, runLoop } from "../rl/loop.ts";
+import { loadPolicy, runLoop } from "../rl/loop.ts";
+import type { PromptItem } from "../rl/rollouts.ts";
 import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
 import { RunStore } from "../store/run-store.ts";
 import { makePrompts } from "../tasks/constrained-writing.ts";
@@ -135,11 +136,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
       existing.close();
       return last;
     };
-    if (stepsIn(runDir) >= 0) {
+    const existing = stepsIn(runDir);
+    if (existing >= 0) {
       // An explicit --output is never overwritten; the config's default gets the next free name.
       if (values.output) {
         throw new UsageError(
-          `${runDir} already holds a run (${stepsIn(runDir) + 1} steps); use --resume ${runDir} or another --output`,
+          `${runDir} already holds a run (${existing + 1} steps); use --resume ${runDir} or another --output`,
         );
       }
       let k = 2;

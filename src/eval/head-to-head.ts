@@ -5,6 +5,7 @@ import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { derivedSeed } from "../rl/random.ts";
+import { sampleGroups } from "../rl/rollouts.ts";
 import { diagnose, mean } from "./diagnostics.ts";
 import { wilson } from "./intervals.ts";
 
@@ -45,26 +46,14 @@ async function sampleAll(path: string, o: HeadToHeadOptions): Promise<string[][]
   const sampler = new LlamaSampler(1024);
   await sampler.load(path);
   try {
-    const out: string[][] = [];
-    for (const [i, p] of o.prompts.entries()) {
-      const tokens = o.tokenizer.encode(
-        o.tokenizer.applyChatTemplate([{ role: "user", content: p.prompt }], true),
-      );
-      const samples = await sampler.sample(tokens, {
-        n: o.samplesPerPrompt,
-        temperature: o.temperature,
-        topP: 1,
-        maxTokens: o.maxTokens,
-        seed: derivedSeed(o.seed, "eval", i) & 0x7fffffff,
-        stopTokens: o.tokenizer.eosId === null ? [] : [o.tokenizer.eosId],
-      });
-      out.push(
-        samples.map((s) =>
-          o.tokenizer.decode(s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens).trim(),
-        ),
-      );
-    }
-    return out;
+    const groups = await sampleGroups(sampler, o.tokenizer, o.prompts, {
+      n: o.samplesPerPrompt,
+      temperature: o.temperature,
+      topP: 1,
+      maxTokens: o.maxTokens,
+      seedFor: (i) => derivedSeed(o.seed, "eval", i) & 0x7fffffff,
+    });
+    return groups.map((g) => g.map((r) => r.text));
   } finally {
     await sampler.close();
   }

@@ -141,20 +141,26 @@ export type JudgeConfig = z.infer<typeof JudgeConfigSchema>;
 
 /** A judge block on its own (for `wz serve --judge-config`): the `judge:` of a file, or the file itself. */
 export function parseJudgeConfig(source: string, origin = "judge config"): JudgeConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(source) ?? {};
-  } catch (e) {
-    throw new Error(`${origin}: not valid YAML: ${(e as Error).message}`);
-  }
+  const doc = readYaml(source, origin);
   const block = doc && typeof doc === "object" && "judge" in doc ? (doc as { judge: unknown }).judge : doc;
   const result = JudgeConfigSchema.safeParse(block);
   if (!result.success) throw new Error(formatIssues(result.error, `${origin}: judge`));
-  const j = result.data;
+  checkJudge(result.data, origin);
+  return result.data;
+}
+
+function readYaml(source: string, origin: string): unknown {
+  try {
+    return parseYaml(source) ?? {};
+  } catch (e) {
+    throw new Error(`${origin}: not valid YAML: ${(e as Error).message}`);
+  }
+}
+
+function checkJudge(j: JudgeConfig, origin: string): void {
   if (j.kind === "genrm" && !j.gguf && (!j.base_url || !j.model)) {
     throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
   }
-  return j;
 }
 
 /** Turns zod issues into one message per problem, each naming the key path. */
@@ -170,18 +176,10 @@ export function formatIssues(error: z.ZodError, origin: string): string {
 }
 
 export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(source) ?? {};
-  } catch (e) {
-    throw new Error(`${origin}: not valid YAML: ${(e as Error).message}`);
-  }
-  const result = TrainConfigSchema.safeParse(doc);
+  const result = TrainConfigSchema.safeParse(readYaml(source, origin));
   if (!result.success) throw new Error(formatIssues(result.error, origin));
   const cfg = result.data;
-  if (cfg.judge.kind === "genrm" && !cfg.judge.gguf && (!cfg.judge.base_url || !cfg.judge.model)) {
-    throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
-  }
+  checkJudge(cfg.judge, origin);
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
     throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);
   }

@@ -28,11 +28,7 @@ import type { TrainConfig } from "./config.ts";
 import { estimateGroup, type GroupAdvantages } from "./estimators/index.ts";
 import { policyLoss } from "./policy-loss.ts";
 import { derivedSeed, sampleWithoutReplacement, seededRandom } from "./random.ts";
-
-export interface PromptItem {
-  id: string;
-  prompt: string;
-}
+import { type PromptItem, type Rollout, sampleGroups } from "./rollouts.ts";
 
 export interface LoopContext {
   config: TrainConfig;
@@ -47,15 +43,6 @@ export interface LoopContext {
   log: (line: string) => void;
   progress: (line: string) => void;
   shouldStop: () => boolean;
-}
-
-interface Rollout {
-  group: number;
-  member: number;
-  promptTokens: number[];
-  responseTokens: number[];
-  text: string;
-  finishReason: string;
 }
 
 const STATE_PREFIX = "state-";
@@ -146,41 +133,6 @@ function responseLogprobs(model: Qwen3Model, r: Rollout, keep: boolean) {
     length: full.length,
     P,
   };
-}
-
-export async function sampleGroups(
-  sampler: LlamaSampler,
-  tok: TextTokenizer,
-  prompts: PromptItem[],
-  opts: { n: number; temperature: number; topP: number; maxTokens: number; seedFor: (g: number) => number },
-): Promise<Rollout[][]> {
-  const groups: Rollout[][] = [];
-  const stop = tok.eosId;
-  for (const [g, p] of prompts.entries()) {
-    const promptTokens = tok.encode(tok.applyChatTemplate([{ role: "user", content: p.prompt }], true));
-    const samples = await sampler.sample(promptTokens, {
-      n: opts.n,
-      temperature: opts.temperature,
-      topP: opts.topP,
-      maxTokens: opts.maxTokens,
-      seed: opts.seedFor(g),
-      stopTokens: stop === null ? [] : [stop],
-    });
-    groups.push(
-      samples.map((s, member) => {
-        const body = s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens;
-        return {
-          group: g,
-          member,
-          promptTokens,
-          responseTokens: s.tokens,
-          text: tok.decode(body).trim(),
-          finishReason: s.finishReason,
-        };
-      }),
-    );
-  }
-  return groups;
 }
 
 export function scheduleOf(config: TrainConfig): Schedule {

@@ -1,0 +1,54 @@
+// Rollouts: G samples per prompt from the sampler, with the model's chat template applied, the
+// stop token kept in the tokens (the policy must learn where to end) and left out of the text.
+// Used by the training loop and by the final head-to-head evaluation.
+import type { LlamaSampler } from "../llm/llama-sampler.ts";
+import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+
+export interface PromptItem {
+  id: string;
+  prompt: string;
+}
+
+export interface Rollout {
+  group: number;
+  member: number;
+  promptTokens: number[];
+  responseTokens: number[];
+  text: string;
+  finishReason: string;
+}
+
+export async function sampleGroups(
+  sampler: LlamaSampler,
+  tok: TextTokenizer,
+  prompts: PromptItem[],
+  opts: { n: number; temperature: number; topP: number; maxTokens: number; seedFor: (g: number) => number },
+): Promise<Rollout[][]> {
+  const groups: Rollout[][] = [];
+  const stop = tok.eosId;
+  for (const [g, p] of prompts.entries()) {
+    const promptTokens = tok.encode(tok.applyChatTemplate([{ role: "user", content: p.prompt }], true));
+    const samples = await sampler.sample(promptTokens, {
+      n: opts.n,
+      temperature: opts.temperature,
+      topP: opts.topP,
+      maxTokens: opts.maxTokens,
+      seed: opts.seedFor(g),
+      stopTokens: stop === null ? [] : [stop],
+    });
+    groups.push(
+      samples.map((s, member) => {
+        const body = s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens;
+        return {
+          group: g,
+          member,
+          promptTokens,
+          responseTokens: s.tokens,
+          text: tok.decode(body).trim(),
+          finishReason: s.finishReason,
+        };
+      }),
+    );
+  }
+  return groups;
+}
