@@ -213,7 +213,13 @@ export async function runLoop(
           if (!est.masked[i]) items.push({ r, advantage: est.advantages[i] });
         });
       });
-      const old = items.map((it) => responseLogprobs(policy, it.r, false));
+      // Log-probabilities under the weights that sampled. With a single update per step the
+      // training forward pass runs on those same weights, so it supplies them; with several
+      // updates they must be taken up front, before the first one.
+      const singleUpdate = config.train.epochs * config.train.minibatches === 1;
+      const old: ReturnType<typeof responseLogprobs>[] = singleUpdate
+        ? new Array(items.length)
+        : items.map((it) => responseLogprobs(policy, it.r, false));
       const ref = items.map((it) => responseLogprobs(initial, it.r, false));
       let clipSum = 0;
       let clipTokens = 0;
@@ -227,11 +233,12 @@ export async function runLoop(
         for (let mb = 0; mb < config.train.minibatches; mb++) {
           const chunk = idx.slice(mb * per, (mb + 1) * per);
           if (chunk.length === 0) continue;
-          const N = chunk.reduce((s, i) => s + old[i].logp.length, 0);
+          const N = chunk.reduce((s, i) => s + items[i].r.responseTokens.length, 0);
           if (N === 0) continue;
           policy.zeroGrad();
           for (const i of chunk) {
             const cur = responseLogprobs(policy, items[i].r, true);
+            old[i] ??= cur;
             const res = policyLoss(
               [{ logp: cur.logp, logpOld: old[i].logp, logpRef: ref[i].logp, advantage: items[i].advantage }],
               {
