@@ -18,12 +18,12 @@ import {
   parseCriterionScore,
   renderCriterionMessages,
 } from "../eval/criteria.ts";
-import { mean } from "../eval/diagnostics.ts";
 import { wilson } from "../eval/intervals.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
 import { mulberry32 } from "../model/params.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
 import { createGenerator } from "../setup/generators.ts";
+import { mean } from "../text/diagnostics.ts";
 import { UsageError } from "./errors.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
 import { Progress } from "./progress.ts";

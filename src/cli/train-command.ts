@@ -11,11 +11,15 @@ import { Qwen3Model } from "../model/qwen3.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
 import type { PromptItem } from "../rl/rollouts.ts";
+import { writingTask } from "../rl/writing-task.ts";
+import { createEvaluator } from "../setup/eval-judge.ts";
 import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
 import { RunStore } from "../store/run-store.ts";
+import { TensorBoardWriter } from "../store/tensorboard.ts";
 import { makePrompts } from "../tasks/constrained-writing.ts";
 import { buildTinyBase } from "../tasks/tiny-model.ts";
 import { UsageError } from "./errors.ts";
+import { finalSummary } from "./final-summary.ts";
 
 export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]
 wz train --resume RUN_DIR
@@ -202,10 +206,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
     policy.model.lora.init(config.seed);
     policy.model.trainBase = false;
   }
-  const judge = createJudge(judgeSpecFromConfig(config.judge));
+  const judge = createJudge(judgeSpecFromConfig(config.judge, initialDir));
+  const evaluator = createEvaluator(config, judge, initialDir);
   log(
     `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
   );
+  log(`evaluation judge: ${evaluator.describe()}`);
+  if (!evaluator.independent)
+    log(
+      "warning: the evaluation judge is the training judge; the policy was trained to please it, so its win rate is not evidence of better writing (set eval.judge)",
+    );
+  const tb = new TensorBoardWriter(join(runDir, "tb"));
 
   let stopRequested = false;
   const onSigint = () => {
@@ -224,7 +235,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
         policy: policy.model,
         initial: initial.model,
         tokenizer: policy.tokenizer,
-        judge,
+        task: writingTask({
+          judge: judge.judge,
+          scorer: judge.scorer,
+          estimator: config.estimator,
+          seed: config.seed,
+        }),
+        monitor: config.eval.monitor_every > 0 && evaluator.independent ? evaluator.monitor : undefined,
+        onMetrics: (step, metrics) => tb.scalars(step + 1, metrics),
         trainPrompts: train,
         log,
         progress: log,
@@ -236,6 +254,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.off("SIGINT", onSigint);
   }
   if (result.stopped || result.completed < config.train.steps) {
+    tb.close();
+    evaluator.close();
     store.setMeta("status", "stopped");
     log(`stopped after step ${result.completed}; continue with: wz train --resume ${runDir}`);
     store.close();
@@ -256,6 +276,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const finalGguf = join(runDir, "final.gguf");
   writeFileSync(finalGguf, exportGguf(finalModel, policy.tokenizer));
   log(`evaluating the final policy against the initial one on ${evalSet.length} held-out prompts ...`);
+  const judges = evaluator.independent ? [evaluator.judge, judge.judge] : [judge.judge];
   const h2h = await headToHead({
     ggufA: finalGguf,
     ggufB: join(runDir, "checkpoints", "initial.gguf"),
@@ -265,23 +286,32 @@ export async function trainCommand(argv: string[]): Promise<number> {
     temperature: config.eval.temperature,
     maxTokens: config.rollout.max_tokens,
     seed: config.seed,
-    judge: judge.judge,
+    judges,
+    summarize: evaluator.monitor.summarize,
   });
   const minutes = (performance.now() - started) / 60000;
-  store.setEval("final_vs_initial", { ...h2h, minutes });
+  store.setEval("final_vs_initial", {
+    ...h2h,
+    evalJudge: evaluator.judge.name,
+    trainingJudge: judge.judge.name,
+    independent: evaluator.independent,
+    minutes,
+  });
   store.setMeta("status", "completed");
-  const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
   const summary = [
     "",
-    `final vs initial policy on ${evalSet.length} held-out prompts x ${config.eval.samples_per_prompt} samples (${judge.judge.name}, both orders):`,
-    `  win rate ${pct(h2h.winRate)} (95% CI ${h2h.winRateCI ? `${pct(h2h.winRateCI[0])}-${pct(h2h.winRateCI[1])}` : "n/a"}); wins ${h2h.wins}, ties ${h2h.ties}, losses ${h2h.losses}, inconsistent ${h2h.inconsistent}, failed ${h2h.failed}`,
-    `  constraints satisfied: ${pct(h2h.satisfiedB)} -> ${pct(h2h.satisfiedA)}; all constraints met: ${pct(h2h.allMetB)} -> ${pct(h2h.allMetA)}`,
-    `  words per response: ${h2h.lengthB?.toFixed(1)} -> ${h2h.lengthA?.toFixed(1)}; meta-commentary tokens: ${h2h.overExplanationB?.toFixed(2)} -> ${h2h.overExplanationA?.toFixed(2)}`,
-    `  time ${minutes.toFixed(1)} min; run folder ${runDir} (final model in ${join(runDir, "final")})`,
+    finalSummary(h2h, {
+      prompts: evalSet.length,
+      samples: config.eval.samples_per_prompt,
+      independent: evaluator.independent,
+    }),
+    `  time ${minutes.toFixed(1)} min; run folder ${runDir} (final model in ${join(runDir, "final")}; wz report ${runDir} draws the curves)`,
   ].join("\n");
   console.log(summary);
   writeFileSync(join(runDir, "summary.txt"), `${summary.trim()}\n`);
+  tb.close();
   store.close();
   judge.close();
+  evaluator.close();
   return 0;
 }

@@ -1,33 +1,46 @@
-// Two policies on the same held-out prompts: sample from each with the same seeds, judge every
-// pair under both orders, and report the win rate and constraint satisfaction of each.
+// Two policies on the same held-out prompts: sample from each with the same seeds, then judge every
+// pair under both orders by each judge given (the independent evaluation judge first, the training
+// judge beside it for contrast), and describe each policy's texts.
 import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { derivedSeed } from "../rl/random.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
-import { diagnose, mean } from "./diagnostics.ts";
+import { diagnose, mean } from "../text/diagnostics.ts";
 import { wilson } from "./intervals.ts";
 
-export interface HeadToHeadResult {
+/** One judge's tally of A against B. */
+export interface WinTally {
+  judge: string;
   pairs: number;
   wins: number;
   ties: number;
   losses: number;
   inconsistent: number;
   failed: number;
-  /** (wins + ties / 2) / judged pairs, for policy A against policy B. */
+  /** (wins + (ties + inconsistent) / 2) / judged pairs, for policy A against policy B. */
   winRate: number | null;
   winRateCI: [number, number] | null;
-  satisfiedA: number | null;
-  satisfiedB: number | null;
-  allMetA: number | null;
-  allMetB: number | null;
-  overExplanationA: number | null;
-  overExplanationB: number | null;
-  lengthA: number | null;
-  lengthB: number | null;
-  examples: { prompt: string; a: string; b: string; outcome: string }[];
+}
+
+/** What one policy's texts look like, task-independent, plus the task's own figures if any. */
+export interface PolicyFigures {
+  satisfied: number | null;
+  allMet: number | null;
+  words: number | null;
+  commentaryTokens: number | null;
+  distinct2: number | null;
+  /** Figures of the task's independent checks (the tiny world's gold), keyed by name. */
+  task: Record<string, number | null>;
+}
+
+export interface HeadToHeadResult {
+  /** One tally per judge, in the order given. */
+  tallies: WinTally[];
+  a: PolicyFigures;
+  b: PolicyFigures;
+  examples: { prompt: string; a: string; b: string; outcomes: string[] }[];
 }
 
 export interface HeadToHeadOptions {
@@ -39,7 +52,9 @@ export interface HeadToHeadOptions {
   temperature: number;
   maxTokens: number;
   seed: number;
-  judge: PairwiseJudge;
+  judges: PairwiseJudge[];
+  /** Task-specific figures over (prompt, response) items. */
+  summarize?: (items: { prompt: string; response: string }[]) => Record<string, number | null>;
 }
 
 async function sampleAll(path: string, o: HeadToHeadOptions): Promise<string[][]> {
@@ -59,21 +74,8 @@ async function sampleAll(path: string, o: HeadToHeadOptions): Promise<string[][]
   }
 }
 
-export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult> {
-  const a = await sampleAll(o.ggufA, o);
-  const b = await sampleAll(o.ggufB, o);
-  const jobs: Promise<{ prompt: string; a: string; b: string; outcome: string }>[] = [];
-  o.prompts.forEach((p, i) => {
-    for (let k = 0; k < o.samplesPerPrompt; k++) {
-      jobs.push(
-        o.judge
-          .compare(p.prompt, a[i][k], b[i][k])
-          .then((v) => ({ prompt: p.prompt, a: a[i][k], b: b[i][k], outcome: v.outcome })),
-      );
-    }
-  });
-  const results = await Promise.all(jobs);
-  const count = (x: string) => results.filter((r) => r.outcome === x).length;
+export function tally(judge: string, outcomes: string[]): WinTally {
+  const count = (x: string) => outcomes.filter((o) => o === x).length;
   const wins = count("a");
   const ties = count("tie");
   const losses = count("b");
@@ -82,14 +84,9 @@ export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult
   // An order-inconsistent verdict is half a win, like a tie: the judge could not tell them apart.
   const judged = wins + ties + losses + inconsistent;
   const score = wins + (ties + inconsistent) / 2;
-  const sat = (texts: string[][]) =>
-    o.prompts.flatMap((p, i) => texts[i].map((t) => satisfiedShare(extractConstraints(p.prompt), t)));
-  const satA = sat(a);
-  const satB = sat(b);
-  const da = diagnose(a.flat());
-  const db = diagnose(b.flat());
   return {
-    pairs: results.length,
+    judge,
+    pairs: outcomes.length,
     wins,
     ties,
     losses,
@@ -97,14 +94,36 @@ export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult
     failed,
     winRate: judged ? score / judged : null,
     winRateCI: judged ? wilson(score, judged) : null,
-    satisfiedA: mean(satA),
-    satisfiedB: mean(satB),
-    allMetA: mean(satA.map((x) => (x === 1 ? 1 : 0))),
-    allMetB: mean(satB.map((x) => (x === 1 ? 1 : 0))),
-    overExplanationA: da.overExplanationTokens,
-    overExplanationB: db.overExplanationTokens,
-    lengthA: da.meanWords,
-    lengthB: db.meanWords,
-    examples: results.slice(0, 12),
+  };
+}
+
+function figures(prompts: { prompt: string }[], texts: string[][], o: HeadToHeadOptions): PolicyFigures {
+  const sat = prompts.flatMap((p, i) => texts[i].map((t) => satisfiedShare(extractConstraints(p.prompt), t)));
+  const d = diagnose(texts.flat());
+  const items = prompts.flatMap((p, i) => texts[i].map((response) => ({ prompt: p.prompt, response })));
+  return {
+    satisfied: mean(sat),
+    allMet: mean(sat.map((x) => (x === 1 ? 1 : 0))),
+    words: d.meanWords,
+    commentaryTokens: d.overExplanationTokens,
+    distinct2: d.distinct2,
+    task: o.summarize?.(items) ?? {},
+  };
+}
+
+export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult> {
+  const a = await sampleAll(o.ggufA, o);
+  const b = await sampleAll(o.ggufB, o);
+  const pairs = o.prompts.flatMap((p, i) =>
+    Array.from({ length: o.samplesPerPrompt }, (_, k) => ({ prompt: p.prompt, a: a[i][k], b: b[i][k] })),
+  );
+  const outcomes = await Promise.all(
+    o.judges.map((j) => Promise.all(pairs.map((x) => j.compare(x.prompt, x.a, x.b).then((v) => v.outcome)))),
+  );
+  return {
+    tallies: o.judges.map((j, k) => tally(j.name, outcomes[k])),
+    a: figures(o.prompts, a, o),
+    b: figures(o.prompts, b, o),
+    examples: pairs.slice(0, 12).map((x, i) => ({ ...x, outcomes: outcomes.map((os) => os[i]) })),
   };
 }

@@ -2,23 +2,11 @@
 // evaluated once per prompt and its KV cache reused for every sample. Weight sync = load(newPath).
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { asTokens, createContext, loadGgufModel } from "./llama-cpp.ts";
+import type { Sample, SampleOptions, Sampler } from "./types.ts";
 
-export interface SampleOptions {
-  n: number;
-  temperature: number;
-  topP: number;
-  maxTokens: number;
-  seed: number;
-  /** Token ids that end a sample (e.g. <|im_end|>); the stop token is kept in `tokens`. */
-  stopTokens: number[];
-}
+export type { Sample, SampleOptions } from "./types.ts";
 
-export interface Sample {
-  tokens: number[];
-  finishReason: "stop" | "length";
-}
-
-export class LlamaSampler {
+export class LlamaSampler implements Sampler {
   private model: LlamaModel | null = null;
   private context: LlamaContext | null = null;
   loadedPath: string | null = null;

@@ -57,3 +57,28 @@ export interface ChatBackend {
   readonly model: string;
   chat(request: ChatRequest): Promise<ChatResult>;
 }
+
+export interface SampleOptions {
+  n: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  seed: number;
+  /** Token ids that end a sample (e.g. <|im_end|>); the stop token is kept in `tokens`. */
+  stopTokens: number[];
+}
+
+export interface Sample {
+  tokens: number[];
+  finishReason: "stop" | "length";
+}
+
+/**
+ * What the loop samples from: n seeded continuations of a tokenised prompt from the weights last
+ * loaded. llama.cpp in-process by default; tests script it; weight sync is load() of a new file.
+ */
+export interface Sampler {
+  load(path: string, lora?: { filePath: string; scale?: number }[]): Promise<void>;
+  sample(promptTokens: number[], options: SampleOptions): Promise<Sample[]>;
+  close(): Promise<void>;
+}

@@ -35,6 +35,19 @@ export const JudgeConfigSchema = z
     max_tokens: z.number().int().positive().default(2048),
     principles: z.string().optional(),
     cache: z.string().default(".wz-cache/judge.sqlite"),
+    /**
+     * Rule-based judge only: add the plausibility principle, no token the frozen model (a model
+     * folder; in wz train by default the run's initial policy) finds below `threshold` nats.
+     */
+    plausibility: z
+      .object({
+        model: z.string().optional(),
+        weight: z.number().positive().default(3),
+        threshold: z.number().negative().default(-6),
+        penalty: z.number().positive().max(1).default(0.5),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -128,16 +141,27 @@ export const TrainConfigSchema = z
       }),
     eval: z
       .object({
+        /**
+         * The judge of every figure that claims the policy got better. "auto": the tiny world's
+         * gold for tiny prompts, else the training judge (with a warning: not evidence);
+         * "gold": the tiny world's gold; "training": the training judge; or a judge block.
+         */
+        judge: z.union([z.enum(["auto", "gold", "training"]), JudgeConfigSchema]).default("auto"),
         samples_per_prompt: z.number().int().positive().default(4),
         temperature: z.number().positive().default(1),
+        /** Grade the step's rollouts with the evaluation judge every k steps (0: never). */
+        monitor_every: z.number().int().nonnegative().default(5),
+        /** Warn when, over this many monitored steps, the training figure rises and the evaluation's falls. */
+        warn_window: z.number().int().min(2).default(6),
       })
       .strict()
-      .default({ samples_per_prompt: 4, temperature: 1 }),
+      .default({ judge: "auto", samples_per_prompt: 4, temperature: 1, monitor_every: 5, warn_window: 6 }),
   })
   .strict();
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type JudgeConfig = z.infer<typeof JudgeConfigSchema>;
+export type EstimatorConfig = TrainConfig["estimator"];
 
 /** A judge block on its own (for `wz serve --judge-config`): the `judge:` of a file, or the file itself. */
 export function parseJudgeConfig(source: string, origin = "judge config"): JudgeConfig {
@@ -180,6 +204,7 @@ export function parseTrainConfig(source: string, origin = "config"): TrainConfig
   if (!result.success) throw new Error(formatIssues(result.error, origin));
   const cfg = result.data;
   checkJudge(cfg.judge, origin);
+  if (typeof cfg.eval.judge === "object") checkJudge(cfg.eval.judge, `${origin}: eval`);
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
     throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);
   }

@@ -1,12 +1,15 @@
 // Rollouts: G samples per prompt from the sampler, with the model's chat template applied, the
 // stop token kept in the tokens (the policy must learn where to end) and left out of the text.
 // Used by the training loop and by the final head-to-head evaluation.
-import type { LlamaSampler } from "../llm/llama-sampler.ts";
+import type { ChatMessage, Sampler } from "../llm/types.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 
 export interface PromptItem {
   id: string;
+  /** The request as text (what judges read). */
   prompt: string;
+  /** The request as chat messages, when it is more than one user turn. */
+  messages?: ChatMessage[];
 }
 
 export interface Rollout {
@@ -19,7 +22,7 @@ export interface Rollout {
 }
 
 export async function sampleGroups(
-  sampler: LlamaSampler,
+  sampler: Sampler,
   tok: TextTokenizer,
   prompts: PromptItem[],
   opts: { n: number; temperature: number; topP: number; maxTokens: number; seedFor: (g: number) => number },
@@ -27,7 +30,9 @@ export async function sampleGroups(
   const groups: Rollout[][] = [];
   const stop = tok.eosId;
   for (const [g, p] of prompts.entries()) {
-    const promptTokens = tok.encode(tok.applyChatTemplate([{ role: "user", content: p.prompt }], true));
+    const promptTokens = tok.encode(
+      tok.applyChatTemplate(p.messages ?? [{ role: "user", content: p.prompt }], true),
+    );
     const samples = await sampler.sample(promptTokens, {
       n: opts.n,
       temperature: opts.temperature,

@@ -1,6 +1,6 @@
 // Assembles a judge from a plain description: the one place that joins the pure judge with an
 // HTTP backend and the SQLite cache. `wz judge`, `wz serve` and `wz train` all build judges here.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { GenRMJudge } from "../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
@@ -9,8 +9,10 @@ import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
+import { loadModelFolder } from "../model/checkpoint.ts";
 import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
+import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
 
 export interface JudgeSpec {
   kind: "genrm" | "rules";
@@ -32,12 +34,14 @@ export interface JudgeSpec {
   principlesFile?: string;
   /** SQLite reply cache path; null for no cache. */
   cache?: string | null;
+  /** Rule-based judge: the plausibility principle under a frozen model folder. */
+  plausibility?: PlausibilityOptions & { model: string };
 }
 
 export interface BuiltJudge {
   judge: PairwiseJudge;
   /** The scalar scorer for GRPO-style estimators (rule-based judge only). */
-  scorer?: (prompt: string, response: string) => number;
+  scorer?: (prompt: string, response: string) => number | Promise<number>;
   backend?: OpenAICompatibleBackend;
   /** The same judge with another vote count (GenRM; the rule-based judge is deterministic). */
   withVotes?: (votes: number) => PairwiseJudge;
@@ -46,7 +50,7 @@ export interface BuiltJudge {
 }
 
 /** The judge block of a config file (wz train, wz serve --judge-config) as a JudgeSpec. */
-export function judgeSpecFromConfig(j: JudgeConfig): JudgeSpec {
+export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: string): JudgeSpec {
   return {
     kind: j.kind,
     gguf: j.gguf,
@@ -61,13 +65,34 @@ export function judgeSpecFromConfig(j: JudgeConfig): JudgeSpec {
     maxTokens: j.max_tokens,
     principlesFile: j.principles,
     cache: j.cache,
+    plausibility:
+      j.plausibility === undefined
+        ? undefined
+        : { ...j.plausibility, model: j.plausibility.model ?? defaultPlausibilityModel ?? "" },
   };
 }
 
 export function createJudge(spec: JudgeSpec): BuiltJudge {
   if (spec.kind === "rules") {
-    const judge = new RuleJudge();
-    return { judge, scorer: (p, r) => judge.score(p, r), close() {}, describe: () => judge.name };
+    const extra = [];
+    if (spec.plausibility) {
+      const { model: dir, ...options } = spec.plausibility;
+      if (!dir) throw new Error("judge.plausibility needs a model folder (judge.plausibility.model)");
+      if (!existsSync(dir)) throw new Error(`judge.plausibility.model: ${dir} does not exist`);
+      const { model, tokenizer } = loadModelFolder(dir);
+      if (!tokenizer) throw new Error(`judge.plausibility.model: ${dir} has no tokenizer.json`);
+      extra.push(plausibilityCheck(model, tokenizer, options));
+    }
+    const judge = new RuleJudge(extra);
+    return {
+      judge,
+      scorer: (p, r) => judge.scoreAsync(p, r),
+      close() {},
+      describe: () =>
+        spec.plausibility
+          ? `${judge.name} (plausibility under ${spec.plausibility.model}, weight ${spec.plausibility.weight}, threshold ${spec.plausibility.threshold})`
+          : judge.name,
+    };
   }
   if (spec.gguf) {
     const backend = new LlamaCppChatBackend(spec.gguf);

@@ -4,78 +4,7 @@
 // the constraints: that is what BRPO with the rule-based judge has to teach. All text is generated
 // here from small word banks written for this project.
 import { mulberry32 } from "../model/params.ts";
-
-const TOPICS: Record<string, string[]> = {
-  harbour: [
-    "boats rest in the harbour",
-    "the tide comes in slowly",
-    "gulls circle over the pier",
-    "nets dry on the wall",
-  ],
-  forest: [
-    "tall pines stand in the forest",
-    "moss covers the old stones",
-    "a path winds under the trees",
-    "birds call at dawn",
-  ],
-  city: [
-    "buses hum along the city streets",
-    "lights glow in every window",
-    "people hurry to work",
-    "a market opens at noon",
-  ],
-  winter: [
-    "snow falls on the quiet roofs",
-    "the pond is frozen",
-    "children build a snow fort",
-    "smoke rises from chimneys",
-  ],
-  garden: [
-    "roses climb the garden fence",
-    "bees drift between the flowers",
-    "the soil is dark and damp",
-    "a bench waits in the shade",
-  ],
-  kitchen: [
-    "bread bakes in the warm kitchen",
-    "a kettle sings on the stove",
-    "soup simmers in a pot",
-    "the table is set for two",
-  ],
-  river: [
-    "the river bends past the mill",
-    "reeds sway by the bank",
-    "a heron waits in the shallows",
-    "water runs over smooth rocks",
-  ],
-  mountain: [
-    "the mountain peak is white",
-    "wind sweeps across the ridge",
-    "a climber rests on a ledge",
-    "clouds drift below the summit",
-  ],
-};
-
-const WORDS = [
-  "lantern",
-  "copper",
-  "velvet",
-  "orchard",
-  "compass",
-  "ribbon",
-  "thunder",
-  "marble",
-  "feather",
-  "candle",
-  "violin",
-  "meadow",
-];
-const FORMS = ["note", "short passage", "few lines"];
-const META = [
-  "This response meets all the requirements.",
-  "As requested, I have included the word and kept it short.",
-  "I have followed every instruction in the prompt.",
-];
+import { FORMS, META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
 
 export interface TaskPrompt {
   id: string;
@@ -125,10 +54,6 @@ export function makePrompt(index: number, seed: number, split: Split = "pretrain
     maxWords,
     prompt: `Write a ${form} about the ${topic}. Include the word ${word}. Use at most ${maxWords} words.`,
   };
-}
-
-function sentence(s: string): string {
-  return s[0].toUpperCase() + s.slice(1) + ".";
 }
 
 /** One response: each constraint is met or ignored independently, so the base model sees both. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { diagnose, distinctN, quantile } from "../../src/eval/diagnostics.ts";
+import { diagnose, distinctN, quantile } from "../../src/text/diagnostics.ts";
 import { wilson } from "../../src/eval/intervals.ts";
 import { findMetaCommentary, metaCommentaryTokens } from "../../src/judge/meta-commentary.ts";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";

@@ -1,0 +1,64 @@
+// Training data for the policy: chat-formatted (prompt, response) token sequences with their
+// next-token targets, and the step's rollouts with their advantages turned into training items
+// (masked members and dropped groups leave nothing). Used by the loop, `wz score` and `wz finetune`.
+import type { Qwen3Model } from "../model/qwen3.ts";
+import { nextTokenTargets } from "../model/targets.ts";
+import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import type { GroupAdvantages } from "./estimators/types.ts";
+import type { Rollout } from "./rollouts.ts";
+
+/** A sequence whose loss starts at the prompt's last token (it predicts the first response token). */
+export interface Sequence {
+  tokens: number[];
+  /** Number of prompt tokens; the response is tokens.slice(promptLength). */
+  promptLength: number;
+}
+
+export function promptTokens(tok: TextTokenizer, prompt: string): number[] {
+  return tok.encode(tok.applyChatTemplate([{ role: "user", content: prompt }], true));
+}
+
+/** A user prompt in the chat template, then the response and the end-of-turn token. */
+export function chatSequence(tok: TextTokenizer, prompt: string, response: string): Sequence {
+  const p = promptTokens(tok, prompt);
+  const r = tok.encode(response).concat(tok.eosId === null ? [] : [tok.eosId]);
+  return { tokens: p.concat(r), promptLength: p.length };
+}
+
+export function responseTargets(s: Sequence): number[] {
+  return nextTokenTargets(s.tokens, s.promptLength - 1);
+}
+
+/** Log-probabilities (and entropies) of a sequence's response tokens under a model. */
+export function responseLogprobs(model: Qwen3Model, s: Sequence, keepActivations: boolean) {
+  const { logprobs, entropy } = model.forward(s.tokens, responseTargets(s), keepActivations);
+  const from = s.promptLength - 1;
+  const to = s.tokens.length - 1;
+  return { logp: logprobs.slice(from, to), entropy: entropy.slice(from, to), length: s.tokens.length, from };
+}
+
+export type ResponseLogprobs = ReturnType<typeof responseLogprobs>;
+
+export interface TrainingItem {
+  sequence: Sequence;
+  advantage: number;
+  rollout: Rollout;
+}
+
+export function rolloutSequence(r: Rollout): Sequence {
+  return { tokens: r.promptTokens.concat(r.responseTokens), promptLength: r.promptTokens.length };
+}
+
+/** The step's items: one per judged member of a kept group, in group then member order. */
+export function trainingItems(groups: Rollout[][], estimates: GroupAdvantages[]): TrainingItem[] {
+  const items: TrainingItem[] = [];
+  groups.forEach((grp, g) => {
+    const est = estimates[g];
+    if (est.dropped) return;
+    grp.forEach((r, i) => {
+      if (!est.masked[i])
+        items.push({ sequence: rolloutSequence(r), advantage: est.advantages[i], rollout: r });
+    });
+  });
+  return items;
+}

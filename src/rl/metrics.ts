@@ -1,0 +1,62 @@
+// One step's metrics, from what the step produced: the groups, the task's advantages and the
+// update. Pure. Keys are stable: metrics.jsonl, the run store, TensorBoard and the report read them.
+import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
+import { diagnose, mean } from "../text/diagnostics.ts";
+import type { GroupAdvantages } from "./estimators/types.ts";
+import type { PromptItem, Rollout } from "./rollouts.ts";
+import type { UpdateResult } from "./update.ts";
+
+export type Metrics = Record<string, number | null>;
+
+export function stepMetrics(x: {
+  step: number;
+  lr: number;
+  prompts: PromptItem[];
+  groups: Rollout[][];
+  estimates: GroupAdvantages[];
+  update: UpdateResult;
+  trainedSequences: number;
+}): Metrics {
+  const { groups, estimates, update } = x;
+  const diag = diagnose(groups.flat().map((r) => r.text));
+  const comparisons = estimates.flatMap((e) => e.comparisons);
+  const ok = comparisons.filter((c) => c.outcome !== "failed");
+  const allAdv = estimates.flatMap((e) => e.advantages.filter((_, i) => !e.masked[i]));
+  const refLogps = update.ref.flatMap((r) => [...r.logp]);
+  const curLogps = update.old.flatMap((r) => [...r.logp]);
+  // k3 estimator of KL(policy || initial) on the sampled tokens
+  const kl = refLogps.map((lr, i) => Math.exp(lr - curLogps[i]) - (lr - curLogps[i]) - 1);
+  const rewards = estimates.flatMap((e) => (e.rewards ?? []).filter((r): r is number => r !== null));
+  return {
+    step: x.step + 1,
+    lr: x.lr,
+    advantage_mean: mean(allAdv),
+    advantage_abs_mean: mean(allAdv.map(Math.abs)),
+    reward_mean: mean(rewards),
+    win_rate_vs_reference: ok.length ? ok.filter((c) => c.outcome === "a").length / ok.length : null,
+    dropped_groups: estimates.filter((e) => e.dropped).length,
+    groups: estimates.length,
+    masked: estimates.reduce((s, e) => s + e.stats.maskedCount, 0),
+    judge_calls: estimates.reduce((s, e) => s + e.judgeCalls, 0),
+    judge_consistency: ok.length ? ok.filter((c) => c.outcome !== "inconsistent").length / ok.length : null,
+    judge_failure_rate: comparisons.length ? (comparisons.length - ok.length) / comparisons.length : null,
+    length_mean: mean(groups.flat().map((r) => r.responseTokens.length)),
+    length_words_mean: diag.meanWords,
+    length_words_p90: diag.p90Words,
+    over_explanation_tokens: diag.overExplanationTokens,
+    grader_addressing_rate: diag.graderAddressingRate,
+    distinct_2: diag.distinct2,
+    constraints_met: mean(
+      groups.flatMap((grp, g) =>
+        grp.map((r) => satisfiedShare(extractConstraints(x.prompts[g].prompt), r.text)),
+      ),
+    ),
+    truncated_rate: mean(groups.flat().map((r) => (r.finishReason === "length" ? 1 : 0))),
+    kl_to_initial: mean(kl),
+    entropy: mean(update.old.flatMap((r) => [...r.entropy])),
+    clip_fraction: update.clipFraction,
+    grad_norm: update.gradNorm,
+    loss: update.loss,
+    trained_sequences: x.trainedSequences,
+  };
+}

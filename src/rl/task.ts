@@ -1,0 +1,22 @@
+// What the loop trains: a task supplies prompts (as chat messages) and the reward of a group of
+// responses to one prompt, as advantages. The loop itself only samples, asks the task, updates and
+// records. Writing with a pairwise judge and BRPO is the first task (writing-task.ts); training a
+// GenRM on labelled pairs with a verifiable reward is another.
+import type { GroupAdvantages } from "./estimators/types.ts";
+import type { PromptItem } from "./rollouts.ts";
+
+export interface Task {
+  /** Identifies the task and its reward in logs, e.g. "writing: brpo with rules:wz-rules-v1". */
+  readonly name: string;
+  /** The group's advantages (masked members and a dropped group are marked, never scored 0 in silence). */
+  scoreGroup(
+    prompt: PromptItem,
+    responses: string[],
+    at: { step: number; group: number },
+  ): Promise<GroupAdvantages>;
+  /**
+   * The training reward's own per-response figure, when it has one (a scalar score on [0, 10]):
+   * drawn against the independent judge's to show over-optimisation.
+   */
+  proxyScore?(prompt: PromptItem, response: string): Promise<number | null>;
+}

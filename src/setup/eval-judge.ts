@@ -1,0 +1,83 @@
+// The evaluation judge of a run: the judge of every figure that claims the policy got better, and
+// of the over-optimisation monitor during training. It must not be the judge the policy trains
+// against; when the user asks for that anyway (or nothing independent exists), the run says so.
+// This is the one place, with the CLI, allowed to reach the tiny world's gold.
+import { isDeepStrictEqual } from "node:util";
+import type { PairwiseJudge } from "../judge/types.ts";
+import type { TrainConfig } from "../rl/config.ts";
+import type { EvalMonitor } from "../rl/monitor.ts";
+import { goldChecks, goldScore, goldSummary, parseGoldRequest, TinyGoldJudge } from "../tasks/tiny-gold.ts";
+import { type BuiltJudge, createJudge, judgeSpecFromConfig } from "./judge.ts";
+
+export interface BuiltEvaluator {
+  judge: PairwiseJudge;
+  /** False when the evaluation judge is the training judge: its figures are then not evidence. */
+  independent: boolean;
+  monitor: EvalMonitor;
+  describe(): string;
+  close(): void;
+}
+
+export function goldMonitor(): EvalMonitor {
+  const judge = new TinyGoldJudge();
+  return {
+    judge,
+    summarize: (items) => {
+      const s = goldSummary(items);
+      return {
+        fluent: s.fluent,
+        on_topic: s.onTopic,
+        required_word: s.requiredWord,
+        length_ok: s.length,
+        no_commentary: s.noCommentary,
+        no_repetition: s.noRepetition,
+        all_met: s.allMet,
+        words: s.meanWords,
+        commentary_tokens: s.commentaryTokens,
+      };
+    },
+    score: (prompt, response) => {
+      const req = parseGoldRequest(prompt);
+      return req ? goldScore(goldChecks(req, response)) : null;
+    },
+  };
+}
+
+export function createEvaluator(
+  config: TrainConfig,
+  training: BuiltJudge,
+  plausibilityModel?: string,
+): BuiltEvaluator {
+  let choice = config.eval.judge;
+  if (choice === "auto") choice = config.data.prompts === "tiny" ? "gold" : "training";
+  if (choice === "gold") {
+    if (config.data.prompts !== "tiny")
+      throw new Error("eval.judge: gold: the gold judge knows only the tiny world (data.prompts: tiny)");
+    const monitor = goldMonitor();
+    return {
+      judge: monitor.judge,
+      independent: true,
+      monitor,
+      describe: () => `${monitor.judge.name} (the tiny world's gold; never trained against)`,
+      close() {},
+    };
+  }
+  if (choice === "training" || isDeepStrictEqual(choice, config.judge)) {
+    return {
+      judge: training.judge,
+      independent: false,
+      monitor: { judge: training.judge },
+      describe: () =>
+        `${training.judge.name} (THE TRAINING JUDGE: its figures are a training signal, not evidence)`,
+      close() {},
+    };
+  }
+  const built = createJudge(judgeSpecFromConfig(choice, plausibilityModel));
+  return {
+    judge: built.judge,
+    independent: true,
+    monitor: { judge: built.judge },
+    describe: () => built.describe(),
+    close: () => built.close(),
+  };
+}

@@ -1,0 +1,63 @@
+// The gold judge is for evaluation only. A training judge, an estimator or the loop that could
+// reach it (or the world's sentence tables it parses with) would train on the answer key. This
+// walks the static import graph of every training-side module and fails if the gold is reachable.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { test } from "node:test";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const FORBIDDEN = ["src/tasks/tiny-gold.ts", "src/tasks/tiny-world.ts"];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** Relative imports of one file (static, re-exports and dynamic imports of a literal path). */
+export function importsOf(file: string): string[] {
+  const src = readFileSync(file, "utf8");
+  const specs = [
+    ...src.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/g),
+    ...src.matchAll(/import\s*\(\s*["']([^"']+)["']\s*\)/g),
+    ...src.matchAll(/^\s*import\s+["']([^"']+)["']/gm),
+  ].map((m) => m[1]);
+  return specs.filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s));
+}
+
+/** Every file reachable from `start`, each with the chain that reaches it. */
+function reachable(start: string[]): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const queue = start.map((f) => [f, [relative(ROOT, f)]] as [string, string[]]);
+  while (queue.length) {
+    const [f, chain] = queue.shift()!;
+    if (seen.has(f)) continue;
+    seen.set(f, chain);
+    for (const g of importsOf(f)) queue.push([g, [...chain, relative(ROOT, g)]]);
+  }
+  return seen;
+}
+
+const TRAINING_SIDE = [
+  ...filesUnder(join(ROOT, "src/judge")),
+  ...filesUnder(join(ROOT, "src/rl")),
+  join(ROOT, "src/setup/judge.ts"),
+];
+
+test("no training judge, estimator or loop module can reach the gold judge or the world's tables", () => {
+  const graph = reachable(TRAINING_SIDE);
+  for (const f of FORBIDDEN) {
+    const chain = graph.get(join(ROOT, f));
+    assert.equal(chain, undefined, `${f} is reachable from training code: ${chain?.join(" -> ")}`);
+  }
+});
+
+test("the walker sees real imports (so the check above can fail)", () => {
+  const graph = reachable([join(ROOT, "src/tasks/tiny-gold.ts")]);
+  assert.ok(graph.has(join(ROOT, "src/tasks/tiny-world.ts")));
+  assert.ok(graph.has(join(ROOT, "src/judge/types.ts")));
+  const cli = reachable([join(ROOT, "src/cli/main.ts")]);
+  assert.ok(cli.has(join(ROOT, "src/rl/estimators/brpo.ts")), "transitive imports are followed");
+});

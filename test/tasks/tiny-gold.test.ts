@@ -1,0 +1,105 @@
+// The gold judge against hand-written responses whose verdicts follow from the world's grammar.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { makeCorpus, makePrompts } from "../../src/tasks/constrained-writing.ts";
+import {
+  goldChecks,
+  goldSummary,
+  parseGoldRequest,
+  parseSentence,
+  TinyGoldJudge,
+} from "../../src/tasks/tiny-gold.ts";
+
+const PROMPT = "Write a note about the harbour. Include the word lantern. Use at most 14 words.";
+const req = parseGoldRequest(PROMPT)!;
+
+test("the gold reads the tiny world's requests and nothing else", () => {
+  assert.deepEqual(req, { topic: "harbour", word: "lantern", maxWords: 14 });
+  assert.equal(parseGoldRequest("Write a poem about love."), null);
+  assert.equal(parseGoldRequest("Write a note about the moon. Include the word lantern. Use at most 9 words."), null);
+});
+
+test("sentences parse only when the grammar derives them", () => {
+  assert.deepEqual(parseSentence("Boats rest in the harbour near a lantern."), {
+    kind: "content",
+    topic: "harbour",
+    base: "boats rest in the harbour",
+    near: "lantern",
+  });
+  assert.equal(parseSentence("Snow falls on the quiet roofs.").kind, "content");
+  assert.equal(parseSentence("I have followed every instruction in the prompt.").kind, "commentary");
+  // word salad the issue quotes from a hacked policy
+  assert.equal(parseSentence("Roses the thunder near a candle near a velvet.").kind, "invalid");
+  assert.equal(parseSentence("A the thunder near a compass.").kind, "invalid");
+  assert.equal(parseSentence("Boats rest in the harbour near a dog.").kind, "invalid");
+  assert.equal(parseSentence("boats rest in the harbour.").kind, "invalid");
+});
+
+test("a response that meets everything", () => {
+  const c = goldChecks(req, "Boats rest in the harbour near a lantern. Gulls circle over the pier.");
+  assert.equal(c.allMet, true);
+  assert.equal(c.words, 13);
+});
+
+test("each check fails on its own", () => {
+  const off = goldChecks(req, "Boats rest in the harbour near a lantern. Snow falls on the quiet roofs.");
+  assert.equal(off.onTopic, false);
+  assert.equal(off.fluent, true);
+  assert.equal(off.allMet, false);
+  const wrongWord = goldChecks(req, "Boats rest in the harbour near a candle.");
+  assert.equal(wrongWord.requiredWord, false);
+  assert.equal(wrongWord.onTopic, true);
+  const salad = goldChecks(req, "Lantern the harbour near a lantern.");
+  assert.equal(salad.fluent, false);
+  assert.equal(salad.requiredWord, false, "the word must sit in a grammatical sentence");
+  const long = goldChecks(
+    req,
+    "Boats rest in the harbour near a lantern. The tide comes in slowly. Gulls circle over the pier.",
+  );
+  assert.equal(long.words, 18);
+  assert.equal(long.length, false);
+  const meta = goldChecks(req, "Boats rest in the harbour near a lantern. I have followed every instruction in the prompt.");
+  assert.equal(meta.noCommentary, false);
+  assert.equal(meta.fluent, true);
+  assert.equal(meta.commentaryTokens, 8);
+  const rep = goldChecks(req, "Nets dry on the wall. Nets dry on the wall near a lantern.");
+  assert.equal(rep.noRepetition, false);
+  assert.equal(goldChecks(req, "").fluent, false);
+});
+
+test("pairwise: fluent beats salad even when the salad holds the word, in both orders", async () => {
+  const judge = new TinyGoldJudge();
+  const good = "Gulls circle over the pier.";
+  const salad = "Harbour the lantern near a lantern.";
+  const v = await judge.compare(PROMPT, good, salad);
+  assert.equal(v.outcome, "a");
+  assert.deepEqual(
+    v.conditions.map((c) => c.order),
+    ["ab", "ba"],
+  );
+  assert.equal((await judge.compare(PROMPT, salad, good)).outcome, "b");
+  assert.equal((await judge.compare(PROMPT, good, good)).outcome, "tie");
+  const best = "Gulls circle over the pier near a lantern.";
+  assert.equal((await judge.compare(PROMPT, best, good)).outcome, "a");
+  const failed = await judge.compare("Write a haiku.", good, salad);
+  assert.equal(failed.outcome, "failed");
+});
+
+test("on the generator's own corpus the gold agrees with what the generator did", () => {
+  // The generator records which constraints each example meets; the gold must find the same.
+  const corpus = makeCorpus(300, 7);
+  for (const e of corpus) {
+    const c = goldChecks(parseGoldRequest(e.prompt)!, e.response);
+    assert.equal(c.fluent, true, e.response);
+    assert.equal(c.onTopic, true, e.response);
+    assert.equal(c.requiredWord, e.meets.word, e.response);
+    assert.equal(c.length, e.meets.length, e.response);
+    assert.equal(c.noCommentary, e.meets.noMeta, e.response);
+    assert.equal(c.noRepetition, true, e.response);
+  }
+  const s = goldSummary(corpus.map((e) => ({ prompt: e.prompt, response: e.response })));
+  assert.equal(s.fluent, 1);
+  assert.ok(s.allMet! > 0 && s.allMet! < 0.3);
+  assert.equal(goldSummary([{ prompt: "hello", response: "x" }]).unreadable, 1);
+  assert.ok(makePrompts(5, 1, "eval").every((p) => parseGoldRequest(p.prompt) !== null));
+});
