@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { diagnose, distinctN, quantile } from "../../src/text/diagnostics.ts";
 import { wilson } from "../../src/eval/intervals.ts";
 import { findMetaCommentary, metaCommentaryTokens } from "../../src/judge/meta-commentary.ts";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
+import { diagnose, distinctN, quantile } from "../../src/text/diagnostics.ts";
 
 const fx = JSON.parse(readFileSync(new URL("../fixtures/diagnostics.json", import.meta.url), "utf8")) as {
   clean: string[];

@@ -16,7 +16,10 @@ const req = parseGoldRequest(PROMPT)!;
 test("the gold reads the tiny world's requests and nothing else", () => {
   assert.deepEqual(req, { topic: "harbour", word: "lantern", maxWords: 14 });
   assert.equal(parseGoldRequest("Write a poem about love."), null);
-  assert.equal(parseGoldRequest("Write a note about the moon. Include the word lantern. Use at most 9 words."), null);
+  assert.equal(
+    parseGoldRequest("Write a note about the moon. Include the word lantern. Use at most 9 words."),
+    null,
+  );
 });
 
 test("sentences parse only when the grammar derives them", () => {
@@ -58,7 +61,10 @@ test("each check fails on its own", () => {
   );
   assert.equal(long.words, 18);
   assert.equal(long.length, false);
-  const meta = goldChecks(req, "Boats rest in the harbour near a lantern. I have followed every instruction in the prompt.");
+  const meta = goldChecks(
+    req,
+    "Boats rest in the harbour near a lantern. I have followed every instruction in the prompt.",
+  );
   assert.equal(meta.noCommentary, false);
   assert.equal(meta.fluent, true);
   assert.equal(meta.commentaryTokens, 8);
