@@ -25,7 +25,8 @@ import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts"
 import { createGenerator } from "../setup/generators.ts";
 import { mean } from "../text/diagnostics.ts";
 import { UsageError } from "./errors.ts";
-import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
+import { numberFlag } from "./flags.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { Progress } from "./progress.ts";
 
 export const EVAL_HELP = `wz eval --models A=SPEC --models B=SPEC [...] --prompts FILE [options]

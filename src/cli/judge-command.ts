@@ -5,6 +5,7 @@ import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
 import type { Verdict } from "../judge/types.ts";
 import { UsageError } from "./errors.ts";
+import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { forEachConcurrent } from "./pool.ts";
 import { Progress } from "./progress.ts";
@@ -111,7 +112,7 @@ export async function judgeCommand(argv: string[]): Promise<number> {
       nextToWrite++;
     }
   };
-  const window = Math.max(64, 4 * Number(values.concurrency ?? 16));
+  const window = Math.max(64, 4 * (numberFlag(values, "concurrency", { int: true, min: 1 }) ?? 16));
   await forEachConcurrent(
     pairs,
     window,

@@ -2,6 +2,7 @@
 import type { ParseArgsConfig } from "node:util";
 import { type BuiltJudge, createJudge } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
+import { numberFlag } from "./flags.ts";
 
 export const JUDGE_FLAGS = {
   judge: { type: "string", default: "genrm" },
@@ -47,22 +48,6 @@ export const JUDGE_FLAGS_HELP = `Judge options:
   --no-cache               neither read nor write the cache`;
 
 type JudgeFlagValues = { [K in keyof typeof JUDGE_FLAGS]?: string | string[] | boolean };
-
-export function numberFlag(
-  values: Record<string, unknown>,
-  name: string,
-  opts: { int?: boolean; min?: number } = {},
-) {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw new UsageError(
-      `--${name}: expected ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${raw}"`,
-    );
-  }
-  return n;
-}
 
 export function buildJudge(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;

@@ -20,6 +20,7 @@ import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { createGenerator } from "../setup/generators.ts";
 import { UsageError } from "./errors.ts";
+import { numberFlag, numberOf } from "./flags.ts";
 
 export const TOKENIZER_HELP = `wz tokenizer train --input corpus.txt --vocab-size N --output DIR
 
@@ -51,8 +52,7 @@ export async function tokenizerCommand(argv: string[]): Promise<number> {
     },
   });
   if (!values.input || !values.output) throw new UsageError("--input and --output are required");
-  const n = Number(values["vocab-size"]);
-  if (!Number.isInteger(n) || n < 260) throw new UsageError("--vocab-size: expected an integer >= 260");
+  const n = numberOf(values, "vocab-size", { int: true, min: 260 });
   const lines = readFileSync(values.input, "utf8")
     .split("\n")
     .filter((l) => l.trim());
@@ -93,11 +93,7 @@ export async function initModelCommand(argv: string[]): Promise<number> {
   }
   if (!values.tokenizer || !values.output) throw new UsageError("--tokenizer and --output are required");
   const tok = loadTokenizer(values.tokenizer);
-  const int = (name: string) => {
-    const v = Number((values as Record<string, unknown>)[name]);
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name}: expected a positive integer`);
-    return v;
-  };
+  const int = (name: string) => numberOf(values, name, { int: true, min: 1 });
   const cfg: ModelConfig = {
     vocabSize: tok.vocabSize,
     hiddenSize: int("hidden"),
@@ -107,7 +103,7 @@ export async function initModelCommand(argv: string[]): Promise<number> {
     headDim: int("head-dim"),
     intermediateSize: int("intermediate"),
     rmsNormEps: 1e-6,
-    ropeTheta: Number(values["rope-theta"]),
+    ropeTheta: numberOf(values, "rope-theta", { min: 1 }),
     tieWordEmbeddings: values.tied as boolean,
     maxPositionEmbeddings: 4096,
     bosTokenId: null,
@@ -169,13 +165,14 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals[0] || !values.prompt) throw new UsageError("usage: wz sample MODEL --prompt TEXT");
+  const options = {
+    samples: numberOf(values, "n", { int: true, min: 1 }),
+    temperature: numberOf(values, "temperature", { min: 0 }),
+    maxTokens: numberOf(values, "max-tokens", { int: true, min: 1 }),
+    seed: numberOf(values, "seed", { int: true }),
+  };
   const generator = await createGenerator(`model=${positionals[0]}`);
-  const [samples] = await generator.generate([{ id: "prompt", prompt: values.prompt }], {
-    samples: Number(values.n),
-    temperature: Number(values.temperature),
-    maxTokens: Number(values["max-tokens"]),
-    seed: Number(values.seed),
-  });
+  const [samples] = await generator.generate([{ id: "prompt", prompt: values.prompt }], options);
   for (const [i, s] of samples.entries()) console.log(`--- sample ${i + 1}\n${s}`);
   return 0;
 }
@@ -291,20 +288,22 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
   if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
   if (values["lora-rank"]) {
     model.lora = new LoraAdapters(model.cfg, {
-      rank: Number(values["lora-rank"]),
-      alpha: Number(values["lora-alpha"] ?? 2 * Number(values["lora-rank"])),
+      rank: numberOf(values, "lora-rank", { int: true, min: 1 }),
+      alpha:
+        numberFlag(values, "lora-alpha", { min: 0 }) ??
+        2 * numberOf(values, "lora-rank", { int: true, min: 1 }),
       targets: [...LORA_TARGETS],
     });
-    model.lora.init(Number(values.seed));
+    model.lora.init(numberOf(values, "seed", { int: true }));
     model.trainBase = false;
   }
-  const steps = Number(values.steps);
+  const steps = numberOf(values, "steps", { int: true, min: 1 });
   const before = evalLoss(model, sequences.slice(0, 64));
   pretrain(model, sequences, {
     steps,
-    batchSize: Number(values.batch),
-    lr: Number(values.lr),
-    seed: Number(values.seed),
+    batchSize: numberOf(values, "batch", { int: true, min: 1 }),
+    lr: numberOf(values, "lr", { min: 0 }),
+    seed: numberOf(values, "seed", { int: true }),
     lossStart: starts,
     onStep: ({ step, loss }) => {
       if (step % 10 === 0 || step === steps - 1)

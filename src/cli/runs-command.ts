@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { RunStore } from "../store/run-store.ts";
 import { UsageError } from "./errors.ts";
+import { numberFlag, numberOf } from "./flags.ts";
 
 export const RUNS_HELP = `wz runs [RUNS_DIR]     list the runs under RUNS_DIR (default: runs)`;
 export const SHOW_HELP = `wz show RUN [--step N] [--samples K]
@@ -80,14 +81,12 @@ export async function showCommand(argv: string[]): Promise<number> {
     console.log(`${runDir}: no completed step yet`);
     return 0;
   }
-  const step = values.step === undefined ? last : Number(values.step) - 1;
-  if (!Number.isInteger(step) || step < 0 || step > last)
-    throw new UsageError(`--step: expected 1..${last + 1}`);
+  const step = (numberFlag(values, "step", { int: true, min: 1, max: last + 1 }) ?? last + 1) - 1;
   const metrics = store.stepMetrics().find((s) => s.step === step)!;
   console.log(`${runDir} step ${step + 1}/${last + 1} (completed ${metrics.completedAt})`);
   for (const [k, v] of Object.entries(metrics.metrics))
     console.log(`  ${k.padEnd(26)} ${v === null ? "-" : Number.isInteger(v) ? v : v.toFixed(4)}`);
-  const k = Number(values.samples);
+  const k = numberOf(values, "samples", { int: true, min: 0 });
   const rollouts = store.rollouts(step);
   for (const g of store.groups(step)) {
     console.log(`\ngroup ${g.group}${g.dropped ? " (dropped by the skew filter)" : ""}: ${g.prompt}`);

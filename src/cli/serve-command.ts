@@ -7,7 +7,8 @@ import { parseJudgeConfig } from "../rl/config.ts";
 import { createRewardService } from "../serve/app.ts";
 import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
-import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP, numberFlag } from "./judge-options.ts";
+import { numberFlag } from "./flags.ts";
+import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 
 export const SERVE_HELP = `wz serve [--port 8787] [--host 127.0.0.1] [judge options]
 

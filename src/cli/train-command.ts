@@ -20,6 +20,7 @@ import { makePrompts } from "../tasks/constrained-writing.ts";
 import { buildTinyBase } from "../tasks/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 import { finalSummary } from "./final-summary.ts";
+import { numberFlag } from "./flags.ts";
 
 export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]
 wz train --resume RUN_DIR
@@ -125,12 +126,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
     if (values.output) config.output = values.output;
-    if (values.steps) {
-      const n = Number(values.steps);
-      if (!Number.isInteger(n) || n < 1)
-        throw new UsageError(`--steps: expected a positive integer, got "${values.steps}"`);
-      config.train.steps = n;
-    }
+    const steps = numberFlag(values, "steps", { int: true, min: 1 });
+    if (steps !== undefined) config.train.steps = steps;
     runDir = config.output;
     const stepsIn = (dir: string) => {
       const db = join(dir, "run.sqlite");

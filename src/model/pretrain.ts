@@ -3,6 +3,7 @@
 import { AdamW, clipGradNorm, learningRate, type Schedule } from "./optimizer.ts";
 import { mulberry32 } from "./params.ts";
 import type { Qwen3Model } from "./qwen3.ts";
+import { nextTokenTargets } from "./targets.ts";
 
 export interface PretrainOptions {
   steps: number;
@@ -22,8 +23,7 @@ export function evalLoss(model: Qwen3Model, sequences: number[][]): number {
   let sum = 0;
   let n = 0;
   for (const seq of sequences) {
-    const targets = seq.slice(1).concat([-1]);
-    const { logprobs } = model.forward(seq, targets, false);
+    const { logprobs } = model.forward(seq, nextTokenTargets(seq), false);
     for (let t = 0; t + 1 < seq.length; t++) sum -= logprobs[t];
     n += seq.length - 1;
   }
@@ -46,18 +46,19 @@ export function pretrain(model: Qwen3Model, sequences: number[][], options: Pret
   const losses: number[] = [];
   for (let step = 0; step < options.steps; step++) {
     model.zeroGrad();
-    const batch = Array.from(
-      { length: options.batchSize },
-      () => sequences[Math.floor(random() * sequences.length)],
-    );
-    const total = batch.reduce((s, seq) => s + seq.length - 1, 0);
+    const picks = Array.from({ length: options.batchSize }, () => Math.floor(random() * sequences.length));
+    // Only positions at or after a sequence's loss start are scored (SFT: the response tokens).
+    const batch = picks.map((i) => ({ seq: sequences[i], start: options.lossStart?.[i] ?? 0 }));
+    const total = batch.reduce((s, b) => s + Math.max(0, b.seq.length - 1 - b.start), 0);
     let loss = 0;
-    for (const seq of batch) {
-      const targets = seq.slice(1).concat([-1]);
+    for (const { seq, start } of batch) {
+      const targets = nextTokenTargets(seq, start);
       const { logprobs } = model.forward(seq, targets);
-      for (let t = 0; t + 1 < seq.length; t++) loss -= logprobs[t];
-      const d = new Float64Array(seq.length).fill(-1 / total);
-      d[seq.length - 1] = 0;
+      const d = new Float64Array(seq.length);
+      for (let t = start; t + 1 < seq.length; t++) {
+        loss -= logprobs[t];
+        d[t] = -1 / total;
+      }
       model.backward(d);
     }
     clipGradNorm(grads.data, options.clip ?? 1);

@@ -111,3 +111,16 @@ describe("engine commands", () => {
     );
   });
 });
+
+test("numeric flags are validated by one parser, naming the flag", async () => {
+  const { numberFlag, numberOf } = await import("../../src/cli/flags.ts");
+  assert.throws(
+    () => numberOf({ n: "abc" }, "n", { int: true, min: 1 }),
+    /--n: expected an integer >= 1, got "abc"/,
+  );
+  assert.throws(() => numberOf({ steps: "1.5" }, "steps", { int: true }), /--steps: expected an integer/);
+  assert.throws(() => numberOf({ p: "" }, "p"), /--p: expected a number/);
+  assert.throws(() => numberOf({ step: "9" }, "step", { max: 4 }), /<= 4/);
+  assert.equal(numberOf({ lr: "1e-4" }, "lr", { min: 0 }), 1e-4);
+  assert.equal(numberFlag({}, "x"), undefined);
+});

@@ -1,0 +1,118 @@
+// One policy update on a small model, with no sampler: the direction follows the advantage, a
+// zero advantage changes nothing, masked members and dropped groups yield no training item.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AdamW } from "../../src/model/optimizer.ts";
+import { responseLogprobs, type Sequence, trainingItems } from "../../src/rl/data.ts";
+import type { GroupAdvantages } from "../../src/rl/estimators/types.ts";
+import { divergence } from "../../src/rl/monitor.ts";
+import { seededRandom } from "../../src/rl/random.ts";
+import type { Rollout } from "../../src/rl/rollouts.ts";
+import { policyUpdate } from "../../src/rl/update.ts";
+import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+
+function rollout(member: number, prompt: number[], response: number[]): Rollout {
+  return {
+    group: 0,
+    member,
+    promptTokens: prompt,
+    responseTokens: response,
+    text: `r${member}`,
+    finishReason: "stop",
+  };
+}
+
+function estimate(advantages: number[], masked: boolean[], dropped = false): GroupAdvantages {
+  return {
+    estimator: "test",
+    advantages,
+    masked,
+    dropped,
+    referenceIndices: [],
+    comparisons: [],
+    judgeCalls: 0,
+    stats: {
+      size: advantages.length,
+      skew: 0,
+      meanPreference: null,
+      winRate: null,
+      maskedCount: 0,
+      consistency: null,
+      failedComparisons: 0,
+    },
+  };
+}
+
+const prompt = randomTokens(6, 37, 1);
+const good = randomTokens(5, 37, 2);
+const bad = randomTokens(5, 37, 3);
+
+function meanLogp(model: ReturnType<typeof randomModel>, s: Sequence): number {
+  const { logp } = responseLogprobs(model, s, false);
+  return Array.from(logp).reduce((a, b) => a + b, 0) / logp.length;
+}
+
+function update(advantages: number[], steps = 1) {
+  const policy = randomModel(tinyConfig(), 11);
+  const reference = randomModel(tinyConfig(), 11);
+  const { params } = policy.trainable();
+  const opt = new AdamW(params.specs, params.data.length, { lr: 0.01, weightDecay: 0 });
+  const groups = [[rollout(0, prompt, good), rollout(1, prompt, bad)]];
+  const items = trainingItems(groups, [estimate(advantages, [false, false])]);
+  const before = Float64Array.from(params.data);
+  const seqs = items.map((it) => it.sequence);
+  const lpBefore = seqs.map((s) => meanLogp(policy, s));
+  let last: ReturnType<typeof policyUpdate> | undefined;
+  for (let k = 0; k < steps; k++)
+    last = policyUpdate(policy, reference, opt, items, {
+      lr: 0.01,
+      epochs: 1,
+      minibatches: 1,
+      clipLow: 0.2,
+      clipHigh: 0.28,
+      klCoef: 0,
+      gradClip: 1,
+      random: seededRandom(1, "mb", k),
+    });
+  return { policy, before, params, seqs, lpBefore, result: last! };
+}
+
+test("the update raises the likelihood of a +1 response and lowers a -1 response", () => {
+  const { policy, seqs, lpBefore, result } = update([1, -1], 3);
+  assert.ok(meanLogp(policy, seqs[0]) > lpBefore[0] + 1e-3);
+  assert.ok(meanLogp(policy, seqs[1]) < lpBefore[1] - 1e-3);
+  assert.equal(result.old.length, 2);
+  assert.equal(result.ref.length, 2);
+  assert.ok(result.gradNorm > 0);
+});
+
+test("zero advantages leave every weight exactly as it was", () => {
+  const { before, params } = update([0, 0]);
+  assert.deepEqual(Float64Array.from(params.data), before);
+});
+
+test("masked members and dropped groups give no training item", () => {
+  const g = [[rollout(0, prompt, good), rollout(1, prompt, bad), rollout(2, prompt, good)]];
+  const items = trainingItems(g, [estimate([1, -1, 1], [false, true, false])]);
+  assert.deepEqual(
+    items.map((i) => i.rollout.member),
+    [0, 2],
+  );
+  assert.equal(items[0].sequence.promptLength, prompt.length);
+  assert.deepEqual(items[0].sequence.tokens, prompt.concat(good));
+  assert.equal(trainingItems(g, [estimate([1, -1, 1], [false, false, false], true)]).length, 0);
+});
+
+test("over-optimisation is flagged only when the training figure rises and the independent one falls", () => {
+  const rising = [5, 5.2, 5.4, 6, 6.5, 7];
+  const falling = [7, 7, 6.8, 6.2, 6, 5.5];
+  const flat = [7, 7, 7, 7, 7, 7];
+  assert.ok(divergence(rising, falling, 6, 0.1));
+  assert.equal(divergence(rising, flat, 6, 0.1), null);
+  assert.equal(divergence(rising, rising, 6, 0.1), null);
+  assert.equal(divergence(rising.slice(0, 3), falling.slice(0, 3), 6, 0.1), null, "not enough points yet");
+  const d = divergence(rising, falling, 6, 0.1)!;
+  // later half minus earlier half: (6+6.5+7)/3 - (5+5.2+5.4)/3 = 1.3; (6.2+6+5.5)/3 - (7+7+6.8)/3 = -1.033
+  assert.ok(Math.abs(d.rising - 1.3) < 1e-9);
+  assert.ok(Math.abs(d.falling + 3.1 / 3) < 1e-9);
+});
