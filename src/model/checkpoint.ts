@@ -211,10 +211,18 @@ export function loadLoraAdapter(dir: string, cfg: ModelConfig): LoraAdapters {
 
 /** A GGUF LoRA adapter for llama.cpp: tensors <base gguf name>.lora_a / .lora_b. */
 export function exportLoraGguf(lora: LoraAdapters): Buffer {
-  const names = new Map(ggufTensorNames(lora.modelConfig));
+  const cfg = lora.modelConfig;
+  const arch = cfg.arch ?? "qwen3";
+  const names = new Map(ggufTensorNames(cfg));
   const tensors: GgufTensor[] = [];
   for (const p of lora.pairs.values()) {
     const base = names.get(p.base)!;
+    // The base GGUF's llama q/k rows are permuted (see exportGguf); B's output rows must match.
+    let b: Float32Array | Float64Array = lora.params.get(p.b);
+    if (arch === "llama" && base.endsWith("attn_q.weight"))
+      b = permuteForLlama(b, cfg.numHeads, cfg.headDim, lora.config.rank);
+    if (arch === "llama" && base.endsWith("attn_k.weight"))
+      b = permuteForLlama(b, cfg.numKVHeads, cfg.headDim, lora.config.rank);
     tensors.push({
       name: `${base}.lora_a`,
       shape: [lora.config.rank, p.inDim],
@@ -224,14 +232,14 @@ export function exportLoraGguf(lora: LoraAdapters): Buffer {
     tensors.push({
       name: `${base}.lora_b`,
       shape: [p.outDim, lora.config.rank],
-      data: lora.params.get(p.b),
+      data: b,
       type: GGML_F32,
     });
   }
   return writeGguf(
     {
       "general.type": { type: "string", value: "adapter" },
-      "general.architecture": { type: "string", value: "qwen3" },
+      "general.architecture": { type: "string", value: arch },
       "adapter.type": { type: "string", value: "lora" },
       "adapter.lora.alpha": { type: "f32", value: lora.config.alpha },
     },

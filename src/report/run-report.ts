@@ -10,6 +10,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px}
 .chart{background:#fafafa;border:1px solid #e5e7eb;border-radius:6px}
 .chart-title{font-weight:600;font-size:12px}.tick,.legend{font-size:10px;fill:#555}.grid{stroke:#e5e7eb}
 table.kv td{padding:2px 10px 2px 0;vertical-align:top}
+table.summary{border-collapse:collapse}table.summary td,table.summary th{border-bottom:1px solid #e5e7eb;padding:3px 12px 3px 0;text-align:left;vertical-align:top}
 .group{border:1px solid #e5e7eb;border-radius:6px;padding:10px;margin:10px 0}
 .prompt{font-weight:600}.dropped{color:#b45309}
 .resp{display:grid;grid-template-columns:70px 1fr;gap:6px;padding:4px 0;border-top:1px solid #f3f4f6}
@@ -70,7 +71,34 @@ export function renderRunReport(store: RunStore, runName: string, steps?: number
   const rows = store.stepMetrics();
   const config = store.getMeta<Record<string, unknown>>("config");
   const evalResult = store.getEval<Record<string, unknown>>("final_vs_initial");
+  const monitored = rows.filter((r) => r.metrics.eval_win_rate_vs_reference != null);
+  const overOptimisation = lineChart(
+    "over-optimisation: training judge vs independent judge (same rollouts)",
+    (
+      [
+        seriesOf(monitored, "win_rate_vs_reference", "training judge: win rate vs reference"),
+        seriesOf(monitored, "eval_win_rate_vs_reference", "independent: win rate vs reference"),
+        seriesOf(monitored, "eval_all_met", "independent: all constraints met"),
+        seriesOf(monitored, "eval_fluent", "independent: fluent"),
+        {
+          name: "training judge: mean score / 10",
+          points: monitored.map((r) => [
+            r.step + 1,
+            r.metrics.proxy_score_mean == null ? null : r.metrics.proxy_score_mean / 10,
+          ]),
+        },
+        {
+          name: "independent: mean score / 10",
+          points: monitored.map((r) => [
+            r.step + 1,
+            r.metrics.eval_score_mean == null ? null : r.metrics.eval_score_mean / 10,
+          ]),
+        },
+      ] as Series[]
+    ).filter((x) => x.points.some(([, y]) => y != null)),
+  );
   const charts = [
+    ...(monitored.length ? [overOptimisation] : []),
     lineChart("reward: win rate vs reference, mean advantage", [
       seriesOf(rows, "win_rate_vs_reference", "win rate"),
       seriesOf(rows, "advantage_mean", "mean advantage"),
@@ -94,10 +122,12 @@ export function renderRunReport(store: RunStore, runName: string, steps?: number
     lineChart("KL to the initial policy (k3)", [seriesOf(rows, "kl_to_initial")]),
     lineChart("entropy (nats/token)", [seriesOf(rows, "entropy")]),
     lineChart("clip fraction", [seriesOf(rows, "clip_fraction")]),
-    lineChart("step time (s): sample, judge, train", [
+    lineChart("step time (s): sample, judge, train, sync, store", [
       seriesOf(rows, "time_sample_s", "sample"),
       seriesOf(rows, "time_judge_s", "judge"),
       seriesOf(rows, "time_train_s", "train"),
+      seriesOf(rows, "time_sync_s", "sync"),
+      seriesOf(rows, "time_store_s", "store"),
     ]),
   ];
   const chosen = pickSteps(rows.length, steps);
@@ -122,23 +152,76 @@ export function renderRunReport(store: RunStore, runName: string, steps?: number
     return `<section class="step" data-step="${s + 1}"><h3>step ${s + 1}</h3>${groups.join("")}</section>`;
   });
   const summary = evalResult
-    ? `<table class="kv">${Object.entries(evalResult)
-        .filter(([, v]) => typeof v === "number" || Array.isArray(v))
-        .filter(([k]) => k !== "examples")
-        .map(
-          ([k, v]) =>
-            `<tr><td>${escapeXml(k)}</td><td>${escapeXml(Array.isArray(v) ? v.map((x) => (typeof x === "number" ? x.toFixed(3) : String(x))).join(" - ") : (v as number).toFixed(3))}</td></tr>`,
-        )
-        .join("")}</table>`
+    ? summaryTable(evalResult)
     : "<p>No final evaluation (the run is not finished).</p>";
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>writing-zero report: ${escapeXml(runName)}</title><style>${CSS}</style></head><body>
 <h1>writing-zero run report: ${escapeXml(runName)}</h1>
 <p>${rows.length} steps; estimator ${escapeXml(String((config?.estimator as { name?: string })?.name ?? "?"))}; judge ${escapeXml(String((config?.judge as { kind?: string })?.kind ?? "?"))}.</p>
 <h2>Final policy vs initial policy (held-out prompts)</h2>${summary}
+<p>The independent judge never trained the policy; the training judge's figures are what the policy was trained to please, shown for contrast, not as evidence.</p>
 <h2>Training curves</h2><div class="charts">${charts.join("")}</div>
 <h2>Samples</h2><label>step <select id="step-select">${chosen.map((s) => `<option value="${s + 1}"${s === chosen[chosen.length - 1] ? " selected" : ""}>${s + 1}</option>`).join("")}</select></label>
 <p>Each group's reference is marked REF; other responses show their advantage. Open "judge" for the critique and scores of each presentation order.</p>
 ${stepSections.join("\n")}
 <script>${SCRIPT}</script>
 </body></html>`;
+}
+
+const pct = (x: unknown) => (typeof x === "number" ? `${(100 * x).toFixed(1)} %` : "–");
+const num = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : "–");
+
+interface StoredTally {
+  judge: string;
+  winRate: number | null;
+  winRateCI: [number, number] | null;
+  wins: number;
+  ties: number;
+  losses: number;
+  inconsistent: number;
+  failed: number;
+}
+interface StoredFigures {
+  satisfied: number | null;
+  allMet: number | null;
+  words: number | null;
+  commentaryTokens: number | null;
+  distinct2: number | null;
+  task: Record<string, number | null>;
+}
+
+const TASK_ROWS: [string, string, (x: unknown) => string][] = [
+  ["fluent", "fluent (every sentence grammatical)", pct],
+  ["all_met", "all constraints met", pct],
+  ["required_word", "required word in a fluent sentence", pct],
+  ["on_topic", "on topic", pct],
+  ["length_ok", "within the length limit", pct],
+  ["no_commentary", "no commentary", pct],
+  ["no_repetition", "no repetition", pct],
+  ["commentary_tokens", "commentary tokens per response", num],
+  ["words", "words per response", num],
+];
+
+/** The final evaluation as a readable initial -> final table, judges side by side. */
+function summaryTable(e: Record<string, unknown>): string {
+  const tallies = (e.tallies as StoredTally[] | undefined) ?? [];
+  const a = e.a as StoredFigures | undefined;
+  const b = e.b as StoredFigures | undefined;
+  if (!a || !b) return "<p>This run's final evaluation predates the current format; see summary.txt.</p>";
+  const independent = e.independent !== false;
+  const judgeRows = tallies.map((t, i) => {
+    const role = i === 0 && independent ? "independent judge" : "training judge (not evidence)";
+    const ci = t.winRateCI ? ` (95 % CI ${pct(t.winRateCI[0])} – ${pct(t.winRateCI[1])})` : "";
+    return `<tr><td>win rate, final vs initial: ${escapeXml(role)} <code>${escapeXml(t.judge)}</code></td><td></td><td><b>${pct(t.winRate)}</b>${ci}; ${t.wins} wins, ${t.ties} ties, ${t.losses} losses, ${t.inconsistent} inconsistent, ${t.failed} failed</td></tr>`;
+  });
+  const taskRows = TASK_ROWS.filter(([k]) => k in a.task).map(
+    ([k, label, f]) =>
+      `<tr><td>${escapeXml(label)} (independent)</td><td>${f(b.task[k])}</td><td>${f(a.task[k])}</td></tr>`,
+  );
+  const ruleRows = [
+    ["explicit constraints satisfied (rule checks)", pct(b.satisfied), pct(a.satisfied)],
+    ["all explicit constraints met (rule checks)", pct(b.allMet), pct(a.allMet)],
+    ["meta-commentary tokens per response", num(b.commentaryTokens), num(a.commentaryTokens)],
+    ["distinct-2", num(b.distinct2), num(a.distinct2)],
+  ].map(([l, x, y]) => `<tr><td>${escapeXml(l)}</td><td>${x}</td><td>${y}</td></tr>`);
+  return `<table class="summary"><tr><th>measure</th><th>initial</th><th>final</th></tr>${judgeRows.join("")}${taskRows.join("")}${ruleRows.join("")}</table>`;
 }

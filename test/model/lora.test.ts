@@ -72,50 +72,51 @@ describe("LoRA", () => {
     for (let i = 0; i < plain.length; i++) assert.ok(Math.abs(plain[i] - withAdapters[i]) < 1e-9);
   });
 
-  test("a GGUF adapter in llama.cpp gives our distributions (max |dp| <= 1e-5); PEFT files round-trip", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "wz-lora-"));
-    const bpe = trainBpe(["a lamp by the river", "the river and the lamp"], 280);
-    const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
-    const cfg = tinyConfig({ vocabSize: tok.vocabSize, ropeTheta: 1e6 });
-    const model = randomModel(cfg, 8, "f32", 0.4);
-    const lora = withRandomLora(model, 9, "f32");
-    writeFileSync(join(dir, "base.gguf"), exportGguf(model, tok));
-    writeFileSync(join(dir, "adapter.gguf"), exportLoraGguf(lora));
-    const lm = await loadGgufModel(join(dir, "base.gguf"));
-    const ctx = await createContext(lm, {
-      exact: true,
-      lora: [{ filePath: join(dir, "adapter.gguf"), scale: 1 }],
-    });
-    const tokens = randomTokens(16, cfg.vocabSize, 11);
-    const theirs = await nextTokenDistributions(ctx, tokens, cfg.vocabSize);
-    const logits = model.logits(tokens);
-    let maxDiff = 0;
-    for (let t = 0; t < tokens.length; t++) {
-      const row = Array.from(logits.subarray(t * cfg.vocabSize, (t + 1) * cfg.vocabSize));
-      const m = Math.max(...row);
-      const z = row.reduce((s, x) => s + Math.exp(x - m), 0);
-      row.forEach((x, j) => {
-        maxDiff = Math.max(maxDiff, Math.abs(Math.exp(x - m) / z - theirs[t][j]));
+  for (const arch of ["qwen3", "llama"] as const)
+    test(`a ${arch} GGUF adapter in llama.cpp gives our distributions (max |dp| <= 1e-5); PEFT files round-trip`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "wz-lora-"));
+      const bpe = trainBpe(["a lamp by the river", "the river and the lamp"], 280);
+      const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
+      const cfg = tinyConfig({ vocabSize: tok.vocabSize, ropeTheta: 1e6, arch });
+      const model = randomModel(cfg, 8, "f32", 0.4);
+      const lora = withRandomLora(model, 9, "f32");
+      writeFileSync(join(dir, "base.gguf"), exportGguf(model, tok));
+      writeFileSync(join(dir, "adapter.gguf"), exportLoraGguf(lora));
+      const lm = await loadGgufModel(join(dir, "base.gguf"));
+      const ctx = await createContext(lm, {
+        exact: true,
+        lora: [{ filePath: join(dir, "adapter.gguf"), scale: 1 }],
       });
-    }
-    await ctx.dispose();
-    await lm.dispose();
-    assert.ok(maxDiff <= 1e-5, `max |dp| ${maxDiff}`);
+      const tokens = randomTokens(16, cfg.vocabSize, 11);
+      const theirs = await nextTokenDistributions(ctx, tokens, cfg.vocabSize);
+      const logits = model.logits(tokens);
+      let maxDiff = 0;
+      for (let t = 0; t < tokens.length; t++) {
+        const row = Array.from(logits.subarray(t * cfg.vocabSize, (t + 1) * cfg.vocabSize));
+        const m = Math.max(...row);
+        const z = row.reduce((s, x) => s + Math.exp(x - m), 0);
+        row.forEach((x, j) => {
+          maxDiff = Math.max(maxDiff, Math.abs(Math.exp(x - m) / z - theirs[t][j]));
+        });
+      }
+      await ctx.dispose();
+      await lm.dispose();
+      assert.ok(maxDiff <= 1e-5, `max |dp| ${maxDiff}`);
 
-    saveLoraAdapter(join(dir, "peft"), lora);
-    const config = JSON.parse(readFileSync(join(dir, "peft", "adapter_config.json"), "utf8"));
-    assert.equal(config.peft_type, "LORA");
-    assert.equal(config.r, 3);
-    assert.equal(config.lora_alpha, 6);
-    assert.ok(existsSync(join(dir, "peft", "adapter_model.safetensors")));
-    const back = loadLoraAdapter(join(dir, "peft"), cfg);
-    assert.deepEqual(Array.from(back.params.data), Array.from(lora.params.data));
-    assert.ok(
-      back.params.specs.some(
-        (s) => s.name === "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
-      ),
-    );
-  });
+      saveLoraAdapter(join(dir, "peft"), lora);
+      const config = JSON.parse(readFileSync(join(dir, "peft", "adapter_config.json"), "utf8"));
+      assert.equal(config.peft_type, "LORA");
+      assert.equal(config.r, 3);
+      assert.equal(config.lora_alpha, 6);
+      assert.ok(existsSync(join(dir, "peft", "adapter_model.safetensors")));
+      const back = loadLoraAdapter(join(dir, "peft"), cfg);
+      assert.deepEqual(Array.from(back.params.data), Array.from(lora.params.data));
+      assert.ok(
+        back.params.specs.some(
+          (s) => s.name === "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+        ),
+      );
+    });
 
   test("training only the adapters lowers the loss and leaves the base weights bit-identical", async () => {
     // A frozen pretrained base adapted to a small set: the adapters alone must fit it. (On a

@@ -57,7 +57,16 @@ eval: {samples_per_prompt: 1}
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`file://${resolve(out)}`);
     const charts = await page.locator("svg.chart").count();
-    assert.equal(charts, 10);
+    // the over-optimisation chart (training judge vs the gold, same rollouts) leads the ten others
+    assert.equal(charts, 11);
+    assert.match(
+      (await page.locator("svg.chart").first().textContent()) ?? "",
+      /over-optimisation.*independent: win rate vs reference/s,
+    );
+    assert.match(
+      (await page.locator("table.summary").textContent()) ?? "",
+      /independent judge gold:wz-tiny-gold-v1/,
+    );
     // Every chart with data draws a path.
     assert.ok((await page.locator("svg.chart path").count()) >= 10);
     // The sample browser shows the last chosen step; switching shows another.
