@@ -22,12 +22,13 @@ import { wilson } from "../eval/intervals.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
 import { mulberry32 } from "../model/params.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
-import { createGenerator } from "../setup/generators.ts";
+import { createGenerator, parseModelSpec } from "../setup/generators.ts";
 import { mean } from "../text/diagnostics.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { Progress } from "./progress.ts";
+import { trainingJudgeWarnings } from "./training-judge-check.ts";
 
 export const EVAL_HELP = `wz eval --models A=SPEC --models B=SPEC [...] --prompts FILE [options]
 
@@ -98,6 +99,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seed: numberFlag(v, "gen-seed", { int: true })!,
   };
   const built = buildJudge(values);
+  const used = {
+    kind: (v.judge as "rules" | "genrm") ?? "genrm",
+    model: (v.model as string | undefined) ?? process.env.WZ_MODEL,
+    gguf: v.gguf as string | undefined,
+  };
+  const targets = specs.map((s) => parseModelSpec(s)).filter((m) => m.kind === "gguf" || m.kind === "folder");
+  for (const w of trainingJudgeWarnings(
+    targets.map((m) => m.target),
+    used,
+  ))
+    process.stderr.write(`${w}\n`);
   mkdirSync(values.output, { recursive: true });
   const generators = await Promise.all(
     specs.map((s) => createGenerator(s, process.env.WZ_API_KEY ?? process.env.OPENAI_API_KEY)),

@@ -26,10 +26,13 @@ export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]
 wz train --resume RUN_DIR
 
 Runs BRPO (or the configured estimator) on the embedded engine: samples groups with llama.cpp,
-judges them, updates the policy, and records every step in RUN_DIR/run.sqlite. Prints a progress
-line per step; at the end, the final policy's win rate against the initial one on held-out
-prompts. Ctrl-C stops cleanly after the current step; --resume continues a stopped or killed run
-and reproduces what an uninterrupted run would have done.
+judges them, updates the policy, and records every step in RUN_DIR/run.sqlite, metrics.jsonl and
+TensorBoard events (RUN_DIR/tb). Prints a progress line per step; every eval.monitor_every steps
+the rollouts are also graded by the evaluation judge (eval.judge: the tiny world's gold by
+default), never a training signal. At the end, the final policy against the initial one on
+held-out prompts: the evaluation judge's figures first, then the training judge's, labelled.
+Ctrl-C stops cleanly after the current step; --resume continues a stopped or killed run and
+reproduces what an uninterrupted run would have done.
 
   --output DIR     run folder (default: the config's "output")
   --steps N        override train.steps
