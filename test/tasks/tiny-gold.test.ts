@@ -109,3 +109,32 @@ test("on the generator's own corpus the gold agrees with what the generator did"
   assert.equal(goldSummary([{ prompt: "hello", response: "x" }]).unreadable, 1);
   assert.ok(makePrompts(5, 1, "eval").every((p) => parseGoldRequest(p.prompt) !== null));
 });
+
+test("the monitor re-judges the estimator's own pairs: the gold disagrees where the rule judge rewards salad", async () => {
+  const { goldMonitor } = await import("../../src/setup/eval-judge.ts");
+  const { monitorStep } = await import("../../src/rl/monitor.ts");
+  const { brpo } = await import("../../src/rl/estimators/brpo.ts");
+  const { RuleJudge } = await import("../../src/judge/rule-judge.ts");
+  const responses = [
+    "Gulls circle over the pier.", // fluent, no word
+    "Lantern harbour lantern near a lantern.", // salad with the word (the rule judge's favourite)
+    "Boats rest in the harbour near a lantern.", // meets everything
+  ];
+  const est = await brpo({ prompt: PROMPT, responses }, new RuleJudge(), {
+    seed: 1,
+    step: 0,
+    groupId: 0,
+    skewThreshold: 1,
+  });
+  const m = await monitorStep(goldMonitor(), [{ prompt: PROMPT, responses }], [est]);
+  const ref = est.referenceIndices[0];
+  // Independent expectation: under the gold, the salad loses to both others; "meets everything" beats both.
+  const goldWins = est.comparisons.filter((c) => {
+    const rank = [1, 0, 2]; // gold order: salad < fluent-no-word < meets-everything
+    return rank[c.member] > rank[c.against];
+  }).length;
+  assert.equal(m.eval_win_rate_vs_reference, goldWins / est.comparisons.length, `reference ${ref}`);
+  assert.ok(m.eval_fluent !== undefined && Math.abs(m.eval_fluent! - 2 / 3) < 1e-12);
+  assert.ok(m.eval_all_met !== undefined && Math.abs(m.eval_all_met! - 1 / 3) < 1e-12);
+  assert.ok(m.eval_score_mean! > 0 && m.eval_score_mean! < 10);
+});
