@@ -1,6 +1,6 @@
 // npm run bench:learn: the learning claim, measured: runs the main job's config into a fresh
-// folder and prints the final policy's win rate against the initial one, the constraint
-// satisfaction before and after, and the minutes taken (also in RUN/summary.txt).
+// folder and prints the final evaluation (the evaluation judge's figures first: in the tiny world
+// the gold's), the step-time breakdown, and the minutes taken (also in RUN/summary.txt).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,15 @@ const r = spawnSync(
   },
 );
 if (r.status !== 0) process.exit(r.status ?? 1);
+const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as Record<string, number | null>);
+const total = (k: string) => steps.reduce((s, m) => s + (m[k] ?? 0), 0);
+const parts = ["sample", "judge", "train", "sync", "store"].map(
+  (k) => `${k} ${total(`time_${k}_s`).toFixed(1)}s`,
+);
+const summary = readFileSync(join(out, "summary.txt"), "utf8").split("\n");
 console.log(
-  `\nbench:learn: ${((performance.now() - t0) / 60000).toFixed(1)} min wall clock; ${readFileSync(join(out, "summary.txt"), "utf8").split("\n")[1].trim()}`,
+  `\nbench:learn: ${((performance.now() - t0) / 60000).toFixed(1)} min wall clock; steps: ${parts.join(", ")}\n${summary.slice(1, 3).join("\n")}`,
 );

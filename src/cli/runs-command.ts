@@ -33,7 +33,7 @@ export async function runsCommand(argv: string[]): Promise<number> {
     console.log(`no runs under ${root}`);
     return 0;
   }
-  const rows: string[][] = [["run", "status", "steps", "estimator", "judge", "win vs initial"]];
+  const rows: string[][] = [["run", "status", "steps", "estimator", "judge", "win vs initial (eval judge)"]];
   for (const name of readdirSync(root).sort()) {
     const dir = join(root, name);
     if (!existsSync(join(dir, "run.sqlite"))) continue;
@@ -43,14 +43,24 @@ export async function runsCommand(argv: string[]): Promise<number> {
       judge: { kind: string };
       train: { steps: number };
     }>("config");
-    const evalResult = store.getEval<{ winRate: number | null }>("final_vs_initial");
+    // The evaluation judge's tally comes first; runs from before it was recorded kept one winRate.
+    const evalResult = store.getEval<{
+      winRate?: number | null;
+      tallies?: { judge: string; winRate: number | null }[];
+      independent?: boolean;
+    }>("final_vs_initial");
+    const first = evalResult?.tallies?.[0];
+    const win = first ? first.winRate : evalResult?.winRate;
+    const by = first
+      ? ` ${first.judge}${evalResult?.independent === false ? " (training judge)" : ""}`
+      : " (training judge)";
     rows.push([
       dir,
       store.getMeta<string>("status") ?? "?",
       `${store.lastCompletedStep() + 1}/${config?.train.steps ?? "?"}`,
       config?.estimator.name ?? "?",
       config?.judge.kind ?? "?",
-      evalResult?.winRate == null ? "-" : evalResult.winRate.toFixed(3),
+      win == null ? "-" : `${win.toFixed(3)}${by}`,
     ]);
     store.close();
   }
