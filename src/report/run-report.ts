@@ -96,6 +96,7 @@ export function renderRunReport(store: RunStore, runName: string, steps?: number
         },
       ] as Series[]
     ).filter((x) => x.points.some(([, y]) => y != null)),
+    { width: 860, height: 300, legendWidth: 265 },
   );
   const charts = [
     ...(monitored.length ? [overOptimisation] : []),

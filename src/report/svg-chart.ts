@@ -27,11 +27,15 @@ function niceTicks(lo: number, hi: number, n = 4): number[] {
 export function lineChart(
   title: string,
   series: Series[],
-  options: { width?: number; height?: number; yLabel?: string } = {},
+  options: { width?: number; height?: number; yLabel?: string; legendWidth?: number } = {},
 ): string {
   const W = options.width ?? 420;
   const H = options.height ?? 220;
-  const m = { l: 48, r: 12, t: 28, b: 40 };
+  // Legend entries wrap into rows of `perRow`; each extra row pushes the plot down.
+  const LW = options.legendWidth ?? 110;
+  const perRow = Math.max(1, Math.floor((W - 56) / LW));
+  const legendRows = series.length > 1 ? Math.ceil(series.length / perRow) : 1;
+  const m = { l: 48, r: 12, t: 28 + 12 * (legendRows - 1), b: 40 };
   const pts = series.flatMap((s) =>
     s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1])),
   );
@@ -83,8 +87,10 @@ export function lineChart(
       `<path d="${segs.join(" ")}" fill="none" stroke="${color}" stroke-width="1.8"><title>${escapeXml(s.name)}</title></path>`,
     );
     if (series.length > 1) {
-      parts.push(`<rect x="${m.l + 8 + i * 110}" y="${m.t - 2}" width="10" height="3" fill="${color}"/>`);
-      parts.push(`<text x="${m.l + 22 + i * 110}" y="${m.t + 2}" class="legend">${escapeXml(s.name)}</text>`);
+      const x = m.l + 8 + (i % perRow) * LW;
+      const y = 28 + 12 * Math.floor(i / perRow);
+      parts.push(`<rect x="${x}" y="${y - 2}" width="10" height="3" fill="${color}"/>`);
+      parts.push(`<text x="${x + 14}" y="${y + 2}" class="legend">${escapeXml(s.name)}</text>`);
     }
   });
   parts.push("</svg>");
