@@ -18,6 +18,7 @@ import { evalLoss, pretrain } from "../model/pretrain.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import { chatSequence, responseLogprobs } from "../rl/data.ts";
 import { createGenerator } from "../setup/generators.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag, numberOf } from "./flags.ts";
@@ -212,21 +213,15 @@ export async function scoreCommand(argv: string[]): Promise<number> {
       bad++;
       return;
     }
-    const prompt = tokenizer.encode(
-      tokenizer.applyChatTemplate([{ role: "user", content: row.prompt }], true),
-    );
-    const response = tokenizer.encode(row.response).concat(tokenizer.eosId === null ? [] : [tokenizer.eosId]);
-    const full = prompt.concat(response);
-    const targets = full.map((_, t) => (t >= prompt.length - 1 && t + 1 < full.length ? full[t + 1] : -1));
-    const { logprobs } = model.forward(full, targets, false);
-    let sum = 0;
-    for (let t = prompt.length - 1; t + 1 < full.length; t++) sum += logprobs[t];
+    const seq = chatSequence(tokenizer, row.prompt, row.response);
+    const { logp } = responseLogprobs(model, seq, false);
+    const sum = Array.from(logp).reduce((a, b) => a + b, 0);
     console.log(
       JSON.stringify({
         id: row.id ?? `line-${i + 1}`,
         logprob: sum,
-        tokens: response.length,
-        mean_logprob: sum / response.length,
+        tokens: logp.length,
+        mean_logprob: sum / logp.length,
       }),
     );
   });
@@ -277,12 +272,9 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
         sequences.push(tokenizer.encode(row.text));
         starts.push(0);
       } else if (typeof row.prompt === "string" && typeof row.response === "string") {
-        const p = tokenizer.encode(
-          tokenizer.applyChatTemplate([{ role: "user", content: row.prompt }], true),
-        );
-        const r = tokenizer.encode(row.response).concat(tokenizer.eosId === null ? [] : [tokenizer.eosId]);
-        sequences.push(p.concat(r));
-        starts.push(p.length - 1);
+        const seq = chatSequence(tokenizer, row.prompt, row.response);
+        sequences.push(seq.tokens);
+        starts.push(seq.promptLength - 1);
       } else throw new UsageError(`${values.data}: line ${i + 1} needs "text" or "prompt" and "response"`);
     });
   if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
