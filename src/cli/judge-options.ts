@@ -23,6 +23,7 @@ export const JUDGE_FLAGS = {
   principles: { type: "string" },
   cache: { type: "string", default: ".wz-cache/judge.sqlite" },
   "no-cache": { type: "boolean", default: false },
+  template: { type: "string" },
 } satisfies ParseArgsConfig["options"];
 
 export const JUDGE_FLAGS_HELP = `Judge options:
@@ -45,11 +46,24 @@ export const JUDGE_FLAGS_HELP = `Judge options:
   --principles FILE        YAML or JSON principles replacing (or, with extend: true, adding to)
                            the defaults
   --cache FILE             reply cache (default .wz-cache/judge.sqlite)
-  --no-cache               neither read nor write the cache`;
+  --no-cache               neither read nor write the cache
+  --template full|compact  the GenRM prompt: full (criteria, critique, scores; default) or
+                           compact (for small trained judges); a GGUF trained by wz genrm
+                           records its template and is used with it unless this flag says otherwise`;
 
 type JudgeFlagValues = { [K in keyof typeof JUDGE_FLAGS]?: string | string[] | boolean };
 
+/** The judge the flags describe; a bad description (a missing file, a bad principles file) is a usage error. */
 export function buildJudge(values: JudgeFlagValues): BuiltJudge {
+  try {
+    return buildJudgeOrThrow(values);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;
   if (kind !== "genrm" && kind !== "rules")
     throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
@@ -64,6 +78,7 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
     seed: numberFlag(v, "seed", { int: true }),
     principlesFile: values.principles as string | undefined,
     cache: values["no-cache"] ? null : (values.cache as string),
+    template: templateFlag(values.template as string | undefined),
   } as const;
   if ((common.votes ?? 1) > 1 && (common.temperature ?? 0) === 0) {
     process.stderr.write(
@@ -89,4 +104,11 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
     timeoutMs: numberFlag(v, "timeout", { min: 0.001 })! * 1000,
     maxRetries: numberFlag(v, "max-retries", { int: true, min: 0 }),
   });
+}
+
+function templateFlag(raw: string | undefined): "full" | "compact" | undefined {
+  if (raw === undefined) return undefined;
+  if (raw !== "full" && raw !== "compact")
+    throw new UsageError(`--template: expected "full" or "compact", got "${raw}"`);
+  return raw;
 }

@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { ChatMessage } from "../llm/types.ts";
 import {
   exportGguf,
   type GgufWeightType,
@@ -18,7 +19,7 @@ import { evalLoss, pretrain } from "../model/pretrain.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-import { chatSequence, responseLogprobs } from "../rl/data.ts";
+import { chatMessagesSequence, chatSequence, responseLogprobs } from "../rl/data.ts";
 import { createGenerator } from "../setup/generators.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag, numberOf } from "./flags.ts";
@@ -231,8 +232,9 @@ export async function scoreCommand(argv: string[]): Promise<number> {
 export const FINETUNE_HELP = `wz finetune MODEL_DIR --data FILE.jsonl --output DIR [--steps 100] [--lr 1e-4]
   [--batch 8] [--lora-rank R --lora-alpha A] [--seed 1]
 
-Supervised fine-tuning on {"prompt", "response"} lines (loss on the response tokens only, the
-prompt wrapped in the chat template) or {"text"} lines (loss on every token). Writes a model
+Supervised fine-tuning on {"messages": [...]} lines (chat rows; loss on the last, assistant,
+message only), {"prompt", "response"} lines (loss on the response tokens only, the prompt wrapped
+in the chat template) or {"text"} lines (loss on every token). Writes a model
 folder to DIR; with --lora-rank only LoRA adapters are trained, DIR/adapter holds them in the
 PEFT layout and DIR the merged model.`;
 
@@ -267,15 +269,40 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
     .split("\n")
     .forEach((line, i) => {
       if (!line.trim()) return;
-      const row = JSON.parse(line) as { prompt?: unknown; response?: unknown; text?: unknown };
-      if (typeof row.text === "string") {
+      let row: { prompt?: unknown; response?: unknown; text?: unknown; messages?: unknown };
+      try {
+        row = JSON.parse(line);
+      } catch (e) {
+        throw new UsageError(`${values.data}: line ${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+      if (Array.isArray(row.messages)) {
+        const messages = row.messages as ChatMessage[];
+        if (
+          !messages.every(
+            (m) => m && typeof m.content === "string" && ["system", "user", "assistant"].includes(m.role),
+          )
+        )
+          throw new UsageError(
+            `${values.data}: line ${i + 1}: each message needs "role" (system, user, assistant) and "content"`,
+          );
+        if (messages[messages.length - 1]?.role !== "assistant")
+          throw new UsageError(
+            `${values.data}: line ${i + 1}: the last message must be the assistant's (the one that takes loss)`,
+          );
+        const seq = chatMessagesSequence(tokenizer, messages);
+        sequences.push(seq.tokens);
+        starts.push(seq.promptLength - 1);
+      } else if (typeof row.text === "string") {
         sequences.push(tokenizer.encode(row.text));
         starts.push(0);
       } else if (typeof row.prompt === "string" && typeof row.response === "string") {
         const seq = chatSequence(tokenizer, row.prompt, row.response);
         sequences.push(seq.tokens);
         starts.push(seq.promptLength - 1);
-      } else throw new UsageError(`${values.data}: line ${i + 1} needs "text" or "prompt" and "response"`);
+      } else
+        throw new UsageError(
+          `${values.data}: line ${i + 1} needs "messages", "text", or "prompt" and "response"`,
+        );
     });
   if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
   if (values["lora-rank"]) {

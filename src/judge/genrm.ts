@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { type ChatBackend, DEFAULT_JUDGE_SAMPLING, type SamplingParams, type Usage } from "../llm/types.ts";
 import { DEFAULT_PRINCIPLE_SET, type PrincipleSet } from "./principles.ts";
-import { renderJudgeMessages, TEMPLATE_VERSION } from "./template.ts";
+import { renderTemplate, type TemplateName, templateVersionOf } from "./template.ts";
 import {
   type Condition,
   decideOutcome,
@@ -37,6 +37,8 @@ export interface GenRMOptions {
   /** Extra attempts when a reply cannot be parsed; default 1. */
   parseRetries?: number;
   cache?: ReplyCache;
+  /** "full" (default): the self-principled critique prompt; "compact": for small trained judges. */
+  template?: TemplateName;
 }
 
 export interface ConditionKeyParts {
@@ -64,8 +66,12 @@ export class GenRMJudge implements PairwiseJudge {
   private readonly backend: ChatBackend;
   private readonly parseRetries: number;
   private readonly cache?: ReplyCache;
+  readonly template: TemplateName;
+  readonly templateVersion: string;
 
   constructor(options: GenRMOptions) {
+    this.template = options.template ?? "full";
+    this.templateVersion = templateVersionOf(this.template);
     this.backend = options.backend;
     this.principles = options.principles ?? DEFAULT_PRINCIPLE_SET;
     this.votes = options.votes ?? 1;
@@ -87,7 +93,7 @@ export class GenRMJudge implements PairwiseJudge {
       outcome: decideOutcome(conditions),
       ...meanScores(conditions),
       conditions,
-      templateVersion: TEMPLATE_VERSION,
+      templateVersion: this.templateVersion,
       principlesHash: this.principles.hash,
       model: this.backend.model,
       sampling: this.sampling,
@@ -108,7 +114,7 @@ export class GenRMJudge implements PairwiseJudge {
     const sampling = { ...this.sampling, seed: this.sampling.seed + vote };
     const key = conditionKey({
       model: this.backend.model,
-      templateVersion: TEMPLATE_VERSION,
+      templateVersion: this.templateVersion,
       principlesHash: this.principles.hash,
       prompt,
       first,
@@ -125,7 +131,7 @@ export class GenRMJudge implements PairwiseJudge {
         return this.success(base, parsed.first, parsed.second, hit.raw, hit.latencyMs, hit.usage, 0, true);
     }
 
-    const messages = renderJudgeMessages({ prompt, first, second }, this.principles);
+    const messages = renderTemplate(this.template, { prompt, first, second }, this.principles);
     let attempts = 0;
     let last: Condition | null = null;
     for (let parseTry = 0; parseTry <= this.parseRetries; parseTry++) {

@@ -78,3 +78,35 @@ export function renderJudgeMessages(input: JudgeInput, principles: PrincipleSet)
     { role: "user", content: user },
   ];
 }
+
+/**
+ * The compact template, for small judges (a tiny model cannot hold the full prompt's 550 tokens
+ * of instructions): one user turn with the request and both responses, and a reply of one short
+ * critique line per response followed by the same final line, \boxed{SCORE_1, SCORE_2}. A GenRM
+ * trained on it (wz genrm) is used with the same template at inference; every verdict records it.
+ */
+export const COMPACT_TEMPLATE_VERSION = "wz-pairwise-compact-v1";
+
+export type TemplateName = "full" | "compact";
+
+export function templateVersionOf(name: TemplateName): string {
+  return name === "compact" ? COMPACT_TEMPLATE_VERSION : TEMPLATE_VERSION;
+}
+
+export function renderCompactMessages(input: JudgeInput): ChatMessage[] {
+  const one = (text: string) => neutralise(text).replace(/\s+/g, " ").trim();
+  return [
+    {
+      role: "user",
+      content: `Judge two responses to a writing request.\nRequest: ${one(input.prompt)}\nResponse 1: ${one(input.first)}\nResponse 2: ${one(input.second)}`,
+    },
+  ];
+}
+
+export function renderTemplate(
+  name: TemplateName,
+  input: JudgeInput,
+  principles: PrincipleSet,
+): ChatMessage[] {
+  return name === "compact" ? renderCompactMessages(input) : renderJudgeMessages(input, principles);
+}

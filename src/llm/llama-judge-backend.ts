@@ -1,6 +1,7 @@
 // The GenRM on a local GGUF through llama.cpp, as a ChatBackend. The reply is generated in two
-// phases: free critique text (stopping at end of turn, at a "\boxed" of its own, or near the token
-// limit), then the final line under a GBNF grammar, so that even a small model always ends with a
+// phases: free critique text (stopping at end of turn, after a complete "\boxed{...}" of its own,
+// or near the token limit); if the judge wrote a well-formed final line itself it stands, else the
+// final line is written under a GBNF grammar, so that even a small model always ends with a
 // parseable \boxed{x, y}.
 import { basename } from "node:path";
 import { Template } from "@huggingface/jinja";
@@ -13,6 +14,8 @@ export const FINAL_LINE_GRAMMAR = `root ::= "\\n\\\\boxed{" score ", " score "}"
 score ::= "10" | [0-9] ("." [0-9])?`;
 
 const FINAL_LINE_TOKENS = 24;
+/** A final line the grammar would accept, written by the judge itself. */
+const FINAL_LINE_FORM = /^\\boxed\{(?:10|\d(?:\.\d)?), (?:10|\d(?:\.\d)?)\}$/;
 
 export class LlamaCppChatBackend implements ChatBackend {
   readonly model: string;
@@ -88,7 +91,7 @@ export class LlamaCppChatBackend implements ChatBackend {
           topP: request.sampling.top_p,
           seed: request.sampling.seed,
         };
-        // Phase 1: the critique.
+        // Phase 1: the critique, and the final line if the judge writes a complete one itself.
         const critique: number[] = [];
         let last = prompt[prompt.length - 1];
         await sequence.evaluateWithoutGeneratingNewTokens(asTokens(prompt.slice(0, -1)));
@@ -97,25 +100,55 @@ export class LlamaCppChatBackend implements ChatBackend {
           critique.push(token as number);
           last = token as number;
           if (critique.length >= budget) break;
-          if (critique.length % 8 === 0 && model.detokenize(asTokens(critique.slice(-8))).includes("\\boxed"))
-            break;
+          const tail = model.detokenize(asTokens(critique.slice(-12)));
+          const box = tail.lastIndexOf("\\boxed");
+          if (box >= 0 && tail.indexOf("}", box) >= 0) break; // its own final line is complete
         }
-        let critiqueText = model.detokenize(asTokens(critique));
-        const cut = critiqueText.lastIndexOf("\\boxed");
-        if (cut >= 0) critiqueText = critiqueText.slice(0, cut);
-        // Phase 2: the final line under the grammar, continuing from the critique.
+        const own = model.detokenize(asTokens(critique));
+        const ownBox = own.lastIndexOf("\\boxed");
+        if (ownBox >= 0) {
+          const end = own.indexOf("}", ownBox);
+          const line = end >= 0 ? own.slice(ownBox, end + 1) : "";
+          if (FINAL_LINE_FORM.test(line)) {
+            return {
+              ok: true,
+              text: `${own.slice(0, ownBox).trimEnd()}\n${line}`,
+              finishReason: "stop",
+              usage: { prompt_tokens: prompt.length, completion_tokens: critique.length },
+              latencyMs: performance.now() - started,
+              attempts: 1,
+            };
+          }
+        }
+        // Otherwise the final line is written under the grammar. The tokens of a malformed box of
+        // its own are taken back first (from the KV cache too), so the grammar continues from the
+        // critique alone, exactly as the returned text reads.
+        let keep = critique.length;
+        if (ownBox >= 0)
+          while (keep > 0 && model.detokenize(asTokens(critique.slice(0, keep))).includes("\\boxed")) keep--;
+        while (
+          keep > 0 &&
+          model
+            .detokenize(asTokens(critique.slice(0, keep)))
+            .trimEnd()
+            .endsWith("\\")
+        )
+          keep--;
+        const kept = critique.slice(0, keep);
+        const critiqueText = model.detokenize(asTokens(kept));
+        // Phase 2: the final line under the grammar, continuing from the kept critique.
         const llama = await llamaRuntime();
         const grammar = await llama.createGrammar({ grammar: FINAL_LINE_GRAMMAR });
         const state = new LlamaGrammarEvaluationState({ model, grammar });
         const finalTokens: number[] = [];
-        // Whether the last critique token is already in the KV cache depends on how phase 1 ended;
-        // erase from its position and feed it again, so the state is exact either way.
-        const tail = critique.length ? [critique[critique.length - 1]] : [prompt[prompt.length - 1]];
-        const tailPosition = prompt.length + critique.length - 1;
+        // Erase from the last kept token's position and feed it again, so the state is exact
+        // whatever phase 1 left in the cache.
+        const tailToken = kept.length ? kept[kept.length - 1] : prompt[prompt.length - 1];
+        const tailPosition = prompt.length + kept.length - 1;
         if (sequence.nextTokenIndex > tailPosition) {
           await sequence.eraseContextTokenRanges([{ start: tailPosition, end: sequence.nextTokenIndex }]);
         }
-        for await (const token of sequence.evaluate(asTokens(tail), {
+        for await (const token of sequence.evaluate(asTokens([tailToken]), {
           ...sampling,
           grammarEvaluationState: state,
         })) {

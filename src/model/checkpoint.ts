@@ -114,6 +114,8 @@ export function exportGguf(
   tokenizer: TextTokenizer,
   weightType: GgufWeightType = "f32",
   name = "writing-zero",
+  /** Extra string metadata, e.g. a trained judge's template ("writing_zero.judge_template"). */
+  extra: Record<string, string> = {},
 ): Buffer {
   const cfg = model.cfg;
   if (tokenizer.vocabSize !== cfg.vocabSize) {
@@ -132,6 +134,9 @@ export function exportGguf(
   const metadata: Record<string, GgufValue> = {
     "general.architecture": { type: "string", value: arch },
     "general.name": { type: "string", value: name },
+    ...Object.fromEntries(
+      Object.entries(extra).map(([k, v]) => [k, { type: "string", value: v } as GgufValue]),
+    ),
     "general.file_type": u32(weightType === "f32" ? 0 : weightType === "f16" ? 1 : 7),
     [`${arch}.context_length`]: u32(cfg.maxPositionEmbeddings),
     [`${arch}.embedding_length`]: u32(cfg.hiddenSize),

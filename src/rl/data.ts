@@ -1,6 +1,7 @@
 // Training data for the policy: chat-formatted (prompt, response) token sequences with their
 // next-token targets, and the step's rollouts with their advantages turned into training items
 // (masked members and dropped groups leave nothing). Used by the loop, `wz score` and `wz finetune`.
+import type { ChatMessage } from "../llm/types.ts";
 import type { Qwen3Model } from "../model/qwen3.ts";
 import { nextTokenTargets } from "../model/targets.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
@@ -22,6 +23,19 @@ export function promptTokens(tok: TextTokenizer, prompt: string): number[] {
 export function chatSequence(tok: TextTokenizer, prompt: string, response: string): Sequence {
   const p = promptTokens(tok, prompt);
   const r = tok.encode(response).concat(tok.eosId === null ? [] : [tok.eosId]);
+  return { tokens: p.concat(r), promptLength: p.length };
+}
+
+/**
+ * Chat messages whose last turn is the assistant's: the earlier turns in the chat template (with
+ * the generation prompt, as at sampling time), then the assistant's text and the end-of-turn token.
+ * Only the assistant's tokens take loss.
+ */
+export function chatMessagesSequence(tok: TextTokenizer, messages: ChatMessage[]): Sequence {
+  const last = messages[messages.length - 1];
+  if (!last || last.role !== "assistant") throw new Error("the last message must be the assistant's");
+  const p = tok.encode(tok.applyChatTemplate(messages.slice(0, -1), true));
+  const r = tok.encode(last.content).concat(tok.eosId === null ? [] : [tok.eosId]);
   return { tokens: p.concat(r), promptLength: p.length };
 }
 

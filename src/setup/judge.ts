@@ -5,14 +5,19 @@ import { dirname } from "node:path";
 import { GenRMJudge } from "../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
 import { RuleJudge } from "../judge/rule-judge.ts";
+import type { TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
 import { loadModelFolder } from "../model/checkpoint.ts";
+import { readGgufHeader } from "../model/gguf.ts";
 import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
+
+/** GGUF metadata key where a trained judge records its template. */
+export const JUDGE_TEMPLATE_KEY = "writing_zero.judge_template";
 
 export interface JudgeSpec {
   kind: "genrm" | "rules";
@@ -34,6 +39,8 @@ export interface JudgeSpec {
   principlesFile?: string;
   /** SQLite reply cache path; null for no cache. */
   cache?: string | null;
+  /** GenRM prompt: "full" or "compact"; default: a GGUF's recorded judge template, else "full". */
+  template?: TemplateName;
   /** Rule-based judge: the plausibility principle under a frozen model folder. */
   plausibility?: PlausibilityOptions & { model: string };
 }
@@ -94,8 +101,14 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
           : judge.name,
     };
   }
-  if (spec.gguf) {
-    const backend = new LlamaCppChatBackend(spec.gguf);
+  const gguf = spec.gguf;
+  if (gguf) {
+    if (!existsSync(gguf)) throw new Error(`judge GGUF ${gguf} does not exist`);
+    // A judge trained by `wz genrm` records the template it learned; use it unless told otherwise.
+    const recorded = readGgufHeader(gguf).metadata.get(JUDGE_TEMPLATE_KEY);
+    if (spec.template === undefined && (recorded === "compact" || recorded === "full"))
+      spec = { ...spec, template: recorded };
+    const backend = new LlamaCppChatBackend(gguf);
     return genrm(spec, backend, "llama.cpp, final line constrained by a grammar", () => void backend.close());
   }
   const baseUrls = spec.baseUrls ?? [];
@@ -141,6 +154,7 @@ function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBacken
         seed: spec.seed ?? 0,
       },
       cache,
+      template: spec.template,
     });
   const judge = make(spec.votes);
   return {
@@ -151,6 +165,6 @@ function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBacken
       closeBackend();
     },
     describe: () =>
-      `${judge.name} via ${where} (votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
+      `${judge.name} via ${where} (template ${judge.templateVersion}, votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
   };
 }

@@ -36,3 +36,37 @@ test("a random tiny GGUF judge always emits a parseable final line", async () =>
   assert.notEqual(v.outcome, "failed");
   await backend.close();
 });
+
+test("a judge that writes its own well-formed final line keeps it (the grammar is only a fallback)", async () => {
+  // A tiny model taught one reply; greedy decoding must return exactly that reply, box included.
+  // (Before: the critique was cut at "\boxed" but the box's tokens stayed in the KV cache, so the
+  // grammar's line continued from a duplicated prefix and wrote other scores.)
+  const { pretrain } = await import("../../src/model/pretrain.ts");
+  const { chatMessagesSequence } = await import("../../src/rl/data.ts");
+  const reply = "1: fluent, on topic.\n2: not fluent.\n\\boxed{3, 7}";
+  const user = { role: "user" as const, content: "Judge two responses.\nResponse 1: a\nResponse 2: b" };
+  const bpe = trainBpe([reply, user.content], 300);
+  const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
+  const model = randomModel(tinyConfig({ vocabSize: tok.vocabSize, eosTokenId: tok.eosId }), 2, "f32", 0.1);
+  const seq = chatMessagesSequence(tok, [user, { role: "assistant", content: reply }]);
+  pretrain(model, [seq.tokens], {
+    steps: 150,
+    batchSize: 1,
+    lr: 0.01,
+    seed: 1,
+    lossStart: [seq.promptLength - 1],
+  });
+  const dir = mkdtempSync(join(tmpdir(), "wz-ljudge-"));
+  const path = join(dir, "judge.gguf");
+  writeFileSync(path, exportGguf(model, tok));
+  const backend = new LlamaCppChatBackend(path, { contextSize: 512 });
+  const r = await backend.chat({
+    messages: [user],
+    sampling: { temperature: 0, top_p: 1, max_tokens: 100, seed: 0 },
+  });
+  await backend.close();
+  assert.ok(r.ok);
+  assert.equal(r.text, reply);
+  // Written once, by the judge: no grammar pass re-wrote the line after it (that costs tokens).
+  assert.equal(r.usage?.completion_tokens, tok.encode(reply).length);
+});

@@ -1,0 +1,120 @@
+// Labelled pairs for training a GenRM in the tiny world, and a teacher that writes critiques.
+// Responses are the kinds a base model writes (the generator's) and the kinds of bad responses real
+// policies produce: word salad, off-topic sentences, repetition, commentary, over-long text, a
+// missing word. The gold judge labels each pair: here it plays the human labeller, which is its
+// one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
+import { mulberry32 } from "../model/params.ts";
+import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
+import { type GoldChecks, goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
+import { META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
+
+export interface LabelledPair {
+  id: string;
+  prompt: string;
+  response_a: string;
+  response_b: string;
+  label: "a" | "b";
+}
+
+type Maker = (p: ReturnType<typeof makePrompt>, r: () => number) => string;
+
+const pick = <T>(xs: T[], r: () => number): T => xs[Math.floor(r() * xs.length)];
+
+function topicLine(topic: string, r: () => number, word?: string): string {
+  const base = pick(TOPICS[topic], r);
+  return sentence(word ? `${base} near a ${word}` : base);
+}
+
+const MAKERS: Record<string, Maker> = {
+  base: (p, r) => makeResponse(p, r).response,
+  good: (p, r) => topicLine(p.topic, r, p.word),
+  wrongWord: (p, r) =>
+    topicLine(
+      p.topic,
+      r,
+      pick(
+        WORDS.filter((w) => w !== p.word),
+        r,
+      ),
+    ),
+  noWord: (p, r) => topicLine(p.topic, r),
+  salad: (p, r) => {
+    // the words of a good sentence, shuffled: the rule checks still see the word
+    const words = topicLine(p.topic, r, p.word).replace(/\.$/, "").toLowerCase().split(" ");
+    for (let i = words.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [words[i], words[j]] = [words[j], words[i]];
+    }
+    return sentence(words.join(" "));
+  },
+  offTopic: (p, r) => {
+    const other = pick(
+      Object.keys(TOPICS).filter((t) => t !== p.topic),
+      r,
+    );
+    return topicLine(other, r, r() < 0.5 ? p.word : undefined);
+  },
+  repetition: (p, r) => {
+    const line = topicLine(p.topic, r, p.word);
+    return `${line} ${line}`;
+  },
+  commentary: (p, r) => `${topicLine(p.topic, r, p.word)} ${pick(META, r)}`,
+  overLong: (p, r) =>
+    [...TOPICS[p.topic]]
+      .sort(() => r() - 0.5)
+      .slice(0, 3)
+      .map((l, i) => sentence(i === 0 ? `${l} near a ${p.word}` : l))
+      .join(" "),
+};
+
+export const RESPONSE_KINDS = Object.keys(MAKERS);
+
+/** n labelled pairs on prompts of one split; pairs the gold scores equal are skipped. */
+export function makeJudgePairs(n: number, seed: number, split: Split): LabelledPair[] {
+  const r = mulberry32(seed * 7919 + split.length);
+  const pairs: LabelledPair[] = [];
+  for (let i = 0; pairs.length < n && i < n * 20; i++) {
+    const p = makePrompt(i, seed, split);
+    const req = parseGoldRequest(p.prompt)!;
+    const kindA = pick(RESPONSE_KINDS, r);
+    let kindB = pick(RESPONSE_KINDS, r);
+    if (kindB === kindA) kindB = "base";
+    const a = MAKERS[kindA](p, r);
+    const b = MAKERS[kindB](p, r);
+    const sa = goldScore(goldChecks(req, a));
+    const sb = goldScore(goldChecks(req, b));
+    if (Math.abs(sa - sb) < 0.1) continue;
+    pairs.push({
+      id: `${split}-${seed}-${i}`,
+      prompt: p.prompt,
+      response_a: a,
+      response_b: b,
+      label: sa > sb ? "a" : "b",
+    });
+  }
+  return pairs;
+}
+
+function critiqueLine(c: GoldChecks): string {
+  return [
+    c.fluent ? "fluent" : "not fluent",
+    c.onTopic ? "on topic" : "off topic",
+    c.requiredWord ? "has the word" : "no word",
+    c.length ? "short" : "too long",
+    c.noCommentary ? "no comment" : "comment",
+    c.noRepetition ? "no repeat" : "repeats",
+  ].join(", ");
+}
+
+/**
+ * The tiny teacher: a templated critique of the responses as shown (first, second) from the gold's
+ * checks, in the compact template's reply format. Null when the gold cannot read the request.
+ */
+export function tinyCritique(prompt: string, first: string, second: string): string | null {
+  const req = parseGoldRequest(prompt);
+  if (!req) return null;
+  const c1 = goldChecks(req, first);
+  const c2 = goldChecks(req, second);
+  const s = (c: GoldChecks) => goldScore(c).toFixed(1).replace(/\.0$/, "");
+  return `1: ${critiqueLine(c1)}.\n2: ${critiqueLine(c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
+}
