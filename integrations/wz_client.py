@@ -65,3 +65,24 @@ def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.
         for k, i in enumerate(members[gid]):
             rewards[i] = masked_reward if result["masked"][k] else float(result["advantages"][k])
     return rewards
+
+
+def genrm_rewards(replies, preferred, url=None, template=None, first_position_rate=None, token=None):
+    """Rewards for training a pairwise GenRM (docs/genrm-training.md): one per judge reply.
+
+    replies: the GenRM's replies; preferred: for each, which shown position ("first" or "second")
+    holds the labelled better response. Returns (rewards, parts), parts holding each reply's
+    format check, picked side, correctness, margin and position-bias weight."""
+    if len(replies) != len(preferred):
+        raise ValueError("replies and preferred must have the same length")
+    items = []
+    for reply, side in zip(replies, preferred):
+        item = {"reply": reply, "preferred": side}
+        if template:
+            item["template"] = template
+        items.append(item)
+    body = {"items": items}
+    if first_position_rate is not None:
+        body["first_position_rate"] = float(first_position_rate)
+    result = _post(url or DEFAULT_URL, "/v1/genrm_reward", body, token)
+    return result["rewards"], result["parts"]

@@ -45,6 +45,18 @@ class ShimTests(unittest.TestCase):
         cls.server.terminate()
         cls.server.wait(timeout=30)
 
+    def test_genrm_rewards_for_judge_training(self):
+        # A GenRM's replies on pairs shown in both orders; the label names the preferred position.
+        replies = ["1: good.\n2: bad.\n\\boxed{8, 2}", "1: bad.\n2: good.\n\\boxed{3, 7}", "no verdict"]
+        rewards, parts = wz_client.genrm_rewards(
+            replies, ["first", "first", "second"], url=self.url, first_position_rate=0.5
+        )
+        self.assertEqual([round(r, 3) for r in rewards], [1.5, -1.4, -1.0])
+        self.assertEqual([p["correct"] for p in parts], [True, False, False])
+        self.assertFalse(parts[2]["format"])
+        with self.assertRaises(wz_client.RewardServiceError):
+            wz_client.genrm_rewards(["x"], ["left"], url=self.url)
+
     def test_client_scores_groups(self):
         results = wz_client.score_groups([(PROMPT, [GOOD, BAD, "Rain.", GOOD], "g1")], url=self.url, seed=1)
         self.assertEqual(len(results), 1)

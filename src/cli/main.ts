@@ -1,6 +1,7 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
 import { evalCommand } from "./eval-command.ts";
+import { genrmCommand } from "./genrm-command.ts";
 import { genrmEvalCommand } from "./genrm-eval-command.ts";
 import { judgeCommand } from "./judge-command.ts";
 import {
@@ -35,6 +36,7 @@ Commands:
   sample       sample from a model folder or GGUF through llama.cpp
   score        log-probabilities of given responses under a model folder
   finetune     supervised fine-tuning of a model folder (full or LoRA)
+  genrm        train a pairwise GenRM: labelled pairs, teacher traces, cold-start SFT, RLVR
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -52,6 +54,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sample: sampleCommand,
   score: scoreCommand,
   finetune: finetuneCommand,
+  genrm: genrmCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

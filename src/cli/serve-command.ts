@@ -19,6 +19,11 @@ Routes:
   POST /v1/score_groups  {groups: [...]} -> {results: [...]}, groups scored concurrently
   POST /get_reward       OpenRLHF's remote reward: {query, prompts, labels} -> {rewards, scores,
                          extra_logs}; samples wait at a group barrier until --group-size arrive
+                         (with --mode genrm: each sample is a GenRM reply, labels[i] the
+                         preferred side, "first" or "second", and no barrier)
+  POST /v1/genrm_reward  {items: [{reply, preferred: "first"|"second", template?}],
+                         first_position_rate?} -> {rewards, parts, reward_version}: the GenRM
+                         reward of docs/genrm-training.md, for engines training a GenRM
   GET  /healthz, GET /metrics (Prometheus text)
 
   --port N                 listen port (default 8787; 0 picks a free one)
@@ -36,6 +41,9 @@ Routes:
   --skew-threshold X       BRPO skew filter (default 0.6)
   --tie -1|0               BRPO score of a tie (default -1)
   --service-seed S         seed for reference draws when a request gives none (default 0)
+  --mode judge|genrm       what /get_reward scores: policy samples by the judge (default) or
+                           GenRM replies against their labels
+  --genrm-template T       compact (default) or full: the template GenRM replies follow
   --judge-config FILE      take the judge from a YAML file (its "judge:" block, as in a wz train
                            config) instead of the judge flags below
 
@@ -60,6 +68,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       tie: { type: "string", default: "-1" },
       "service-seed": { type: "string", default: "0" },
       "judge-config": { type: "string" },
+      mode: { type: "string", default: "judge" },
+      "genrm-template": { type: "string", default: "compact" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -71,6 +81,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const groupKey = values["group-key"];
   if (groupKey !== "prompt" && groupKey !== "label")
     throw new UsageError(`--group-key: expected prompt or label, got "${groupKey}"`);
+  const mode = values.mode;
+  if (mode !== "judge" && mode !== "genrm")
+    throw new UsageError(`--mode: expected judge or genrm, got "${mode}"`);
+  const genrmTemplate = values["genrm-template"];
+  if (genrmTemplate !== "compact" && genrmTemplate !== "full")
+    throw new UsageError(`--genrm-template: expected compact or full, got "${genrmTemplate}"`);
   const tie = numberFlag(v, "tie", { int: true });
   if (tie !== -1 && tie !== 0) throw new UsageError("--tie: expected -1 or 0");
   let token: string | undefined;
@@ -103,6 +119,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maxConcurrentGroups: numberFlag(v, "max-groups", { int: true, min: 1 }),
     bodyLimitBytes: numberFlag(v, "body-limit", { int: true, min: 1 }),
     token,
+    mode,
+    genrmTemplate,
   });
   const port = numberFlag(v, "port", { int: true, min: 0 })!;
   const server = serve({ fetch: service.app.fetch, port, hostname: values.host as string });

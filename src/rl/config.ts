@@ -106,9 +106,20 @@ export const TrainConfigSchema = z
         temperature: z.number().positive().default(1),
         top_p: z.number().positive().max(1).default(1),
         max_tokens: z.number().int().positive().default(48),
+        /** Refill groups the task dropped (all rewards equal) from further prompts (DAPO's dynamic sampling). */
+        dynamic_sampling: z.boolean().default(false),
+        max_refills: z.number().int().nonnegative().default(2),
       })
       .strict()
-      .default({ group_size: 16, prompts_per_step: 8, temperature: 1, top_p: 1, max_tokens: 48 }),
+      .default({
+        group_size: 16,
+        prompts_per_step: 8,
+        temperature: 1,
+        top_p: 1,
+        max_tokens: 48,
+        dynamic_sampling: false,
+        max_refills: 2,
+      }),
     train: z
       .object({
         steps: z.number().int().positive().default(30),

@@ -33,7 +33,7 @@ export function chatSequence(tok: TextTokenizer, prompt: string, response: strin
  */
 export function chatMessagesSequence(tok: TextTokenizer, messages: ChatMessage[]): Sequence {
   const last = messages[messages.length - 1];
-  if (!last || last.role !== "assistant") throw new Error("the last message must be the assistant's");
+  if (last?.role !== "assistant") throw new Error("the last message must be the assistant's");
   const p = tok.encode(tok.applyChatTemplate(messages.slice(0, -1), true));
   const r = tok.encode(last.content).concat(tok.eosId === null ? [] : [tok.eosId]);
   return { tokens: p.concat(r), promptLength: p.length };

@@ -125,32 +125,65 @@ export async function runLoop(
   try {
     for (; step < config.train.steps; step++) {
       const t0 = performance.now();
-      // 1. prompts for this step: a seeded draw without replacement
-      const pick = sampleWithoutReplacement(
-        ctx.trainPrompts.length,
-        Math.min(config.rollout.prompts_per_step, ctx.trainPrompts.length),
-        seededRandom(config.seed, "prompts", step),
-      );
-      const prompts = pick.map((i) => ctx.trainPrompts[i]);
-      // 2. sample
-      const groups = await sampleGroups(sampler, tok, prompts, {
-        n: G,
-        temperature: config.rollout.temperature,
-        topP: config.rollout.top_p,
-        maxTokens: config.rollout.max_tokens,
-        seedFor: (g) => derivedSeed(config.seed, "sample", step, g) & 0x7fffffff,
-      });
-      const t1 = performance.now();
-      // 3. the task's reward: advantages, masks, dropped groups
-      const estimates: GroupAdvantages[] = await Promise.all(
-        groups.map((grp, g) =>
-          task.scoreGroup(
-            prompts[g],
-            grp.map((r) => r.text),
-            { step, group: g },
-          ),
-        ),
-      );
+      // 1. prompts for this step: a seeded draw without replacement (or the task's own draw)
+      const want = config.rollout.prompts_per_step;
+      const draw = (round: number, count: number): PromptItem[] =>
+        task.drawPrompts
+          ? task.drawPrompts(step, count, round)
+          : sampleWithoutReplacement(
+              ctx.trainPrompts.length,
+              Math.min(count, ctx.trainPrompts.length),
+              round === 0
+                ? seededRandom(config.seed, "prompts", step)
+                : seededRandom(config.seed, "prompts", step, round),
+            ).map((i) => ctx.trainPrompts[i]);
+      const prompts: PromptItem[] = [];
+      const groups: Rollout[][] = [];
+      const estimates: GroupAdvantages[] = [];
+      let sampleMs = 0;
+      let judgeMs = 0;
+      let refills = 0;
+      // Dynamic sampling: groups the task dropped (all rewards equal) are refilled from further
+      // prompts, up to `max_refills` rounds; every group drawn is recorded.
+      for (
+        let round = 0;
+        round <= (config.rollout.dynamic_sampling ? config.rollout.max_refills : 0);
+        round++
+      ) {
+        const kept = estimates.filter((e) => !e.dropped).length;
+        if (round > 0 && kept >= want) break;
+        if (round > 0) refills++;
+        const ta = performance.now();
+        // a refill asks only for as many groups as were dropped
+        const roundPrompts = draw(round, round === 0 ? want : want - kept);
+        const offset = groups.length;
+        // 2. sample
+        const roundGroups = await sampleGroups(sampler, tok, roundPrompts, {
+          n: G,
+          temperature: config.rollout.temperature,
+          topP: config.rollout.top_p,
+          maxTokens: config.rollout.max_tokens,
+          seedFor: (g) => derivedSeed(config.seed, "sample", step, g + offset) & 0x7fffffff,
+        });
+        roundGroups.forEach((grp) => {
+          for (const r of grp) r.group += offset;
+        });
+        const tb = performance.now();
+        // 3. the task's reward: advantages, masks, dropped groups
+        const texts = roundGroups.map((grp) => grp.map((r) => r.text));
+        const roundEstimates: GroupAdvantages[] = task.scoreStep
+          ? task.scoreStep(roundPrompts, texts)
+          : await Promise.all(
+              roundGroups.map((_, g) =>
+                task.scoreGroup(roundPrompts[g], texts[g], { step, group: g + offset }),
+              ),
+            );
+        prompts.push(...roundPrompts);
+        groups.push(...roundGroups);
+        estimates.push(...roundEstimates);
+        sampleMs += tb - ta;
+        judgeMs += performance.now() - tb;
+      }
       const t2 = performance.now();
       // 4. policy update: masked members and dropped groups contribute nothing
       const items = trainingItems(groups, estimates);
@@ -208,8 +241,17 @@ export async function runLoop(
             );
         }
       }
-      metrics.time_sample_s = (t1 - t0) / 1000;
-      metrics.time_judge_s = (t2 - t1) / 1000;
+      if (task.stepMetrics)
+        Object.assign(
+          metrics,
+          task.stepMetrics(
+            prompts,
+            groups.map((grp) => grp.map((r) => r.text)),
+          ),
+        );
+      if (config.rollout.dynamic_sampling) metrics.dynamic_refills = refills;
+      metrics.time_sample_s = sampleMs / 1000;
+      metrics.time_judge_s = judgeMs / 1000;
       metrics.time_train_s = (t3 - t2) / 1000;
       metrics.time_sync_s = (t4 - t3) / 1000;
 
@@ -250,7 +292,11 @@ function progressLine(step: number, steps: number, eta: number, m: Metrics): str
     m.eval_score_mean != null
       ? ` | eval: score ${f(m.eval_score_mean)} fluent ${f(m.eval_fluent)} met ${f(m.eval_all_met)}`
       : "";
-  return `step ${step + 1}/${steps} ${f(m.time_step_s, 1)}s ETA ${Math.round(eta)}s | win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked} | met ${f(m.constraints_met)} len ${f(m.length_words_mean, 1)}w meta ${f(m.over_explanation_tokens, 1)} | kl ${f(m.kl_to_initial, 3)} ent ${f(m.entropy)} clip ${f(m.clip_fraction)} |g| ${f(m.grad_norm)}${gold}`;
+  const head = `step ${step + 1}/${steps} ${f(m.time_step_s, 1)}s ETA ${Math.round(eta)}s`;
+  const tail = `kl ${f(m.kl_to_initial, 3)} ent ${f(m.entropy)} clip ${f(m.clip_fraction)} |g| ${f(m.grad_norm)}`;
+  if (m.genrm_accuracy !== undefined)
+    return `${head} | judge acc ${f(m.genrm_accuracy)} cons ${f(m.genrm_consistency)} first ${f(m.genrm_first_position_rate)} fmt-fail ${f(m.genrm_format_failures)} words ${f(m.genrm_critique_words, 1)} reward ${f(m.genrm_reward_mean)} | drop ${m.dropped_groups}/${m.groups} refills ${m.dynamic_refills ?? 0} | ${tail}`;
+  return `${head} | win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked} | met ${f(m.constraints_met)} len ${f(m.length_words_mean, 1)}w meta ${f(m.over_explanation_tokens, 1)} | ${tail}${gold}`;
 }
 
 function stepRecord(

@@ -19,4 +19,14 @@ export interface Task {
    * drawn against the independent judge's to show over-optimisation.
    */
   proxyScore?(prompt: PromptItem, response: string): Promise<number | null>;
+  /**
+   * The step's prompts, when the task draws them itself (e.g. both orders of a pair together);
+   * otherwise the loop draws `count` training prompts without replacement. `round` > 0 asks for
+   * further prompts to refill groups that dynamic sampling dropped.
+   */
+  drawPrompts?(step: number, count: number, round: number): PromptItem[];
+  /** All of a step's groups at once, when a group's reward depends on the others (one call per step). */
+  scoreStep?(prompts: PromptItem[], groups: string[][]): GroupAdvantages[];
+  /** Task-specific figures of the step (merged into its metrics). */
+  stepMetrics?(prompts: PromptItem[], groups: string[][]): Record<string, number | null>;
 }

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import type { TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import { Semaphore } from "../llm/limits.ts";
 import {
@@ -11,6 +12,7 @@ import {
   estimateGroup,
   type GroupAdvantages,
 } from "../rl/estimators/index.ts";
+import { GENRM_REWARD_VERSION, genrmReward } from "../rl/genrm-reward.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { extractResponse, extractUserPrompt, QWEN_MARKERS, type TemplateMarkers } from "./openrlhf.ts";
@@ -36,6 +38,13 @@ export interface ServiceOptions {
   bodyLimitBytes?: number;
   token?: string;
   markers?: TemplateMarkers;
+  /**
+   * "judge" (default): /get_reward judges policy samples in groups. "genrm": the samples are a
+   * GenRM's replies and /get_reward scores each against its label with the GenRM reward.
+   */
+  mode?: "judge" | "genrm";
+  /** The judge template GenRM replies follow ("compact" or "full"), for the reward's format check. */
+  genrmTemplate?: TemplateName;
 }
 
 const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` });
@@ -45,6 +54,24 @@ const CompareBody = z.object({
   response_a: nonEmpty("response_a"),
   response_b: nonEmpty("response_b"),
   votes: z.number().int().positive().max(32).optional(),
+});
+
+const Side = z.enum(["first", "second"], { error: 'preferred must be "first" or "second"' });
+
+const GenRMRewardBody = z.object({
+  items: z
+    .array(
+      z.object({
+        reply: nonEmpty("reply"),
+        /** Which shown position holds the preferred response. */
+        preferred: Side,
+        template: z.enum(["compact", "full"]).optional(),
+      }),
+      { error: "items must be a list of {reply, preferred}" },
+    )
+    .min(1, "items must hold at least one reply"),
+  /** The judge's first-position rate; default: the batch's own. */
+  first_position_rate: z.number().min(0).max(1).optional(),
 });
 
 const GroupBody = z.object({
@@ -232,10 +259,64 @@ export function createRewardService(options: ServiceOptions) {
     return c.json({ results: results.map(publicGroup) });
   });
 
+  /** GenRM rewards for a batch of replies; the bias weight uses the batch's first-position rate. */
+  function genrmRewards(
+    items: { reply: string; preferred: "first" | "second"; template?: TemplateName }[],
+    rate?: number,
+  ) {
+    const template = (t?: TemplateName) => t ?? options.genrmTemplate ?? "compact";
+    const firstPositionRate =
+      rate ??
+      (() => {
+        const picks = items
+          .map(
+            (it) => genrmReward({ ...it, template: template(it.template), firstPositionRate: null }).picked,
+          )
+          .filter((x) => x === "first" || x === "second");
+        return picks.length ? picks.filter((x) => x === "first").length / picks.length : null;
+      })();
+    return items.map((it) => genrmReward({ ...it, template: template(it.template), firstPositionRate }));
+  }
+
+  app.post("/v1/genrm_reward", async (c) => {
+    const parsed = GenRMRewardBody.safeParse(await readJson(c));
+    if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const parts = genrmRewards(parsed.data.items, parsed.data.first_position_rate);
+    return c.json({ reward_version: GENRM_REWARD_VERSION, rewards: parts.map((p) => p.reward), parts });
+  });
+
   app.post("/get_reward", async (c) => {
     const parsed = RewardBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
     const { query, prompts, labels } = parsed.data;
+    if (options.mode === "genrm") {
+      // The label of each sample carries the preferred side of the pair its prompt shows.
+      if (!labels || labels.length !== query.length)
+        return c.json({ error: 'labels: one per query, each "first" or "second" (the preferred side)' }, 400);
+      const items: { reply: string; preferred: "first" | "second" }[] = [];
+      for (const [i, q] of query.entries()) {
+        const side = String(labels[i]).trim().toLowerCase();
+        const preferred =
+          side === "first" || side === "1" || side === "a"
+            ? "first"
+            : side === "second" || side === "2" || side === "b"
+              ? "second"
+              : null;
+        if (!preferred)
+          return c.json({ error: `labels[${i}]: expected "first" or "second", got "${labels[i]}"` }, 400);
+        items.push({ reply: extractResponse(q, prompts?.[i], markers), preferred });
+      }
+      const parts = genrmRewards(items);
+      return c.json({
+        rewards: parts.map((p) => p.reward),
+        scores: parts.map((p) => p.reward),
+        extra_logs: {
+          correct: parts.map((p) => (p.correct ? 1 : 0)),
+          format_ok: parts.map((p) => (p.format ? 1 : 0)),
+          picked_first: parts.map((p) => (p.picked === "first" ? 1 : 0)),
+        },
+      });
+    }
     if (prompts && prompts.length !== query.length) {
       return c.json({ error: `prompts: has ${prompts.length} entries, query has ${query.length}` }, 400);
     }

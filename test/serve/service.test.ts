@@ -333,3 +333,70 @@ describe("wz serve as a process", () => {
     assert.equal(code, 0);
   });
 });
+
+describe("GenRM reward over real HTTP (training a judge with an outside engine)", () => {
+  test("/v1/genrm_reward gives the reward of docs/genrm-training.md, the batch's own bias weight", async () => {
+    const s = await startService({ judge: new RuleJudge() });
+    try {
+      const r = await s.post("/v1/genrm_reward", {
+        items: [
+          { reply: "1: good.\n2: bad.\n\\boxed{8, 2}", preferred: "first" }, // right, gap 6: 1.5
+          { reply: "1: bad.\n2: good.\n\\boxed{3, 7}", preferred: "first" }, // wrong, gap 4: -1.4
+          { reply: "no verdict", preferred: "second" }, // format: -1
+          { reply: "1: a.\n2: b.\n\\boxed{2, 9}", preferred: "second" }, // right, gap 7: 1.5
+        ],
+        first_position_rate: 0.5,
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.reward_version, "wz-genrm-reward-v1");
+      assert.deepEqual(
+        r.json.rewards.map((x: number) => Math.round(x * 1000) / 1000),
+        [1.5, -1.4, -1, 1.5],
+      );
+      // Without a rate, the batch's own: picks first, second, second of three decisive -> 1/3 first.
+      const own = await s.post("/v1/genrm_reward", {
+        items: [
+          { reply: "1: good.\n2: bad.\n\\boxed{8, 2}", preferred: "first" },
+          { reply: "1: x.\n2: y.\n\\boxed{3, 7}", preferred: "second" },
+          { reply: "1: x.\n2: y.\n\\boxed{3, 7}", preferred: "second" },
+        ],
+      });
+      // first: weight 0.5 / (1/3) = 1.5 -> 2.25; second: 0.5 / (2/3) = 0.75 -> 1.5 x 0.75 = 0.9 (gap 4: 1.4 x 0.75 = 1.05)
+      assert.deepEqual(
+        own.json.rewards.map((x: number) => Math.round(x * 1000) / 1000),
+        [2.25, 1.05, 1.05],
+      );
+      const bad = await s.post("/v1/genrm_reward", { items: [{ reply: "x", preferred: "left" }] });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error, /preferred/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("/get_reward in genrm mode scores each reply against the side its label names, no barrier", async () => {
+    const s = await startService({ judge: new RuleJudge(), mode: "genrm" });
+    try {
+      const prompt = qwenPrompt(
+        "Judge two responses to a writing request.\nRequest: r\nResponse 1: a\nResponse 2: b",
+      );
+      const r = await s.post("/get_reward", {
+        query: [
+          `${prompt}1: a.\n2: b.\n\\boxed{9, 1}<|im_end|>`,
+          `${prompt}1: a.\n2: b.\n\\boxed{9, 1}<|im_end|>`,
+        ],
+        prompts: [prompt, prompt],
+        labels: ["first", "second"],
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.rewards[0] > 0, true);
+      assert.equal(r.json.rewards[1] < 0, true);
+      assert.deepEqual(r.json.extra_logs.correct, [1, 0]);
+      const missing = await s.post("/get_reward", { query: ["x"] });
+      assert.equal(missing.status, 400);
+      assert.match(missing.json.error, /labels/);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,147 @@
+// Training a pairwise GenRM by RL with verifiable rewards: the policy is the judge. Each labelled
+// pair becomes two prompts (both presentation orders) rendered by the same template as inference;
+// a rollout is a judge reply, rewarded by genrm-reward.ts; GRPO-style advantages per group.
+// Pairs are drawn whole, so both orders of a pair are in the same step: the position-bias weight
+// uses the step's own first-position rate (deterministic, so a resumed run is exact), and the step
+// reports consistency across orders.
+
+import type { Pair } from "../eval/pairs.ts";
+import type { PrincipleSet } from "../judge/principles.ts";
+import { renderTemplate, type TemplateName } from "../judge/template.ts";
+import { type ScalarEstimator, scalarAdvantages } from "./estimators/scalar.ts";
+import type { GroupAdvantages } from "./estimators/types.ts";
+import { type GenRMRewardOptions, genrmReward } from "./genrm-reward.ts";
+import { sampleWithoutReplacement, seededRandom } from "./random.ts";
+import type { PromptItem } from "./rollouts.ts";
+import type { Task } from "./task.ts";
+
+export interface JudgePrompt extends PromptItem {
+  pairId: string;
+  /** Which shown position holds the preferred response. */
+  preferred: "first" | "second";
+  order: "ab" | "ba";
+}
+
+/** Both orders of each labelled pair, through the inference template. Unlabelled pairs are refused. */
+export function judgePrompts(pairs: Pair[], template: TemplateName, principles: PrincipleSet): JudgePrompt[] {
+  return pairs.flatMap((p) => {
+    if (!p.label) throw new Error(`pair ${p.id} has no label: RLVR needs labelled pairs`);
+    return (["ab", "ba"] as const).map((order) => {
+      const [first, second] = order === "ab" ? [p.responseA, p.responseB] : [p.responseB, p.responseA];
+      const messages = renderTemplate(template, { prompt: p.prompt, first, second }, principles);
+      const preferred: "first" | "second" = (p.label === "a") === (order === "ab") ? "first" : "second";
+      return {
+        id: `${p.id}:${order}`,
+        prompt: messages.map((m) => m.content).join("\n\n"),
+        messages,
+        pairId: p.id,
+        preferred,
+        order,
+      };
+    });
+  });
+}
+
+export interface GenRMTaskOptions {
+  prompts: JudgePrompt[];
+  template: TemplateName;
+  estimator: ScalarEstimator;
+  reward: GenRMRewardOptions;
+  seed: number;
+}
+
+export function genrmTask(o: GenRMTaskOptions): Task {
+  const byPair = new Map<string, JudgePrompt[]>();
+  for (const p of o.prompts) byPair.set(p.pairId, [...(byPair.get(p.pairId) ?? []), p]);
+  const pairIds = [...byPair.keys()];
+  const asJudge = (p: PromptItem) => p as JudgePrompt;
+  return {
+    name: `genrm-rlvr: ${o.estimator} on ${pairIds.length} pairs (template ${o.template})`,
+    drawPrompts(step, count, round) {
+      const k = Math.max(1, Math.min(pairIds.length, Math.floor(count / 2)));
+      const pick = sampleWithoutReplacement(pairIds.length, k, seededRandom(o.seed, "pairs", step, round));
+      return pick.flatMap((i) => byPair.get(pairIds[i])!);
+    },
+    async scoreGroup(prompt, responses) {
+      return this.scoreStep!([prompt], [responses])[0];
+    },
+    scoreStep(prompts, groups) {
+      // The step's first-position rate, from the picks of every reply that parsed.
+      const picks = prompts.flatMap((p, g) =>
+        groups[g].map(
+          (reply) =>
+            genrmReward(
+              { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: null },
+              o.reward,
+            ).picked,
+        ),
+      );
+      const decisive = picks.filter((x) => x === "first" || x === "second");
+      const rate = decisive.length ? decisive.filter((x) => x === "first").length / decisive.length : null;
+      return prompts.map((p, g) => {
+        const rewards = groups[g].map(
+          (reply) =>
+            genrmReward(
+              { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: rate },
+              o.reward,
+            ).reward,
+        );
+        const est: GroupAdvantages = scalarAdvantages(o.estimator, rewards);
+        // Dynamic sampling (DAPO): a group whose rewards are all equal teaches nothing; drop it.
+        if (rewards.every((r) => r === rewards[0]))
+          return { ...est, dropped: true, advantages: rewards.map(() => 0) };
+        return est;
+      });
+    },
+    stepMetrics(prompts, groups) {
+      const rows = prompts.flatMap((p, g) =>
+        groups[g].map((reply) => ({
+          p: asJudge(p),
+          r: genrmReward(
+            { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: null },
+            o.reward,
+          ),
+          words: reply.match(/\S+/g)?.length ?? 0,
+        })),
+      );
+      const ok = rows.filter((x) => x.r.format);
+      const decisive = ok.filter((x) => x.r.picked === "first" || x.r.picked === "second");
+      // Consistency: for each pair with both orders in the step, does the modal verdict name the same response?
+      const modal = new Map<string, Map<string, "a" | "b" | "tie">>();
+      prompts.forEach((p, g) => {
+        const jp = asJudge(p);
+        const counts = { a: 0, b: 0, tie: 0 };
+        for (const reply of groups[g]) {
+          const r = genrmReward(
+            { reply, preferred: jp.preferred, template: o.template, firstPositionRate: null },
+            o.reward,
+          );
+          if (!r.picked) continue;
+          if (r.picked === "tie") counts.tie++;
+          else counts[(r.picked === "first") === (jp.order === "ab") ? "a" : "b"]++;
+        }
+        const best = (Object.entries(counts) as ["a" | "b" | "tie", number][]).sort((x, y) => y[1] - x[1])[0];
+        if (best[1] > 0) modal.set(jp.pairId, (modal.get(jp.pairId) ?? new Map()).set(jp.order, best[0]));
+      });
+      const both = [...modal.values()].filter((m) => m.size === 2);
+      const share = (n: number, d: number) => (d ? n / d : null);
+      return {
+        genrm_accuracy: share(ok.filter((x) => x.r.correct).length, rows.length),
+        genrm_format_failures: share(rows.length - ok.length, rows.length),
+        genrm_first_position_rate: share(
+          decisive.filter((x) => x.r.picked === "first").length,
+          decisive.length,
+        ),
+        genrm_consistency: share(both.filter((m) => m.get("ab") === m.get("ba")).length, both.length),
+        genrm_critique_words: share(
+          rows.reduce((s, x) => s + x.words, 0),
+          rows.length,
+        ),
+        genrm_reward_mean: share(
+          rows.reduce((s, x) => s + x.r.reward, 0),
+          rows.length,
+        ),
+      };
+    },
+  };
+}
