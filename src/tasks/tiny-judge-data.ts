@@ -5,7 +5,15 @@
 // one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
 import { mulberry32 } from "../model/params.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
-import { type GoldChecks, goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
+import {
+  type GoldChecks,
+  type GoldRequest,
+  goldChecks,
+  goldScore,
+  goldSentences,
+  parseGoldRequest,
+  parseSentence,
+} from "./tiny-gold.ts";
 import { META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
 
 export interface LabelledPair {
@@ -95,8 +103,21 @@ export function makeJudgePairs(n: number, seed: number, split: Split): LabelledP
   return pairs;
 }
 
-function critiqueLine(c: GoldChecks): string {
-  return [
+/**
+ * One response's critique line: the evidence first (the words after "near a", the topics of its
+ * sentences, its length), each beside what the request wants, then the verdict on each check. A
+ * small judge copies evidence far more reliably than it decides in one step.
+ */
+function critiqueLine(req: GoldRequest, response: string, c: GoldChecks): string {
+  const parsed = goldSentences(response).map(parseSentence);
+  const near = [...new Set(parsed.flatMap((p) => (p.kind === "content" && p.near ? [p.near] : [])))];
+  const topics = [...new Set(parsed.flatMap((p) => (p.kind === "content" ? [p.topic] : [])))];
+  const evidence = [
+    `near ${near.length ? near.join(" ") : "none"}, wanted ${req.word}`,
+    `about ${topics.length ? topics.join(" ") : "nothing"}, wanted ${req.topic}`,
+    `${c.words} of ${req.maxWords} words`,
+  ].join("; ");
+  const verdicts = [
     c.fluent ? "fluent" : "not fluent",
     c.onTopic ? "on topic" : "off topic",
     c.requiredWord ? "has the word" : "no word",
@@ -104,6 +125,7 @@ function critiqueLine(c: GoldChecks): string {
     c.noCommentary ? "no comment" : "comment",
     c.noRepetition ? "no repeat" : "repeats",
   ].join(", ");
+  return `${evidence}: ${verdicts}`;
 }
 
 /**
@@ -116,5 +138,5 @@ export function tinyCritique(prompt: string, first: string, second: string): str
   const c1 = goldChecks(req, first);
   const c2 = goldChecks(req, second);
   const s = (c: GoldChecks) => goldScore(c).toFixed(1).replace(/\.0$/, "");
-  return `1: ${critiqueLine(c1)}.\n2: ${critiqueLine(c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
+  return `1: ${critiqueLine(req, first, c1)}.\n2: ${critiqueLine(req, second, c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
 }

@@ -1,0 +1,92 @@
+// wz genrm end to end on a miniature recipe: pairs, traces with rejection sampling, SFT, RLVR,
+// held-out evaluation; then the trained judge loads in `wz judge --gguf` with the template it
+// learned (read from its GGUF) and judges pairs it never saw.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runWz } from "../helpers/cli.ts";
+
+test("wz genrm pairs and traces: gold-labelled pairs, traces kept only when right in both orders", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-genrm-"));
+  const pairs = join(dir, "pairs.jsonl");
+  const r = await runWz(["genrm", "pairs", "--tiny", "30", "--output", pairs]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = readFileSync(pairs, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(rows.length, 30);
+  assert.ok(rows.every((x) => x.label === "a" || x.label === "b"));
+  // One pair's label flipped: the tiny teacher disagrees with it in both orders, so it is rejected.
+  rows[0].label = rows[0].label === "a" ? "b" : "a";
+  writeFileSync(pairs, rows.map((x) => JSON.stringify(x)).join("\n"));
+  const sft = join(dir, "sft.jsonl");
+  const t = await runWz(["genrm", "traces", "--input", pairs, "--output", sft, "--teacher", "tiny"]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /29 of 30 pairs kept .* 1 rejected/);
+  const traces = readFileSync(sft, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(traces.length, 58);
+  assert.equal(traces[0].messages[1].role, "assistant");
+  assert.match(traces[0].messages[1].content, /\\boxed\{[\d.]+, [\d.]+\}$/);
+});
+
+test("wz genrm train: a miniature recipe runs end to end and the judge works in wz judge --gguf", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-genrm-"));
+  writeFileSync(
+    join(dir, "cfg.yaml"),
+    `seed: 2
+model:
+  cache: ${join(dir, "cache")}
+  tiny: {corpus_size: 300, vocab_size: 330, hidden_size: 32, layers: 1, heads: 2, kv_heads: 1, head_dim: 16, intermediate_size: 64, pretrain_steps: 15, batch_size: 8}
+data: {pairs: tiny, train_count: 40, rl_count: 10, eval_count: 6}
+sft: {steps: 10, batch_size: 4}
+rl:
+  rollout: {group_size: 4, prompts_per_step: 4, max_tokens: 64}
+  train: {steps: 2}
+eval: {max_tokens: 64}
+`,
+  );
+  const out = join(dir, "run");
+  const r = await runWz(["genrm", "train", join(dir, "cfg.yaml"), "--output", out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /accuracy \(right under both orders\)/);
+  const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+  assert.equal(summary.rewardVersion, "wz-genrm-reward-v1");
+  assert.equal(summary.heldOut, 6);
+  const metrics = readFileSync(join(out, "rl", "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(metrics.length, 2);
+  assert.ok("genrm_accuracy" in metrics[0] && "genrm_first_position_rate" in metrics[0]);
+  assert.ok(existsSync(join(out, "final", "model.safetensors")));
+  // The trained judge, unchanged, in wz judge: its template comes from the GGUF.
+  const verdicts = join(dir, "verdicts.jsonl");
+  const j = await runWz([
+    "judge",
+    "--gguf",
+    join(out, "judge.gguf"),
+    "--input",
+    join(out, "held-out-pairs.jsonl"),
+    "--output",
+    verdicts,
+    "--no-cache",
+    "--max-tokens",
+    "64",
+  ]);
+  assert.equal(j.code, 0, j.stderr);
+  const lines = readFileSync(verdicts, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.length, 6);
+  for (const v of lines) {
+    assert.equal(v.template_version, "wz-pairwise-compact-v1");
+    assert.notEqual(v.outcome, "failed", JSON.stringify(v.conditions));
+  }
+});
