@@ -35,6 +35,8 @@ export const JudgeConfigSchema = z
     max_tokens: z.number().int().positive().default(2048),
     principles: z.string().optional(),
     cache: z.string().default(".wz-cache/judge.sqlite"),
+    /** GenRM prompt: full or compact; default: a GGUF's recorded template, else full. */
+    template: z.enum(["full", "compact"]).optional(),
     /**
      * Rule-based judge only: add the plausibility principle, no token the frozen model (a model
      * folder; in wz train by default the run's initial policy) finds below `threshold` nats.

@@ -72,6 +72,7 @@ export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: s
     maxTokens: j.max_tokens,
     principlesFile: j.principles,
     cache: j.cache,
+    template: j.template,
     plausibility:
       j.plausibility === undefined
         ? undefined
