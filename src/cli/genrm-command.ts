@@ -16,9 +16,11 @@ import { DEFAULT_PRINCIPLE_SET } from "../judge/principles.ts";
 import { renderTemplate, type TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import type { ChatMessage } from "../llm/types.ts";
-import { exportGguf, saveModelFolder } from "../model/checkpoint.ts";
+import { exportGguf, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
+import { LoraAdapters } from "../model/lora.ts";
 import { pretrain } from "../model/pretrain.ts";
+import { Qwen3Model } from "../model/qwen3.ts";
 import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
 import { DEFAULT_GENRM_REWARD, GENRM_REWARD_VERSION } from "../rl/genrm-reward.ts";
@@ -257,6 +259,8 @@ const GenRMConfigSchema = z
         rollout: z.record(z.string(), z.unknown()).default({}),
         train: z.record(z.string(), z.unknown()).default({}),
         estimator: z.record(z.string(), z.unknown()).default({}),
+        /** Train LoRA adapters on the frozen SFT judge instead of every weight. */
+        lora: TrainConfigSchema.shape.model.unwrap().shape.lora,
       })
       .strict()
       .default({ rollout: {}, train: {}, estimator: {} }),
@@ -423,6 +427,11 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   store.addPrompts(prompts, "train");
   const policy = loadPolicy(sftDir, kernel);
   const initial = loadPolicy(sftDir, kernel);
+  if (config.rl.lora) {
+    policy.model.lora = new LoraAdapters(policy.model.cfg, config.rl.lora);
+    policy.model.lora.init(config.seed);
+    policy.model.trainBase = false;
+  }
   log(
     `RLVR: ${rl.train.steps} steps x ${rl.rollout.prompts_per_step} judge prompts x G=${rl.rollout.group_size}, reward ${GENRM_REWARD_VERSION}`,
   );
@@ -458,7 +467,16 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   store.setMeta("status", "completed");
   store.close();
   const finalDir = join(out, "final");
-  saveModelFolder(finalDir, policy.model, policy.tokenizer);
+  let judgeModel = policy.model;
+  if (policy.model.lora) {
+    saveLoraAdapter(join(out, "final-adapter"), policy.model.lora);
+    judgeModel = new Qwen3Model(policy.model.cfg, "f32", {
+      kernel,
+      data: Float32Array.from(policy.model.params.data),
+    });
+    policy.model.lora.mergeInto(judgeModel.params, policy.model.params);
+  }
+  saveModelFolder(finalDir, judgeModel, policy.tokenizer);
   const judgeGguf = join(out, "judge.gguf");
   writeFileSync(
     judgeGguf,

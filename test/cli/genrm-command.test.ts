@@ -35,7 +35,7 @@ test("wz genrm pairs and traces: gold-labelled pairs, traces kept only when righ
   assert.match(traces[0].messages[1].content, /\\boxed\{[\d.]+, [\d.]+\}$/);
 });
 
-test("wz genrm train: a miniature recipe runs end to end and the judge works in wz judge --gguf", async () => {
+test("wz genrm train: a miniature recipe (LoRA RLVR) runs end to end and the judge works in wz judge --gguf", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wz-genrm-"));
   writeFileSync(
     join(dir, "cfg.yaml"),
@@ -48,6 +48,7 @@ sft: {steps: 10, batch_size: 4}
 rl:
   rollout: {group_size: 4, prompts_per_step: 4, max_tokens: 64}
   train: {steps: 2}
+  lora: {rank: 2, alpha: 4}
 eval: {max_tokens: 64}
 `,
   );
@@ -65,6 +66,8 @@ eval: {max_tokens: 64}
   assert.equal(metrics.length, 2);
   assert.ok("genrm_accuracy" in metrics[0] && "genrm_first_position_rate" in metrics[0]);
   assert.ok(existsSync(join(out, "final", "model.safetensors")));
+  // LoRA RLVR: the adapters in the PEFT layout, merged into the final judge
+  assert.ok(existsSync(join(out, "final-adapter", "adapter_model.safetensors")));
   // The trained judge, unchanged, in wz judge: its template comes from the GGUF.
   const verdicts = join(dir, "verdicts.jsonl");
   const j = await runWz([
