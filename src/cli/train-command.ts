@@ -40,6 +40,30 @@ reproduces what an uninterrupted run would have done.
                    a resumed run reuses the kernel it started with
   --resume DIR     continue the run in DIR with its saved config`;
 
+/**
+ * What a folder's run database says, read without writing to it (an unknown SQLite file is never
+ * touched): null when there is none or it is not ours.
+ */
+export function runFolderState(dir: string): { ours: boolean; status?: string; lastStep: number } | null {
+  const db = join(dir, "run.sqlite");
+  if (!existsSync(db)) return null;
+  try {
+    const store = new RunStore(db, { readonly: true });
+    try {
+      const config = store.getMeta<unknown>("config");
+      return {
+        ours: config !== undefined,
+        status: store.getMeta<string>("status"),
+        lastStep: store.lastCompletedStep(),
+      };
+    } finally {
+      store.close();
+    }
+  } catch {
+    return { ours: false, lastStep: -1 };
+  }
+}
+
 async function checkJudgeReachable(config: TrainConfig): Promise<void> {
   if (config.judge.kind !== "genrm") return;
   if (config.judge.gguf) {
@@ -132,14 +156,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const steps = numberFlag(values, "steps", { int: true, min: 1 });
     if (steps !== undefined) config.train.steps = steps;
     runDir = config.output;
-    const stepsIn = (dir: string) => {
-      const db = join(dir, "run.sqlite");
-      if (!existsSync(db)) return -1;
-      const existing = new RunStore(db);
-      const last = existing.lastCompletedStep();
-      existing.close();
-      return last;
-    };
+    const stepsIn = (dir: string) => runFolderState(dir)?.lastStep ?? -1;
     const existing = stepsIn(runDir);
     if (existing >= 0) {
       // An explicit --output is never overwritten; the config's default gets the next free name.
@@ -156,12 +173,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
       );
       config.output = runDir;
     }
-    if (existsSync(runDir)) {
-      // Only a run folder that never completed a step is cleared; never an arbitrary folder.
-      if (existsSync(join(runDir, "run.sqlite"))) rmSync(runDir, { recursive: true, force: true });
-      else if (readdirSync(runDir).length > 0) {
-        throw new UsageError(`${runDir} exists and is not a run folder; choose another --output`);
-      }
+    if (existsSync(runDir) && readdirSync(runDir).length > 0) {
+      // Only a folder whose own run database says it is an unfinished run of ours, with no
+      // completed step, is cleared; never an arbitrary folder, whatever files it holds.
+      const state = runFolderState(runDir);
+      if (!state?.ours || state.lastStep >= 0 || !["running", "stopped"].includes(state.status ?? ""))
+        throw new UsageError(
+          `${runDir} exists and is not an unfinished run of wz train; choose another --output`,
+        );
+      rmSync(runDir, { recursive: true, force: true });
     }
   }
   // A resumed run keeps the kernel it started with: another kernel rounds differently, and the
