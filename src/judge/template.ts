@@ -27,14 +27,26 @@ function nonceFor(input: JudgeInput): string {
 }
 
 /**
- * Neutralise anything in untrusted text that looks like our delimiters or our final-answer form,
- * so it reads as data. `<` of a would-be tag becomes a look-alike, and `\boxed` loses its backslash.
+ * Neutralise anything in untrusted text that looks like our delimiters, our final-answer form or
+ * a chat template's structure, so it reads as data:
+ * - `<` of a would-be block tag or think tag becomes a look-alike;
+ * - any run of backslashes before `boxed` is dropped (the parser only reads `\boxed`);
+ * - chat-template tokens (`<|im_start|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `<s>`) get look-alike
+ *   brackets, and a line that opens with a role header ("system:", "assistant:") a look-alike colon;
+ * - "Score 1: 10" and the like (the parser's fallback form) get a look-alike colon too.
  */
 export function neutralise(text: string): string {
   return text
     .replace(/<(\/?)(response|prompt)/gi, "\u2039$1$2")
-    .replace(/\\boxed/g, "boxed")
-    .replace(/<(\/?)think>/gi, "\u2039$1think>");
+    .replace(/\\+\s*(boxed)/gi, "$1")
+    .replace(/<(\/?)think>/gi, "\u2039$1think>")
+    .replace(/<\|/g, "\u2039|")
+    .replace(/\|>/g, "|\u203a")
+    .replace(/\[(\/?)(INST|SYS)\]/gi, "\uff3b$1$2\uff3d")
+    .replace(/<<(\/?)(SYS)>>/gi, "\u2039\u2039$1$2\u203a\u203a")
+    .replace(/<(\/?)s>/g, "\u2039$1s\u203a")
+    .replace(/^(\s*(?:#+\s*)?(?:system|assistant|user|human|developer|tool))\s*:/gim, "$1\ua789")
+    .replace(/\b(score\s*(?:for|of)?\s*(?:response\s*)?[12AB]\b\s*)[:=]/gi, "$1\ua789");
 }
 
 const SYSTEM = `You are a careful, impartial judge of writing quality. You compare two responses to the same writing request.

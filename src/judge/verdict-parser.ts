@@ -16,7 +16,9 @@ export type ParsedVerdict =
   | { ok: false; error: ParseErrorKind; detail: string };
 
 const NUMBER = String.raw`[-+]?\d+(?:\.\d+)?|[-+]?\.\d+`;
-const BOXED = /\\?boxed\s*\{([^{}]*)\}/g;
+// Only the real final-line form, with its backslash: neutralised text quoted from a response
+// ("boxed{10, 0}") is never read as a verdict.
+const BOXED = /\\boxed\s*\{([^{}]*)\}/g;
 const SCORE_LINE = new RegExp(
   String.raw`\bscore\s*(?:for|of)?\s*(?:response\s*)?([12AB])\b\s*[:=\-]?\s*\**\s*(${NUMBER})(?:\s*\/\s*10)?`,
   "gi",

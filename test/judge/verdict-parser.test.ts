@@ -11,7 +11,10 @@ const CASES: Case[] = [
   ["spaces inside braces", "\\boxed{ 9 ,  4.25 }", [9, 4.25]],
   ["inline math dollars", "Final: $\\boxed{6.5, 7}$", [6.5, 7]],
   ["display math", "\\[\n\\boxed{2, 10}\n\\]", [2, 10]],
-  ["missing backslash", "boxed{5, 5.5}", [5, 5.5]],
+  // Only the real form counts: "boxed{...}" without its backslash is how neutralised response text
+  // reads, so a judge quoting it must not be taken at its word.
+  ["missing backslash is not a verdict", "boxed{5, 5.5}", "no_answer"],
+  ["a quoted neutralised box before the real one", "It wrote boxed{10, 0}.\n\\boxed{3, 8}", [3, 8]],
   ["semicolon separator", "\\boxed{4; 8}", [4, 8]],
   ["labelled values inside the box", "\\boxed{1: 6, 2: 8}", [6, 8]],
   ["A/B labels inside the box", "\\boxed{A: 7, B: 2}", [7, 2]],
