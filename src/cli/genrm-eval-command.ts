@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
-import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
+import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
 import { renderEvalReport } from "../report/eval-report.ts";
 import { UsageError } from "./errors.ts";
@@ -66,6 +66,11 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
       }
     });
   if (pairs.length === 0) throw new UsageError(`${values.input}: no valid pairs`);
+  const dups = duplicateIds(pairs);
+  if (dups.length)
+    process.stderr.write(
+      `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")})\n`,
+    );
   const built = buildJudge({ ...values, votes: "1" });
   mkdirSync(values.output, { recursive: true });
   const rows: { votes: number; summary: AccuracySummary }[] = [];

@@ -1,7 +1,7 @@
 // `wz judge`: judge a JSONL file of pairs, write verdicts in input order, summarise.
 import { createWriteStream, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
+import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
 import type { Verdict } from "../judge/types.ts";
 import { UsageError } from "./errors.ts";
@@ -94,6 +94,15 @@ export async function judgeCommand(argv: string[]): Promise<number> {
     else badLines.push(r.error);
   });
   for (const msg of badLines) process.stderr.write(`skipped ${msg}\n`);
+  if (pairs.length === 0)
+    throw new UsageError(
+      `${values.input}: no pairs to judge${badLines.length ? ` (${badLines.length} malformed lines skipped)` : " (the file is empty)"}`,
+    );
+  const dups = duplicateIds(pairs);
+  if (dups.length)
+    process.stderr.write(
+      `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")}${dups.length > 5 ? ", ..." : ""}); output lines follow input order\n`,
+    );
 
   const built = buildJudge(values);
   process.stderr.write(`judging ${pairs.length} pairs with ${built.describe()}\n`);

@@ -86,22 +86,24 @@ async function checkJudgeReachable(config: TrainConfig): Promise<void> {
 }
 
 function loadPrompts(config: TrainConfig): { train: PromptItem[]; evalSet: PromptItem[] } {
-  if (config.data.prompts === "tiny") {
-    return {
-      train: makePrompts(config.data.train_count, config.seed, "train"),
-      evalSet: makePrompts(config.data.eval_count, config.seed, "eval"),
-    };
-  }
-  const read = (path: string) => {
-    if (!existsSync(path)) throw new UsageError(`prompt file ${path} does not exist`);
+  const read = (path: string, key = "data.prompts") => {
+    if (!existsSync(path)) throw new UsageError(`${key}: prompt file ${path} does not exist`);
     try {
       return parsePromptsJsonl(readFileSync(path, "utf8"), path);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
   };
+  // A named evaluation file is always read (for tiny prompts too): never silently ignored.
+  const evalFile = config.data.eval_prompts ? read(config.data.eval_prompts, "data.eval_prompts") : null;
+  if (config.data.prompts === "tiny") {
+    return {
+      train: makePrompts(config.data.train_count, config.seed, "train"),
+      evalSet: evalFile ?? makePrompts(config.data.eval_count, config.seed, "eval"),
+    };
+  }
   const train = read(config.data.prompts);
-  if (config.data.eval_prompts) return { train, evalSet: read(config.data.eval_prompts) };
+  if (evalFile) return { train, evalSet: evalFile };
   // No separate file: hold the last eval_count prompts out of training, so the final evaluation
   // is on prompts the policy never trained on (when there are too few, say so and share them).
   const n = config.data.eval_count;

@@ -85,3 +85,14 @@ export function parsePairLine(text: string, line: number, format: PairFormat = "
     return { ok: false, line, error: (e as Error).message };
   }
 }
+
+/** Ids that occur more than once (each listed once): verdicts keyed by id would collide. */
+export function duplicateIds(items: { id: string }[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const it of items) {
+    if (seen.has(it.id)) dup.add(it.id);
+    seen.add(it.id);
+  }
+  return [...dup];
+}

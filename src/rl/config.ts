@@ -129,8 +129,13 @@ export const TrainConfigSchema = z
         schedule: z.enum(["constant", "cosine"]).default("constant"),
         warmup_steps: z.number().int().nonnegative().default(0),
         weight_decay: z.number().nonnegative().default(0),
-        clip_low: z.number().nonnegative().default(0.2),
-        clip_high: z.number().nonnegative().default(0.28),
+        // the ratio is clipped to [1 - clip_low, 1 + clip_high]: clip_low must leave it positive
+        clip_low: z
+          .number()
+          .nonnegative()
+          .lt(1, "must be below 1 (the ratio's lower bound is 1 - clip_low)")
+          .default(0.2),
+        clip_high: z.number().nonnegative().max(10).default(0.28),
         kl_coef: z.number().nonnegative().default(0),
         epochs: z.number().int().positive().default(1),
         minibatches: z.number().int().positive().default(1),

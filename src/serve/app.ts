@@ -49,10 +49,12 @@ export interface ServiceOptions {
 
 const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` });
 
+const filled = (field: string) => nonEmpty(field).min(1, `${field} must not be empty`);
+
 const CompareBody = z.object({
-  prompt: nonEmpty("prompt"),
-  response_a: nonEmpty("response_a"),
-  response_b: nonEmpty("response_b"),
+  prompt: filled("prompt"),
+  response_a: filled("response_a"),
+  response_b: filled("response_b"),
   votes: z.number().int().positive().max(32).optional(),
 });
 

@@ -7,7 +7,6 @@ import { mulberry32 } from "../model/params.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
 import {
   type GoldChecks,
-  type GoldRequest,
   goldChecks,
   goldScore,
   goldSentences,
@@ -105,17 +104,17 @@ export function makeJudgePairs(n: number, seed: number, split: Split): LabelledP
 
 /**
  * One response's critique line: the evidence first (the words after "near a", the topics of its
- * sentences, its length), each beside what the request wants, then the verdict on each check. A
- * small judge copies evidence far more reliably than it decides in one step.
+ * sentences, its length), then the verdict on each check. A small judge copies evidence far more
+ * reliably than it decides in one step.
  */
-function critiqueLine(req: GoldRequest, response: string, c: GoldChecks): string {
+function critiqueLine(response: string, c: GoldChecks): string {
   const parsed = goldSentences(response).map(parseSentence);
   const near = [...new Set(parsed.flatMap((p) => (p.kind === "content" && p.near ? [p.near] : [])))];
   const topics = [...new Set(parsed.flatMap((p) => (p.kind === "content" ? [p.topic] : [])))];
   const evidence = [
-    `near ${near.length ? near.join(" ") : "none"}, wanted ${req.word}`,
-    `about ${topics.length ? topics.join(" ") : "nothing"}, wanted ${req.topic}`,
-    `${c.words} of ${req.maxWords} words`,
+    `near ${near.length ? near.join(" ") : "none"}`,
+    `about ${topics.length ? topics.join(" ") : "nothing"}`,
+    `${c.words} words`,
   ].join("; ");
   const verdicts = [
     c.fluent ? "fluent" : "not fluent",
@@ -138,5 +137,8 @@ export function tinyCritique(prompt: string, first: string, second: string): str
   const c1 = goldChecks(req, first);
   const c2 = goldChecks(req, second);
   const s = (c: GoldChecks) => goldScore(c).toFixed(1).replace(/\.0$/, "");
-  return `1: ${critiqueLine(req, first, c1)}.\n2: ${critiqueLine(req, second, c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
+  // What the request wants comes first, copied once at the start of the reply, where the base
+  // model learned to read the request (its pretraining wrote a response right there).
+  const wanted = `Wanted: ${req.topic}, ${req.word}, at most ${req.maxWords} words.`;
+  return `${wanted}\n1: ${critiqueLine(first, c1)}.\n2: ${critiqueLine(second, c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
 }
