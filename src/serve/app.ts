@@ -181,6 +181,17 @@ export function createRewardService(options: ServiceOptions) {
   });
 
   const app = new Hono();
+  // Auth first: a request without the token is counted once, with no label, and records no route.
+  if (options.token) {
+    app.use("*", async (c, next) => {
+      if (c.req.path === "/healthz") return next();
+      if (c.req.header("authorization") !== `Bearer ${options.token}`) {
+        metrics.unauthorized++;
+        return c.json({ error: "missing or wrong bearer token" }, 401);
+      }
+      return next();
+    });
+  }
   app.use("*", async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -194,16 +205,6 @@ export function createRewardService(options: ServiceOptions) {
         c.json({ error: `request body exceeds ${options.bodyLimitBytes ?? 8 << 20} bytes` }, 413),
     }),
   );
-  if (options.token) {
-    app.use("*", async (c, next) => {
-      if (c.req.path === "/healthz") return next();
-      if (c.req.header("authorization") !== `Bearer ${options.token}`) {
-        return c.json({ error: "missing or wrong bearer token" }, 401);
-      }
-      return next();
-    });
-  }
-
   async function readJson(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
     try {
       return await c.req.json();
