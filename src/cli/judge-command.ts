@@ -1,5 +1,5 @@
 // `wz judge`: judge a JSONL file of pairs, write verdicts in input order, summarise.
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
@@ -104,9 +104,24 @@ export async function judgeCommand(argv: string[]): Promise<number> {
       `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")}${dups.length > 5 ? ", ..." : ""}); output lines follow input order\n`,
     );
 
+  // Open the output before any work: an unwritable path fails now, with its name, not after
+  // every pair has been judged.
+  let fd: number | undefined;
+  if (values.output) {
+    try {
+      fd = openSync(values.output, "w");
+    } catch (e) {
+      throw new UsageError(`--output: cannot write ${values.output}: ${(e as Error).message}`);
+    }
+  }
+  const out = fd !== undefined ? createWriteStream("", { fd }) : process.stdout;
+  let writeError: Error | null = null;
+  if (fd !== undefined)
+    out.on("error", (e: Error) => {
+      writeError ??= e;
+    });
   const built = buildJudge(values);
   process.stderr.write(`judging ${pairs.length} pairs with ${built.describe()}\n`);
-  const out = values.output ? createWriteStream(values.output) : process.stdout;
   const progress = new Progress("judge", pairs.length);
   const verdicts: Verdict[] = new Array(pairs.length);
 
@@ -137,6 +152,8 @@ export async function judgeCommand(argv: string[]): Promise<number> {
   if (out !== process.stdout)
     await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
   built.close();
+  if (writeError)
+    throw new Error(`--output: writing ${values.output} failed: ${(writeError as Error).message}`);
 
   const stats = verdictStats(
     verdicts,

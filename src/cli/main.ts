@@ -86,7 +86,8 @@ main(process.argv.slice(2)).then(
       console.error(`wz: ${(e as Error).message}`);
       process.exitCode = 2;
     } else {
-      console.error(e);
+      // A runtime failure: the message, not a stack trace (WZ_DEBUG=1 shows the stack).
+      console.error(process.env.WZ_DEBUG ? e : `wz: ${(e as Error).message ?? String(e)}`);
       process.exitCode = 1;
     }
   },

@@ -122,9 +122,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     mode,
     genrmTemplate,
   });
-  const port = numberFlag(v, "port", { int: true, min: 0 })!;
+  const port = numberFlag(v, "port", { int: true, min: 0, max: 65535 })!;
   const server = serve({ fetch: service.app.fetch, port, hostname: values.host as string });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", () => resolve());
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(
+          e.code === "EADDRINUSE"
+            ? `--port ${port}: ${values.host}:${port} is already in use (pick another port, or --port 0 for a free one)`
+            : `cannot listen on ${values.host}:${port}: ${e.message}`,
+        ),
+      ),
+    );
+  });
   const address = server.address() as AddressInfo;
   // One parseable line on stdout, so scripts and tests can find the port.
   console.log(`listening on http://${address.address}:${address.port}`);

@@ -11,8 +11,14 @@ export class SqliteReplyCache implements ReplyCache {
   misses = 0;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
+    try {
+      this.db = new Database(path);
+      this.db.pragma("journal_mode = WAL");
+    } catch (e) {
+      throw new Error(
+        `judge reply cache ${path} cannot be opened: ${(e as Error).message} (delete it to start a new cache, or run with --no-cache / judge.cache: "")`,
+      );
+    }
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(`CREATE TABLE IF NOT EXISTS judge_replies (
       key TEXT PRIMARY KEY,

@@ -67,14 +67,25 @@ CREATE TABLE IF NOT EXISTS evals (name TEXT PRIMARY KEY, result TEXT NOT NULL, c
 export class RunStore {
   readonly db: Database.Database;
 
-  constructor(path: string, options: { readonly?: boolean } = {}) {
-    this.db = new Database(path, {
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-    });
-    if (!options.readonly) {
-      this.db.pragma("journal_mode = WAL");
-      this.db.exec(SCHEMA);
+  private readonly writable: boolean;
+
+  /** Opens (or creates) a run database; errors name the file and say what to do. */
+  constructor(
+    readonly path: string,
+    options: { readonly?: boolean } = {},
+  ) {
+    this.writable = !options.readonly;
+    try {
+      this.db = new Database(path, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+      });
+      if (!options.readonly) {
+        this.db.pragma("journal_mode = WAL");
+        this.db.exec(SCHEMA);
+      } else this.db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get();
+    } catch (e) {
+      throw new RunStoreError(path, e as Error);
     }
   }
 
@@ -237,7 +248,33 @@ export class RunStore {
     return row ? (JSON.parse(row.result) as T) : undefined;
   }
 
+  /**
+   * A writer leaves a plain (rollback-journal) database behind, so that readers need no -wal or
+   * -shm files beside it: a finished run can be read from a read-only folder or medium.
+   */
   close(): void {
+    if (this.writable) {
+      try {
+        this.db.pragma("journal_mode = DELETE");
+      } catch {
+        // another connection still holds the WAL: it stays in WAL mode, which is also valid
+      }
+    }
     this.db.close();
+  }
+}
+
+/** A run database that cannot be opened, with the path and the likely cause in the message. */
+export class RunStoreError extends Error {
+  constructor(path: string, cause: Error) {
+    const code = (cause as { code?: string }).code ?? "";
+    const hint =
+      code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY"
+        ? " (the folder may be read-only, or a -wal/-shm file beside it unreadable; copy the run folder somewhere writable)"
+        : code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT"
+          ? " (the file is not an intact SQLite database)"
+          : "";
+    super(`cannot open run database ${path}: ${cause.message}${hint}`);
+    this.name = "RunStoreError";
   }
 }
