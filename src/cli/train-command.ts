@@ -247,7 +247,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     log("\nstopping after the current step (Ctrl-C again to abort now)");
   };
   process.on("SIGINT", onSigint);
-  let result: { completed: number; stopped: boolean };
+  let result: Awaited<ReturnType<typeof runLoop>>;
   try {
     result = await runLoop(
       {
@@ -279,10 +279,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     tb.close();
     evaluator.close();
     store.setMeta("status", "stopped");
+    if (result.judgeFailing) log(`wz: stopped: ${result.judgeFailing}`);
     log(`stopped after step ${result.completed}; continue with: wz train --resume ${runDir}`);
     store.close();
     judge.close();
-    return 0;
+    return result.judgeFailing ? 1 : 0;
   }
 
   let finalModel = policy.model;
@@ -335,5 +336,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   store.close();
   judge.close();
   evaluator.close();
+  // An evaluation in which a judge never succeeded is no evaluation: say so and fail.
+  const empty = h2h.tallies.filter((t) => t.pairs > 0 && t.failed === t.pairs);
+  if (empty.length) {
+    log(`wz: the final evaluation has no successful comparison by ${empty.map((t) => t.judge).join(", ")}`);
+    return 1;
+  }
   return 0;
 }

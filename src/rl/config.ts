@@ -141,6 +141,9 @@ export const TrainConfigSchema = z
         minibatches: z.number().int().positive().default(1),
         grad_clip: z.number().nonnegative().default(1),
         checkpoint_every: z.number().int().positive().default(10),
+        /** Stop (resumably) after this many consecutive steps whose judge failure rate exceeds the threshold (0: never). */
+        max_failing_steps: z.number().int().nonnegative().default(3),
+        judge_failure_threshold: z.number().min(0).max(1).default(0.5),
       })
       .strict()
       .default({
@@ -156,6 +159,8 @@ export const TrainConfigSchema = z
         minibatches: 1,
         grad_clip: 1,
         checkpoint_every: 10,
+        max_failing_steps: 3,
+        judge_failure_threshold: 0.5,
       }),
     eval: z
       .object({

@@ -94,8 +94,10 @@ export function scheduleOf(config: TrainConfig): Schedule {
 export async function runLoop(
   ctx: LoopContext,
   startStep: number,
-): Promise<{ completed: number; stopped: boolean }> {
+): Promise<{ completed: number; stopped: boolean; judgeFailing?: string }> {
   const { config, runDir, store, policy, initial, tokenizer: tok, task, log } = ctx;
+  let failingSteps = 0;
+  let judgeFailing: string | undefined;
   const trainable = policy.trainable();
   const opt = new AdamW(trainable.params.specs, trainable.params.data.length, {
     lr: config.train.lr,
@@ -274,7 +276,25 @@ export async function runLoop(
       const done = step + 1 - startStep;
       const eta = (elapsed / done) * (config.train.steps - step - 1);
       ctx.progress(progressLine(step, config.train.steps, eta, metrics));
-      if (ctx.shouldStop()) {
+      // A judge that fails most comparisons trains nothing (every failed member is masked):
+      // say so at once with the failure kinds and a raw reply, and stop after a few such steps.
+      const failure = judgeFailureReport(estimates);
+      if (
+        failure &&
+        metrics.judge_failure_rate != null &&
+        metrics.judge_failure_rate > config.train.judge_failure_threshold
+      ) {
+        failingSteps++;
+        if (failingSteps === 1)
+          log(
+            `warning: the judge failed ${(100 * metrics.judge_failure_rate).toFixed(0)}% of comparisons at step ${step + 1} (${failure.kinds}); one reply: ${JSON.stringify(failure.sample)}`,
+          );
+      } else failingSteps = 0;
+      const failingTooLong =
+        config.train.max_failing_steps > 0 && failingSteps >= config.train.max_failing_steps;
+      if (failingTooLong)
+        judgeFailing = `the judge failed more than ${(100 * config.train.judge_failure_threshold).toFixed(0)}% of comparisons for ${failingSteps} consecutive steps (${failure?.kinds}); fix the judge, then continue with --resume`;
+      if (ctx.shouldStop() || failingTooLong) {
         stopped = step + 1 < config.train.steps;
         step++;
         break;
@@ -283,7 +303,27 @@ export async function runLoop(
   } finally {
     await sampler.close();
   }
-  return { completed: step, stopped };
+  return { completed: step, stopped, judgeFailing };
+}
+
+/** Failed judge conditions of a step by kind, and one raw reply that failed; null when none failed. */
+export function judgeFailureReport(
+  estimates: GroupAdvantages[],
+): { kinds: string; sample: string | null } | null {
+  const kinds = new Map<string, number>();
+  let sample: string | null = null;
+  for (const e of estimates)
+    for (const c of e.comparisons)
+      for (const cond of c.verdict.conditions) {
+        if (cond.error === null) continue;
+        kinds.set(cond.error, (kinds.get(cond.error) ?? 0) + 1);
+        sample ??= cond.raw ?? cond.errorDetail ?? null;
+      }
+  if (kinds.size === 0) return null;
+  return {
+    kinds: [...kinds.entries()].map(([k, n]) => `${k} ${n}`).join(", "),
+    sample: sample === null ? null : sample.slice(0, 300),
+  };
 }
 
 function progressLine(step: number, steps: number, eta: number, m: Metrics): string {
