@@ -36,3 +36,35 @@ for (const concurrency of [64, 256]) {
   );
 }
 server.child.kill("SIGTERM");
+
+// Prefix-cache reuse of one BRPO group's judge prompts: G = 16, one reference, 1,000-token
+// responses, both orders per member, in the order GenRMJudge issues them. Tokens are 4-character
+// pieces, about what BPE tokenizers average on English (the system prompt comes to ~600 "tokens",
+// the issue's 550); each response is 1,000 such pieces. Shared prefixes are shared in any tokenizer.
+{
+  const { DEFAULT_PRINCIPLE_SET } = await import("../src/judge/principles.ts");
+  const { renderJudgeMessages, TEMPLATE_VERSION } = await import("../src/judge/template.ts");
+  const { prefixReuseShare } = await import("../src/judge/prefix-reuse.ts");
+  // 1,000 pieces of 4 characters: "wNN " with NN from 00 to 99
+  const words = (seed: number) =>
+    Array.from(
+      { length: 1000 },
+      (_, k) => `w${String((seed * 7919 + k * 104729) % 100).padStart(2, "0")} `,
+    ).join("");
+  const request = "Write a short story about a lighthouse keeper during a storm, in under 1,200 words.";
+  const reference = words(0);
+  const prompts: string[] = [];
+  for (let m = 1; m < 16; m++) {
+    for (const [first, second] of [
+      [words(m), reference],
+      [reference, words(m)],
+    ]) {
+      const msgs = renderJudgeMessages({ prompt: request, first, second }, DEFAULT_PRINCIPLE_SET);
+      prompts.push(msgs.map((x) => `<${x.role}>\n${x.content}`).join("\n"));
+    }
+  }
+  const share = prefixReuseShare(prompts, (t) => t.match(/[\s\S]{1,4}/g) ?? []);
+  console.log(
+    `prefix-cache reuse (${TEMPLATE_VERSION}, G = 16, 1,000-token responses, both orders): ${(100 * share).toFixed(1)}% of judge prompt tokens per group (target >= 40%)`,
+  );
+}

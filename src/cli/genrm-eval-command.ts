@@ -7,6 +7,7 @@ import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-
 import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
 import { renderEvalReport } from "../report/eval-report.ts";
+import { VOTING_TEMPERATURE } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
 import { verdictLine } from "./judge-command.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
@@ -71,7 +72,12 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     process.stderr.write(
       `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")})\n`,
     );
-  const built = buildJudge({ ...values, votes: "1" });
+  // With several vote counts, every row samples at the voting temperature (unless one is given),
+  // so that vote k of a larger row is the same cached condition as vote k of a smaller one.
+  const temperature =
+    (values as Record<string, unknown>).temperature ??
+    (voteList.some((n) => n > 1) ? String(VOTING_TEMPERATURE) : undefined);
+  const built = buildJudge({ ...values, votes: "1", temperature } as typeof values);
   mkdirSync(values.output, { recursive: true });
   const rows: { votes: number; summary: AccuracySummary }[] = [];
   for (const votes of voteList) {

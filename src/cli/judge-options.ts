@@ -17,7 +17,7 @@ export const JUDGE_FLAGS = {
   timeout: { type: "string", default: "120" },
   "max-retries": { type: "string", default: "4" },
   "parse-retries": { type: "string", default: "1" },
-  temperature: { type: "string", default: "0" },
+  temperature: { type: "string" },
   "max-tokens": { type: "string", default: "2048" },
   seed: { type: "string", default: "0" },
   principles: { type: "string" },
@@ -42,7 +42,8 @@ export const JUDGE_FLAGS_HELP = `Judge options:
   --timeout S              seconds per request (default 120)
   --max-retries N          retries on 429, 5xx, timeouts and network errors (default 4)
   --parse-retries N        new attempts when a reply cannot be parsed (default 1)
-  --temperature T, --max-tokens N, --seed S   judge sampling (defaults 0, 2048, 0)
+  --temperature T, --max-tokens N, --seed S   judge sampling (defaults: temperature 0 with one
+                           vote, 0.6 with --votes > 1 so that votes are independent; 2048; 0)
   --principles FILE        YAML or JSON principles replacing (or, with extend: true, adding to)
                            the defaults
   --cache FILE             reply cache (default .wz-cache/judge.sqlite)
@@ -80,7 +81,7 @@ function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
     cache: values["no-cache"] ? null : (values.cache as string),
     template: templateFlag(values.template as string | undefined),
   } as const;
-  if ((common.votes ?? 1) > 1 && (common.temperature ?? 0) === 0) {
+  if ((common.votes ?? 1) > 1 && common.temperature === 0) {
     process.stderr.write(
       "wz: note: --votes > 1 with --temperature 0 asks the same question twice; raise the temperature for independent votes\n",
     );

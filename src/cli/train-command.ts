@@ -228,6 +228,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     policy.model.lora.init(config.seed);
     policy.model.trainBase = false;
   }
+  if (config.judge.kind === "genrm" && config.judge.votes > 1 && config.judge.temperature === 0)
+    log(
+      "wz: note: judge.votes > 1 with judge.temperature 0 asks the same question twice; raise the temperature for independent votes",
+    );
   const judge = createJudge(judgeSpecFromConfig(config.judge, initialDir));
   const evaluator = createEvaluator(config, judge, initialDir);
   log(

@@ -31,7 +31,8 @@ export const JudgeConfigSchema = z
     concurrency: z.number().int().positive().default(16),
     timeout_s: z.number().positive().default(120),
     max_retries: z.number().int().nonnegative().default(4),
-    temperature: z.number().nonnegative().default(0),
+    /** Default: 0 with one vote, 0.6 with votes > 1 (independent votes). */
+    temperature: z.number().nonnegative().optional(),
     max_tokens: z.number().int().positive().default(2048),
     principles: z.string().optional(),
     cache: z.string().default(".wz-cache/judge.sqlite"),

@@ -40,6 +40,7 @@ export function stepMetrics(x: {
     judge_calls: estimates.reduce((s, e) => s + e.judgeCalls, 0),
     judge_consistency: ok.length ? ok.filter((c) => c.outcome !== "inconsistent").length / ok.length : null,
     judge_failure_rate: comparisons.length ? (comparisons.length - ok.length) / comparisons.length : null,
+    judge_first_position_rate: firstPositionRate(estimates),
     length_mean: mean(groups.flat().map((r) => r.responseTokens.length)),
     length_words_mean: diag.meanWords,
     length_words_p90: diag.p90Words,
@@ -59,4 +60,18 @@ export function stepMetrics(x: {
     loss: update.loss,
     trained_sequences: x.trainedSequences,
   };
+}
+
+/** Share of decisive judge conditions won by the response shown first (0.5: no position bias). */
+export function firstPositionRate(estimates: GroupAdvantages[]): number | null {
+  let decisive = 0;
+  let first = 0;
+  for (const e of estimates)
+    for (const c of e.comparisons)
+      for (const cond of c.verdict.conditions) {
+        if (cond.winner !== "a" && cond.winner !== "b") continue;
+        decisive++;
+        if ((cond.order === "ab") === (cond.winner === "a")) first++;
+      }
+  return decisive ? first / decisive : null;
 }

@@ -16,6 +16,9 @@ import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
 
+/** The judge's temperature when votes > 1 and none is given: votes must be able to differ. */
+export const VOTING_TEMPERATURE = 0.6;
+
 /** GGUF metadata key where a trained judge records its template. */
 export const JUDGE_TEMPLATE_KEY = "writing_zero.judge_template";
 
@@ -149,7 +152,8 @@ function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBacken
       votes,
       parseRetries: spec.parseRetries,
       sampling: {
-        temperature: spec.temperature ?? 0,
+        // Voting@n needs independent votes: sampled, unless the caller pinned a temperature.
+        temperature: spec.temperature ?? ((votes ?? 1) > 1 ? VOTING_TEMPERATURE : 0),
         top_p: 1,
         max_tokens: spec.maxTokens ?? 2048,
         seed: spec.seed ?? 0,

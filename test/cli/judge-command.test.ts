@@ -83,7 +83,7 @@ describe("wz judge against a scripted OpenAI-compatible server", () => {
     assert.equal(by.p1.score_a, 2);
     assert.equal(by.p1.score_b, 1);
     assert.equal(by.p1.model, "scripted-judge");
-    assert.equal(by.p1.template_version, "wz-pairwise-v1");
+    assert.equal(by.p1.template_version, "wz-pairwise-v2");
     assert.match(by.p1.principles_hash, /^[0-9a-f]{16}$/);
     assert.deepEqual(
       by.p1.conditions.map((c: { order: string }) => c.order),
