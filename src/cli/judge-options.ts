@@ -16,6 +16,7 @@ export const JUDGE_FLAGS = {
   tpm: { type: "string" },
   timeout: { type: "string", default: "120" },
   "max-retries": { type: "string", default: "4" },
+  "retry-window": { type: "string", default: "60" },
   "parse-retries": { type: "string", default: "1" },
   temperature: { type: "string" },
   "max-tokens": { type: "string", default: "2048" },
@@ -40,7 +41,9 @@ export const JUDGE_FLAGS_HELP = `Judge options:
   --concurrency K          requests in flight at most (default 16)
   --rpm N, --tpm N         requests / tokens per minute budgets (default none)
   --timeout S              seconds per request (default 120)
-  --max-retries N          retries on 429, 5xx, timeouts and network errors (default 4)
+  --max-retries N          retries on 429, 5xx, timeouts and network errors (default 4; 0: none)
+  --retry-window S         keep retrying those for at least S seconds, past --max-retries, to ride
+                           out a short outage of the server (default 60; 0: off)
   --parse-retries N        new attempts when a reply cannot be parsed (default 1)
   --temperature T, --max-tokens N, --seed S   judge sampling (defaults: temperature 0 with one
                            vote, 0.6 with --votes > 1 so that votes are independent; 2048; 0)
@@ -104,6 +107,7 @@ function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
     tokensPerMinute: numberFlag(v, "tpm", { min: 1 }),
     timeoutMs: numberFlag(v, "timeout", { min: 0.001 })! * 1000,
     maxRetries: numberFlag(v, "max-retries", { int: true, min: 0 }),
+    retryWindowMs: numberFlag(v, "retry-window", { min: 0 })! * 1000,
   });
 }
 

@@ -17,8 +17,16 @@ export interface OpenAICompatibleOptions {
   maxRetries?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /**
+   * Keep retrying retryable failures (429, 5xx, timeouts, dropped connections) for at least this
+   * long, even past maxRetries, so that a short outage of the judge server is ridden out instead
+   * of turning into masked samples (default 0: maxRetries alone decides; maxRetries 0 never retries).
+   */
+  retryWindowMs?: number;
   /** How to wait between attempts (tests hand in a recorder instead of a clock). */
   sleep?: (ms: number) => Promise<void>;
+  /** The clock for the retry window (tests hand in a fake one). */
+  now?: () => number;
 }
 
 export interface BackendCounters {
@@ -47,7 +55,10 @@ export class OpenAICompatibleBackend implements ChatBackend {
   private readonly rpm?: MinuteWindow;
   private readonly tpm?: MinuteWindow;
   private readonly options: Required<
-    Pick<OpenAICompatibleOptions, "timeoutMs" | "maxRetries" | "backoffBaseMs" | "backoffCapMs">
+    Pick<
+      OpenAICompatibleOptions,
+      "timeoutMs" | "maxRetries" | "backoffBaseMs" | "backoffCapMs" | "retryWindowMs"
+    >
   > &
     OpenAICompatibleOptions;
 
@@ -65,6 +76,7 @@ export class OpenAICompatibleBackend implements ChatBackend {
       maxRetries: options.maxRetries ?? 4,
       backoffBaseMs: options.backoffBaseMs ?? 500,
       backoffCapMs: options.backoffCapMs ?? 20_000,
+      retryWindowMs: options.retryWindowMs ?? 0,
     };
   }
 
@@ -85,6 +97,8 @@ export class OpenAICompatibleBackend implements ChatBackend {
     // A rough token estimate for the per-minute budget: 4 characters a token plus the reply cap.
     const tokenEstimate = Math.ceil(body.length / 4) + request.sampling.max_tokens;
     let attempts = 0;
+    const now = this.options.now ?? (() => performance.now());
+    const windowStart = now();
     for (;;) {
       attempts++;
       const outcome = await this.once(body, tokenEstimate);
@@ -92,7 +106,16 @@ export class OpenAICompatibleBackend implements ChatBackend {
         const { text, finishReason, usage } = outcome;
         return { ok: true, text, finishReason, usage, latencyMs: performance.now() - started, attempts };
       }
-      const retryable = outcome.retryable && attempts <= this.options.maxRetries;
+      const backoff = Math.max(
+        backoffMs(attempts - 1, this.options.backoffBaseMs, this.options.backoffCapMs),
+        outcome.retryAfterMs ?? 0,
+      );
+      // Retry while within maxRetries, or while the next attempt still falls inside the window.
+      const withinWindow = now() - windowStart + backoff < this.options.retryWindowMs;
+      const retryable =
+        outcome.retryable &&
+        this.options.maxRetries > 0 &&
+        (attempts <= this.options.maxRetries || withinWindow);
       if (!retryable) {
         this.counters.failures++;
         return {
@@ -105,8 +128,7 @@ export class OpenAICompatibleBackend implements ChatBackend {
         };
       }
       this.counters.retries++;
-      const backoff = backoffMs(attempts - 1, this.options.backoffBaseMs, this.options.backoffCapMs);
-      await (this.options.sleep ?? sleep)(Math.max(backoff, outcome.retryAfterMs ?? 0));
+      await (this.options.sleep ?? sleep)(backoff);
     }
   }
 

@@ -31,6 +31,8 @@ export const JudgeConfigSchema = z
     concurrency: z.number().int().positive().default(16),
     timeout_s: z.number().positive().default(120),
     max_retries: z.number().int().nonnegative().default(4),
+    /** Keep retrying 429/5xx/timeouts for at least this many seconds (rides out short outages; 0: off). */
+    retry_window_s: z.number().nonnegative().default(60),
     /** Default: 0 with one vote, 0.6 with votes > 1 (independent votes). */
     temperature: z.number().nonnegative().optional(),
     max_tokens: z.number().int().positive().default(2048),

@@ -35,6 +35,8 @@ export interface JudgeSpec {
   tokensPerMinute?: number;
   timeoutMs?: number;
   maxRetries?: number;
+  /** Keep retrying a failing server for at least this long (an outage window). */
+  retryWindowMs?: number;
   parseRetries?: number;
   temperature?: number;
   maxTokens?: number;
@@ -71,6 +73,7 @@ export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: s
     concurrency: j.concurrency,
     timeoutMs: j.timeout_s * 1000,
     maxRetries: j.max_retries,
+    retryWindowMs: j.retry_window_s * 1000,
     temperature: j.temperature,
     maxTokens: j.max_tokens,
     principlesFile: j.principles,
@@ -131,6 +134,7 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     tokensPerMinute: spec.tokensPerMinute,
     timeoutMs: spec.timeoutMs,
     maxRetries: spec.maxRetries,
+    retryWindowMs: spec.retryWindowMs,
   });
   return { ...genrm(spec, backend, baseUrls.join(", "), () => {}), backend };
 }

@@ -68,6 +68,39 @@ describe("OpenAI-compatible backend over loopback HTTP", () => {
     assert.ok(b.ok && b.attempts === 2);
   });
 
+  test("an outage shorter than the retry window is ridden out past maxRetries; longer ones fail", async () => {
+    // The server is down (500) for its first 8 answers. A fake clock advances by each wait.
+    let down = 8;
+    const outage = await startScriptedServer(() => (down-- > 0 ? { status: 500 } : { content: "back" }));
+    try {
+      const run = (retryWindowMs: number) => {
+        let t = 0;
+        const backend = new OpenAICompatibleBackend({
+          baseUrls: [outage.url],
+          model: "m",
+          maxRetries: 2,
+          backoffBaseMs: 400,
+          backoffCapMs: 1000,
+          retryWindowMs,
+          now: () => t,
+          sleep: async (ms) => {
+            t += ms;
+          },
+        });
+        return backend.chat(req("x"));
+      };
+      const within = await run(60_000);
+      assert.ok(within.ok, "a 60 s window outlasts 8 failures of at most 1 s backoff each");
+      assert.equal(within.attempts, 9);
+      down = 8;
+      const without = await run(0);
+      assert.equal(without.ok, false);
+      assert.equal(without.attempts, 3, "maxRetries alone: three attempts");
+    } finally {
+      await outage.close();
+    }
+  });
+
   test("retries run out into a typed failure", async () => {
     const r = await make({ maxRetries: 2 }).chat(req("always-500"));
     assert.equal(r.ok, false);
