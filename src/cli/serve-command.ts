@@ -36,6 +36,12 @@ Routes:
   --masked-reward R        reward for a masked sample on /get_reward (default -1, flagged in
                            extra_logs.masked)
   --max-pending N          samples waiting at the barrier before 429 (default 10000)
+  --max-pending-bytes B    bytes of samples waiting at the barrier before 429 (default 268435456)
+  --max-group-size N       responses per group on /v1/score_group(s) before 413 (default 256)
+  --retry-memory S         seconds a /get_reward answer is served again to a retry of the same
+                           request (default 900); anything else is judged afresh
+  --state FILE             keep /get_reward answers in this SQLite file, so a restarted service
+                           answers retries exactly as before (default: memory only)
   --max-groups N           groups scored at once (default 64)
   --body-limit BYTES       request body limit (default 8388608)
   --skew-threshold X       BRPO skew filter (default 0.6)
@@ -63,6 +69,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "masked-reward": { type: "string", default: "-1" },
       "max-pending": { type: "string", default: "10000" },
       "max-groups": { type: "string", default: "64" },
+      "max-pending-bytes": { type: "string", default: String(256 << 20) },
+      "max-group-size": { type: "string", default: "256" },
+      "retry-memory": { type: "string", default: "900" },
+      state: { type: "string" },
       "body-limit": { type: "string", default: String(8 << 20) },
       "skew-threshold": { type: "string", default: "0.6" },
       tie: { type: "string", default: "-1" },
@@ -117,6 +127,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maskedReward: numberFlag(v, "masked-reward"),
     maxPendingSamples: numberFlag(v, "max-pending", { int: true, min: 1 }),
     maxConcurrentGroups: numberFlag(v, "max-groups", { int: true, min: 1 }),
+    maxPendingBytes: numberFlag(v, "max-pending-bytes", { int: true, min: 1 }),
+    maxGroupSize: numberFlag(v, "max-group-size", { int: true, min: 2 }),
+    retryWindowMs: numberFlag(v, "retry-memory", { min: 0 })! * 1000,
+    stateFile: values.state,
     bodyLimitBytes: numberFlag(v, "body-limit", { int: true, min: 1 }),
     token,
     mode,

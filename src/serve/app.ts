@@ -13,6 +13,7 @@ import {
   type GroupAdvantages,
 } from "../rl/estimators/index.ts";
 import { GENRM_REWARD_VERSION, genrmReward } from "../rl/genrm-reward.ts";
+import { RequestMemory, requestFingerprint } from "../store/request-memory.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { extractResponse, extractUserPrompt, QWEN_MARKERS, type TemplateMarkers } from "./openrlhf.ts";
@@ -33,6 +34,16 @@ export interface ServiceOptions {
   /** Reward given to a masked sample on /get_reward, where the engine cannot mask (DESIGN: -1, flagged). */
   maskedReward?: number;
   maxPendingSamples?: number;
+  /** Bytes of samples waiting at the barrier at most (default 256 MiB); beyond, 429 naming the limit. */
+  maxPendingBytes?: number;
+  /** Responses per group at most on /v1/score_group(s) (default 256); beyond, 413 naming the limit. */
+  maxGroupSize?: number;
+  /** How long a /get_reward answer is served again to a retry of the same request (default 15 min). */
+  retryWindowMs?: number;
+  /** SQLite file where /get_reward answers are kept across restarts (default: memory only). */
+  stateFile?: string;
+  /** How long an identical request waits for signs of a new group before it is served as a retry (default 1 s). */
+  retryGraceMs?: number;
   /** Groups scored at once; further groups wait (bounded by maxPendingSamples). */
   maxConcurrentGroups?: number;
   bodyLimitBytes?: number;
@@ -93,10 +104,20 @@ const RewardBody = z.object({
   query: z.array(z.string()).min(1, "query must hold at least one sample"),
   prompts: z.array(z.string()).optional(),
   labels: z.array(z.union([z.string(), z.number(), z.null()])).optional(),
+  /** Optional: the trainer's step or epoch. Groups of different steps never mix. */
+  step: z.number().int().nonnegative().optional(),
+  epoch: z.number().int().nonnegative().optional(),
 });
 
 function fieldError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+}
+
+/** The OpenRLHF reply of /get_reward. */
+interface RewardReply {
+  rewards: number[];
+  scores: number[];
+  extra_logs: { masked: number[]; dropped: number[]; is_reference: number[] };
 }
 
 export interface RewardAnswer {
@@ -167,17 +188,25 @@ export function createRewardService(options: ServiceOptions) {
     size: options.groupSize,
     deadlineMs: options.groupDeadlineMs ?? 120_000,
     maxPending: options.maxPendingSamples ?? 10_000,
+    maxPendingBytes: options.maxPendingBytes ?? 256 << 20,
     score: async (key, samples) => {
       const [prompt] = key.split("\u0000");
       const res = await scoreGroup({ prompt: prompt, responses: samples, group_id: key });
+      // A group with no successful comparison is dropped: every sample 0, none scored (flagged).
+      const judgedNothing =
+        res.comparisons.length > 0 && res.comparisons.every((c) => c.outcome === "failed");
       return samples.map((_, i) => ({
-        reward: res.masked[i] ? (options.maskedReward ?? -1) : res.advantages[i],
+        reward: judgedNothing ? 0 : res.masked[i] ? (options.maskedReward ?? -1) : res.advantages[i],
         advantage: res.advantages[i],
         masked: res.masked[i],
         dropped: res.dropped,
         isReference: res.referenceIndices.includes(i),
       }));
     },
+  });
+  const requests = new RequestMemory<RewardReply>({
+    windowMs: options.retryWindowMs ?? 15 * 60_000,
+    path: options.stateFile,
   });
 
   const app = new Hono();
@@ -242,9 +271,17 @@ export function createRewardService(options: ServiceOptions) {
     return c.json(verdict);
   });
 
+  const maxGroup = options.maxGroupSize ?? 256;
+  const tooBig = (n: number) =>
+    n > maxGroup
+      ? `responses: ${n} responses in one group; this service takes at most ${maxGroup} (--max-group-size): BRPO would make ${2 * (n - 1)} judge calls`
+      : null;
+
   app.post("/v1/score_group", async (c) => {
     const parsed = GroupBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    const big = tooBig(parsed.data.responses.length);
+    if (big) return c.json({ error: big }, 413);
     const scalar = ["grpo", "drgrpo", "rloo"].includes(parsed.data.estimator ?? "brpo");
     if (scalar && !options.scorer) {
       return c.json(
@@ -258,6 +295,10 @@ export function createRewardService(options: ServiceOptions) {
   app.post("/v1/score_groups", async (c) => {
     const parsed = GroupsBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    for (const [i, g] of parsed.data.groups.entries()) {
+      const big = tooBig(g.responses.length);
+      if (big) return c.json({ error: `groups[${i}].${big}` }, 413);
+    }
     const results = await Promise.all(parsed.data.groups.map(scoreGroup));
     return c.json({ results: results.map(publicGroup) });
   });
@@ -326,36 +367,58 @@ export function createRewardService(options: ServiceOptions) {
     if ((options.groupKey ?? "prompt") === "label" && (!labels || labels.length !== query.length)) {
       return c.json({ error: "labels: group ids are required (one per query) when grouping by label" }, 400);
     }
-    const answers = await Promise.all(
-      query.map((q, i) => {
-        const response = extractResponse(q, prompts?.[i], markers);
-        const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
-        let key = userPrompt;
-        let identity = response;
-        if ((options.groupKey ?? "prompt") === "label") {
-          const [group, sample] = String(labels![i]).split("#");
-          key = `${userPrompt}\u0000${group}`;
-          if (sample !== undefined) identity = `#${sample}`;
-        }
-        return barrier.join(key, identity, response);
-      }),
-    );
-    return c.json({
-      rewards: answers.map((a) => a.reward),
-      scores: answers.map((a) => a.reward),
-      extra_logs: {
-        masked: answers.map((a) => (a.masked ? 1 : 0)),
-        dropped: answers.map((a) => (a.dropped ? 1 : 0)),
-        is_reference: answers.map((a) => (a.isReference ? 1 : 0)),
-      },
+    // Retry or new sample? A request identical to one answered before is a retry, unless samples
+    // are arriving for the same group right now (then it is a new sample that repeats an earlier
+    // text: short answers do, and prompts recur every epoch). When nothing is arriving, it waits a
+    // moment (retryGraceMs) for a new group to show itself before being served the old answer.
+    const { step, epoch } = parsed.data;
+    const fingerprint = requestFingerprint({ query, prompts, labels, step, epoch });
+    const when = step !== undefined || epoch !== undefined ? `${epoch ?? ""}:${step ?? ""}` : "";
+    const samples = query.map((q, i) => {
+      const response = extractResponse(q, prompts?.[i], markers);
+      const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
+      const group = (options.groupKey ?? "prompt") === "label" ? String(labels![i]).split("#")[0] : "";
+      return { key: `${userPrompt}\u0000${when}\u0000${group}`, response };
     });
+    const filling = () => samples.some((x) => barrier.isFilling(x.key));
+    const run = async (): Promise<RewardReply> => {
+      const answers = await Promise.all(samples.map((x) => barrier.join(x.key, x.response)));
+      return {
+        rewards: answers.map((a) => a.reward),
+        scores: answers.map((a) => a.reward),
+        extra_logs: {
+          masked: answers.map((a) => (a.masked ? 1 : 0)),
+          dropped: answers.map((a) => (a.dropped ? 1 : 0)),
+          is_reference: answers.map((a) => (a.isReference ? 1 : 0)),
+        },
+      };
+    };
+    // An answer with a failed judgement is not served again: a retry after recovery is judged.
+    const keep = (r: RewardReply) => !r.extra_logs.masked.some(Boolean);
+    // An identical request whose group is being scored (not filling) is a retry of it.
+    const inFlight = requests.running(fingerprint);
+    if (inFlight && !filling()) return c.json(await inFlight);
+    let known = requests.remembered(fingerprint);
+    if (known && !filling()) {
+      await new Promise((r) => setTimeout(r, options.retryGraceMs ?? 1000));
+      known = filling() ? undefined : requests.remembered(fingerprint);
+    } else known = undefined;
+    if (known) {
+      metrics.retriesAnswered++;
+      return c.json(known);
+    }
+    const result = await requests.compute(fingerprint, run, keep);
+    return c.json(result);
   });
 
   return {
     app,
     metrics,
     barrier,
-    /** Rejects groups that cannot fill and waits for groups being scored. */
-    close: () => barrier.close(),
+    /** Rejects groups that cannot fill, waits for groups being scored, closes the state file. */
+    close: async () => {
+      await barrier.close();
+      requests.close();
+    },
   };
 }

@@ -1,8 +1,12 @@
-// The group barrier for engines that send one sample per request (OpenRLHF's remote reward).
-// Samples are buffered by group key until the group has `size` samples, then scored together and
-// every waiting request gets its own answer. A group that does not fill before its deadline is
-// rejected with an error naming the group and the count it got. A retried sample (same group and
-// the same sample identity) joins its first copy and gets the same answer, never a second slot.
+// The group barrier for engines that send one sample (or a few) per request (OpenRLHF's remote
+// reward). Samples are buffered by group key until the group has `size` samples, then scored
+// together and every waiting request gets its own answer. A group that does not fill before its
+// deadline is rejected with an error naming the group and the count it got.
+//
+// Every sample takes its own slot: two samples with the same text are two samples (short answers
+// repeat), and a sample never receives an answer remembered from an earlier group. Retries are
+// recognised a level up, by the whole request (see request-memory.ts). The group is scored in a
+// canonical order (by text), so its answers do not depend on the order in which samples arrived.
 
 export class BarrierError extends Error {
   constructor(
@@ -18,16 +22,15 @@ export interface BarrierOptions<R> {
   deadlineMs: number;
   /** Most samples waiting across all groups; beyond it, join() rejects with status 429. */
   maxPending: number;
-  /** Scores one full group; returns one answer per sample, in arrival order. */
+  /** Most bytes of samples waiting across all groups; beyond it, join() rejects with status 429. */
+  maxPendingBytes?: number;
+  /** Scores one full group; returns one answer per sample, in the order given. */
   score: (key: string, samples: string[]) => Promise<R[]>;
-  /** How many recently scored groups to remember for retries. */
-  remember?: number;
 }
 
 interface Slot<R> {
-  identity: string;
   response: string;
-  promise: Promise<R>;
+  bytes: number;
   resolve: (r: R) => void;
   reject: (e: Error) => void;
 }
@@ -40,25 +43,35 @@ interface PendingGroup<R> {
 export class GroupBarrier<R> {
   private readonly pending = new Map<string, PendingGroup<R>>();
   private readonly scoring = new Set<Promise<unknown>>();
-  private readonly done = new Map<string, Map<string, R>>();
   private closed = false;
   pendingSamples = 0;
+  pendingBytes = 0;
   groupsScored = 0;
   groupsExpired = 0;
 
   constructor(private readonly options: BarrierOptions<R>) {}
 
-  join(key: string, identity: string, response: string): Promise<R> {
-    const answered = this.done.get(key)?.get(identity);
-    if (answered !== undefined) return Promise.resolve(answered);
-    const group = this.pending.get(key);
-    const existing = group?.slots.find((s) => s.identity === identity);
-    if (existing) return existing.promise;
+  join(key: string, response: string): Promise<R> {
     if (this.closed) return Promise.reject(new BarrierError("the reward service is shutting down", 503));
     if (this.pendingSamples >= this.options.maxPending) {
-      return Promise.reject(new BarrierError(`queue full (${this.pendingSamples} samples waiting)`, 429));
+      return Promise.reject(
+        new BarrierError(
+          `queue full: ${this.pendingSamples} samples waiting (limit ${this.options.maxPending})`,
+          429,
+        ),
+      );
     }
-    let g = group;
+    const bytes = Buffer.byteLength(response);
+    const maxBytes = this.options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
+    if (this.pendingBytes + bytes > maxBytes) {
+      return Promise.reject(
+        new BarrierError(
+          `queue full: ${this.pendingBytes} bytes of samples waiting (limit ${maxBytes} bytes)`,
+          429,
+        ),
+      );
+    }
+    let g = this.pending.get(key);
     if (!g) {
       const timer = setTimeout(() => this.expire(key), this.options.deadlineMs);
       timer.unref();
@@ -71,58 +84,60 @@ export class GroupBarrier<R> {
       resolve = res;
       reject = rej;
     });
-    promise.catch(() => {}); // the caller handles it; avoid unhandled rejections for abandoned retries
-    g.slots.push({ identity, response, promise, resolve, reject });
+    promise.catch(() => {}); // the caller handles it; avoid unhandled rejections for abandoned requests
+    g.slots.push({ response, bytes, resolve, reject });
     this.pendingSamples++;
+    this.pendingBytes += bytes;
     if (g.slots.length >= this.options.size) this.fire(key, g);
     return promise;
+  }
+
+  private release(g: PendingGroup<R>): void {
+    this.pendingSamples -= g.slots.length;
+    this.pendingBytes -= g.slots.reduce((s, x) => s + x.bytes, 0);
   }
 
   private fire(key: string, g: PendingGroup<R>): void {
     clearTimeout(g.timer);
     this.pending.delete(key);
-    this.pendingSamples -= g.slots.length;
+    this.release(g);
+    // Canonical order: the same set of samples is scored the same way whatever their arrival order.
+    const order = g.slots.map((_, i) => i).sort((a, b) => compare(g.slots[a].response, g.slots[b].response));
     const job = this.options
       .score(
         key,
-        g.slots.map((s) => s.response),
+        order.map((i) => g.slots[i].response),
       )
       .then(
         (answers) => {
-          const memory = new Map<string, R>();
-          g.slots.forEach((s, i) => {
-            memory.set(s.identity, answers[i]);
-            s.resolve(answers[i]);
-          });
-          this.remember(key, memory);
+          order.forEach((slot, k) => g.slots[slot].resolve(answers[k]));
           this.groupsScored++;
         },
         (e: Error) => {
           for (const s of g.slots)
-            s.reject(new BarrierError(`scoring group "${key}" failed: ${e.message}`, 502));
+            s.reject(new BarrierError(`scoring group "${groupLabel(key)}" failed: ${e.message}`, 502));
         },
       );
     this.scoring.add(job);
     job.finally(() => this.scoring.delete(job));
   }
 
-  private remember(key: string, answers: Map<string, R>): void {
-    this.done.set(key, answers);
-    const limit = this.options.remember ?? 4096;
-    while (this.done.size > limit) this.done.delete(this.done.keys().next().value as string);
-  }
-
   private expire(key: string): void {
     const g = this.pending.get(key);
     if (!g) return;
     this.pending.delete(key);
-    this.pendingSamples -= g.slots.length;
+    this.release(g);
     this.groupsExpired++;
     const err = new BarrierError(
-      `group "${key}" got ${g.slots.length} of ${this.options.size} samples before its ${this.options.deadlineMs} ms deadline`,
+      `group "${groupLabel(key)}" got ${g.slots.length} of ${this.options.size} samples before its ${this.options.deadlineMs} ms deadline`,
       504,
     );
     for (const s of g.slots) s.reject(err);
+  }
+
+  /** Whether a group for this key is filling (samples arriving for it now). */
+  isFilling(key: string): boolean {
+    return this.pending.has(key);
   }
 
   get pendingGroups(): number {
@@ -137,13 +152,23 @@ export class GroupBarrier<R> {
       for (const s of g.slots)
         s.reject(
           new BarrierError(
-            `the reward service is shutting down; group "${key}" had ${g.slots.length} of ${this.options.size} samples`,
+            `the reward service is shutting down; group "${groupLabel(key)}" had ${g.slots.length} of ${this.options.size} samples`,
             503,
           ),
         );
     }
     this.pendingSamples = 0;
+    this.pendingBytes = 0;
     this.pending.clear();
     await Promise.all([...this.scoring]);
   }
+}
+
+/** A group key as people read it: its parts (prompt, step, group label) joined by " / ". */
+export function groupLabel(key: string): string {
+  return key.split("\u0000").filter(Boolean).join(" / ");
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

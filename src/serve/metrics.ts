@@ -24,6 +24,7 @@ export function escapeLabel(value: string): string {
 
 export class ServiceMetrics {
   unauthorized = 0;
+  retriesAnswered = 0;
   readonly requests = new Map<string, number>();
   readonly errors = new Map<string, number>();
   latencySum = 0;
@@ -69,6 +70,8 @@ export class ServiceMetrics {
       "requests refused for a missing or wrong token (not recorded by route)",
     );
     lines.push(`wz_unauthorized_total ${this.unauthorized}`);
+    metric("wz_retries_answered_total", "counter", "/get_reward requests answered from memory as retries");
+    lines.push(`wz_retries_answered_total ${this.retriesAnswered}`);
     metric("wz_judge_calls_total", "counter", "judge conditions run (each presentation order and vote)");
     lines.push(`wz_judge_calls_total ${this.judgeCalls}`);
     metric("wz_judge_failures_total", "counter", "judge conditions that failed (parse or call)");

@@ -157,10 +157,11 @@ describe("reward service over real HTTP (rule-based judge)", () => {
     const refs = answers.map((a) => a.json.extra_logs.is_reference[0]);
     assert.equal(refs.filter((x: number) => x === 1).length, 1);
     assert.equal(rewards[refs.indexOf(1)], 0);
-    // A retry of a scored sample gets the same answer, not a new slot.
+    // A retry (the same request again) gets the same answer, not a new slot.
     const retry = await s.post("/get_reward", {
       query: [`${prompt}${texts[1]}<|im_end|>`],
       prompts: [prompt],
+      labels: [null],
     });
     assert.equal(retry.json.rewards[0], rewards[1]);
   });

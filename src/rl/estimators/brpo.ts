@@ -115,7 +115,15 @@ export async function brpo(
     const sum = [...subAdv.values()].reduce((s, a) => s + a, 0);
     const subSkew = Math.abs(sum) / members.length;
     skew = Math.max(skew, subSkew);
-    if (subSkew > threshold) {
+    // No comparison succeeded (a judge outage): nothing was judged, so nothing may be rewarded,
+    // the reference included (it would "win" by default). The sub-group is dropped.
+    if (subComparisons.length > 0 && subComparisons.every((c) => c.score === null)) {
+      dropped = true;
+      for (const i of members) {
+        advantages[i] = 0;
+        masked[i] = true;
+      }
+    } else if (subSkew > threshold) {
       dropped = true;
       for (const i of members) advantages[i] = 0;
     } else {
