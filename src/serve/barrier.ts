@@ -110,7 +110,9 @@ export class GroupBarrier<R> {
       )
       .then(
         (answers) => {
-          order.forEach((slot, k) => g.slots[slot].resolve(answers[k]));
+          order.forEach((slot, k) => {
+            g.slots[slot].resolve(answers[k]);
+          });
           this.groupsScored++;
         },
         (e: Error) => {

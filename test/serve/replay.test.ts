@@ -124,7 +124,9 @@ test("the same set of samples gets the same rewards whatever their arrival order
     const out = await Promise.all(order.map((i) => post(sampleBody(PROMPTS[0], texts[i]))));
     await s.close();
     const byText = new Map<number, number>();
-    order.forEach((i, k) => byText.set(i, out[k].json.rewards[0]));
+    order.forEach((i, k) => {
+      byText.set(i, out[k].json.rewards[0]);
+    });
     return [0, 1, 2, 3].map((i) => byText.get(i));
   };
   assert.deepEqual(await run([0, 1, 2, 3]), await run([3, 2, 1, 0]));
