@@ -60,6 +60,9 @@ describe("wz judge against a scripted OpenAI-compatible server", () => {
     "0.5",
     "--max-retries",
     "3",
+    // failures here are permanent by script: no outage window to wait out
+    "--retry-window",
+    "0",
     "--cache",
     join(dir, "cache.sqlite"),
   ];
