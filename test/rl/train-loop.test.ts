@@ -133,7 +133,7 @@ describe("wz train on a very small model", () => {
     writeFileSync(join(precious, "notes.txt"), "keep me");
     const notRun = await runWz(["train", cfgPath, "--output", precious]);
     assert.equal(notRun.code, 2);
-    assert.match(notRun.stderr, /exists and is not a run folder/);
+    assert.match(notRun.stderr, /exists and is not an unfinished run of wz train/);
     assert.ok(existsSync(join(precious, "notes.txt")));
 
     const bad = join(dir, "bad.yaml");
