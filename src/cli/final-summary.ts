@@ -1,6 +1,6 @@
 // The main job's closing lines: the independent judge's figures first, then the training judge's,
 // labelled as what they are. Pure (text from a head-to-head result).
-import type { HeadToHeadResult, WinTally } from "../eval/head-to-head.ts";
+import { type HeadToHeadResult, TASK_FIGURES, type WinTally } from "../eval/head-to-head.ts";
 
 const pct = (x: number | null | undefined) => (x == null ? "n/a" : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | null | undefined, d = 2) => (x == null ? "n/a" : x.toFixed(d));
@@ -9,19 +9,6 @@ function winLine(t: WinTally): string {
   const ci = t.winRateCI ? ` (95% CI ${pct(t.winRateCI[0])}-${pct(t.winRateCI[1])})` : "";
   return `win rate ${pct(t.winRate)}${ci}; wins ${t.wins}, ties ${t.ties}, losses ${t.losses}, inconsistent ${t.inconsistent}, failed ${t.failed}`;
 }
-
-/** Task figures (the gold's) in a fixed, readable order; unknown keys follow. */
-const TASK_LABELS: [string, string, "pct" | "num"][] = [
-  ["fluent", "fluent (every sentence grammatical)", "pct"],
-  ["all_met", "all constraints met", "pct"],
-  ["required_word", "required word in a fluent sentence", "pct"],
-  ["on_topic", "on topic", "pct"],
-  ["length_ok", "within the length limit", "pct"],
-  ["no_commentary", "no commentary", "pct"],
-  ["no_repetition", "no repetition", "pct"],
-  ["commentary_tokens", "commentary tokens per response", "num"],
-  ["words", "words per response", "num"],
-];
 
 export function finalSummary(
   h: HeadToHeadResult,
@@ -37,9 +24,9 @@ export function finalSummary(
       : `  evaluation judge ${first.judge} = THE TRAINING JUDGE (a training signal, not evidence):`,
   );
   lines.push(`    ${winLine(first)}`);
-  for (const [key, label, kind] of TASK_LABELS) {
+  for (const [key, label, kind] of TASK_FIGURES) {
     if (!(key in h.a.task)) continue;
-    const f = kind === "pct" ? pct : num;
+    const f = kind === "share" ? pct : num;
     lines.push(`    ${label}: ${f(h.b.task[key])} -> ${f(h.a.task[key])}`);
   }
   lines.push(`    distinct-2: ${num(h.b.distinct2)} -> ${num(h.a.distinct2)}`);

@@ -16,11 +16,10 @@ import { DEFAULT_PRINCIPLE_SET } from "../judge/principles.ts";
 import { renderTemplate, type TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import type { ChatMessage } from "../llm/types.ts";
-import { exportGguf, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
+import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { LoraAdapters } from "../model/lora.ts";
 import { pretrain } from "../model/pretrain.ts";
-import { Qwen3Model } from "../model/qwen3.ts";
 import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
 import { DEFAULT_GENRM_REWARD, GENRM_REWARD_VERSION } from "../rl/genrm-reward.ts";
@@ -467,15 +466,8 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   store.setMeta("status", "completed");
   store.close();
   const finalDir = join(out, "final");
-  let judgeModel = policy.model;
-  if (policy.model.lora) {
-    saveLoraAdapter(join(out, "final-adapter"), policy.model.lora);
-    judgeModel = new Qwen3Model(policy.model.cfg, "f32", {
-      kernel,
-      data: Float32Array.from(policy.model.params.data),
-    });
-    policy.model.lora.mergeInto(judgeModel.params, policy.model.params);
-  }
+  if (policy.model.lora) saveLoraAdapter(join(out, "final-adapter"), policy.model.lora);
+  const judgeModel = mergedModel(policy.model);
   saveModelFolder(finalDir, judgeModel, policy.tokenizer);
   const judgeGguf = join(out, "judge.gguf");
   writeFileSync(

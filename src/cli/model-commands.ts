@@ -9,6 +9,7 @@ import {
   type GgufWeightType,
   loadModelFolder,
   loadTokenizer,
+  mergedModel,
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
@@ -329,12 +330,8 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
         process.stderr.write(`step ${step + 1}/${steps} loss ${loss.toFixed(4)}\n`);
     },
   });
-  let out = model;
-  if (model.lora) {
-    saveLoraAdapter(join(values.output, "adapter"), model.lora);
-    out = new Qwen3Model(model.cfg, "f32", { kernel, data: Float32Array.from(model.params.data) });
-    model.lora.mergeInto(out.params, model.params);
-  }
+  if (model.lora) saveLoraAdapter(join(values.output, "adapter"), model.lora);
+  const out = mergedModel(model);
   saveModelFolder(values.output, out, tokenizer);
   console.log(
     `wrote ${values.output}; loss on the first 64 examples (all tokens) ${before.toFixed(4)} -> ${evalLoss(model, sequences.slice(0, 64)).toFixed(4)}`,

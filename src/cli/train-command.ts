@@ -4,10 +4,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
-import { exportGguf, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
+import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { LoraAdapters } from "../model/lora.ts";
-import { Qwen3Model } from "../model/qwen3.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
 import type { PromptItem } from "../rl/rollouts.ts";
@@ -290,15 +289,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return result.judgeFailing ? 1 : 0;
   }
 
-  let finalModel = policy.model;
-  if (policy.model.lora) {
-    saveLoraAdapter(join(runDir, "final-adapter"), policy.model.lora);
-    finalModel = new Qwen3Model(policy.model.cfg, "f32", {
-      kernel,
-      data: Float32Array.from(policy.model.params.data),
-    });
-    policy.model.lora.mergeInto(finalModel.params, policy.model.params);
-  }
+  if (policy.model.lora) saveLoraAdapter(join(runDir, "final-adapter"), policy.model.lora);
+  const finalModel = mergedModel(policy.model);
   saveModelFolder(join(runDir, "final"), finalModel, policy.tokenizer);
   const finalGguf = join(runDir, "final.gguf");
   writeFileSync(finalGguf, exportGguf(finalModel, policy.tokenizer));

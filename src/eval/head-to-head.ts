@@ -35,6 +35,19 @@ export interface PolicyFigures {
   task: Record<string, number | null>;
 }
 
+/** The task figures (the tiny world's gold) in reading order: key, label, share or plain number. */
+export const TASK_FIGURES: [key: string, label: string, kind: "share" | "number"][] = [
+  ["fluent", "fluent (every sentence grammatical)", "share"],
+  ["all_met", "all constraints met", "share"],
+  ["required_word", "required word in a fluent sentence", "share"],
+  ["on_topic", "on topic", "share"],
+  ["length_ok", "within the length limit", "share"],
+  ["no_commentary", "no commentary", "share"],
+  ["no_repetition", "no repetition", "share"],
+  ["commentary_tokens", "commentary tokens per response", "number"],
+  ["words", "words per response", "number"],
+];
+
 export interface HeadToHeadResult {
   /** One tally per judge, in the order given. */
   tallies: WinTally[];

@@ -6,14 +6,7 @@
 // model): they are principles like the others, computed elsewhere, so this file stays pure.
 import { type CheckResult, checkResponse, extractConstraints, ruleScore } from "./constraints.ts";
 import { makePrincipleSet } from "./principles.ts";
-import {
-  type Condition,
-  decideOutcome,
-  meanScores,
-  type PairwiseJudge,
-  type Verdict,
-  winnerOf,
-} from "./types.ts";
+import { type PairwiseJudge, scoredVerdict, type Verdict } from "./types.ts";
 
 export const RULE_JUDGE_VERSION = "wz-rules-v1";
 
@@ -76,33 +69,16 @@ export class RuleJudge implements PairwiseJudge {
     const constraints = extractConstraints(prompt);
     const checksA = [...checkResponse(constraints, responseA), ...extraA];
     const checksB = [...checkResponse(constraints, responseB), ...extraB];
-    const scoreA = ruleScore(checksA);
-    const scoreB = ruleScore(checksB);
-    const conditions: Condition[] = (["ab", "ba"] as const).map((order) => ({
-      order,
-      vote: 0,
-      scoreA,
-      scoreB,
-      winner: winnerOf(scoreA, scoreB),
-      raw: null,
-      error: null,
-      latencyMs: 0,
-      usage: null,
-      attempts: 0,
-      cached: false,
+    return scoredVerdict({
+      scoreA: ruleScore(checksA),
+      scoreB: ruleScore(checksB),
       critique: { a: checksA, b: checksB },
-    }));
-    return {
-      outcome: decideOutcome(conditions),
-      ...meanScores(conditions),
-      conditions,
+      responseA,
+      responseB,
       templateVersion: RULE_JUDGE_VERSION,
       principlesHash: RULE_PRINCIPLES.hash,
       model: "rules",
-      sampling: null,
-      lengthA: responseA.length,
-      lengthB: responseB.length,
-    };
+    });
   }
 
   /** The scalar score of one response from the built-in rules (for GRPO-style baselines). */

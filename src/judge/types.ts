@@ -65,3 +65,44 @@ export function meanScores(conditions: Condition[]): { scoreA: number | null; sc
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   return { scoreA: mean(ok.map((c) => c.scoreA!)), scoreB: mean(ok.map((c) => c.scoreB!)) };
 }
+
+/**
+ * The verdict of a judge that scores each response on its own (the rule-based judge, the tiny
+ * world's gold): both presentation orders carry the same scores, so they agree by construction.
+ */
+export function scoredVerdict(o: {
+  scoreA: number;
+  scoreB: number;
+  critique: unknown;
+  responseA: string;
+  responseB: string;
+  templateVersion: string;
+  principlesHash: string;
+  model: string;
+}): Verdict {
+  const conditions: Condition[] = (["ab", "ba"] as const).map((order) => ({
+    order,
+    vote: 0,
+    scoreA: o.scoreA,
+    scoreB: o.scoreB,
+    winner: winnerOf(o.scoreA, o.scoreB),
+    raw: null,
+    error: null,
+    latencyMs: 0,
+    usage: null,
+    attempts: 0,
+    cached: false,
+    critique: o.critique,
+  }));
+  return {
+    outcome: decideOutcome(conditions),
+    ...meanScores(conditions),
+    conditions,
+    templateVersion: o.templateVersion,
+    principlesHash: o.principlesHash,
+    model: o.model,
+    sampling: null,
+    lengthA: o.responseA.length,
+    lengthB: o.responseB.length,
+  };
+}

@@ -64,6 +64,17 @@ export function loadModelFolder(dir: string, kernel?: MatmulKernel): LoadedModel
   return { model, tokenizer };
 }
 
+/** The model as one set of weights: its LoRA adapters (if any) merged into a copy of the base. */
+export function mergedModel(model: Qwen3Model): Qwen3Model {
+  if (!model.lora) return model;
+  const out = new Qwen3Model(model.cfg, "f32", {
+    kernel: model.kernel,
+    data: Float32Array.from(model.params.data),
+  });
+  model.lora.mergeInto(out.params, model.params);
+  return out;
+}
+
 export function saveModelFolder(dir: string, model: Qwen3Model, tokenizer: TextTokenizer | null): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "config.json"), `${JSON.stringify(configToHf(model.cfg), null, 2)}\n`);

@@ -1,5 +1,6 @@
 // `wz report RUN`: one self-contained HTML file (inline CSS, SVG and a few lines of script, no
 // network) with charts over training steps and a sample browser for chosen steps.
+import { type PolicyFigures, TASK_FIGURES, type WinTally } from "../eval/head-to-head.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { escapeXml, lineChart, type Series } from "./svg-chart.ts";
 
@@ -171,42 +172,11 @@ ${stepSections.join("\n")}
 const pct = (x: unknown) => (typeof x === "number" ? `${(100 * x).toFixed(1)} %` : "–");
 const num = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : "–");
 
-interface StoredTally {
-  judge: string;
-  winRate: number | null;
-  winRateCI: [number, number] | null;
-  wins: number;
-  ties: number;
-  losses: number;
-  inconsistent: number;
-  failed: number;
-}
-interface StoredFigures {
-  satisfied: number | null;
-  allMet: number | null;
-  words: number | null;
-  commentaryTokens: number | null;
-  distinct2: number | null;
-  task: Record<string, number | null>;
-}
-
-const TASK_ROWS: [string, string, (x: unknown) => string][] = [
-  ["fluent", "fluent (every sentence grammatical)", pct],
-  ["all_met", "all constraints met", pct],
-  ["required_word", "required word in a fluent sentence", pct],
-  ["on_topic", "on topic", pct],
-  ["length_ok", "within the length limit", pct],
-  ["no_commentary", "no commentary", pct],
-  ["no_repetition", "no repetition", pct],
-  ["commentary_tokens", "commentary tokens per response", num],
-  ["words", "words per response", num],
-];
-
 /** The final evaluation as a readable initial -> final table, judges side by side. */
 function summaryTable(e: Record<string, unknown>): string {
-  const tallies = (e.tallies as StoredTally[] | undefined) ?? [];
-  const a = e.a as StoredFigures | undefined;
-  const b = e.b as StoredFigures | undefined;
+  const tallies = (e.tallies as WinTally[] | undefined) ?? [];
+  const a = e.a as PolicyFigures | undefined;
+  const b = e.b as PolicyFigures | undefined;
   if (!a || !b) return "<p>This run's final evaluation predates the current format; see summary.txt.</p>";
   const independent = e.independent !== false;
   const judgeRows = tallies.map((t, i) => {
@@ -214,10 +184,10 @@ function summaryTable(e: Record<string, unknown>): string {
     const ci = t.winRateCI ? ` (95 % CI ${pct(t.winRateCI[0])} – ${pct(t.winRateCI[1])})` : "";
     return `<tr><td>win rate, final vs initial: ${escapeXml(role)} <code>${escapeXml(t.judge)}</code></td><td></td><td><b>${pct(t.winRate)}</b>${ci}; ${t.wins} wins, ${t.ties} ties, ${t.losses} losses, ${t.inconsistent} inconsistent, ${t.failed} failed</td></tr>`;
   });
-  const taskRows = TASK_ROWS.filter(([k]) => k in a.task).map(
-    ([k, label, f]) =>
-      `<tr><td>${escapeXml(label)} (independent)</td><td>${f(b.task[k])}</td><td>${f(a.task[k])}</td></tr>`,
-  );
+  const taskRows = TASK_FIGURES.filter(([k]) => k in a.task).map(([k, label, kind]) => {
+    const f = kind === "share" ? pct : num;
+    return `<tr><td>${escapeXml(label)} (independent)</td><td>${f(b.task[k])}</td><td>${f(a.task[k])}</td></tr>`;
+  });
   const ruleRows = [
     ["explicit constraints satisfied (rule checks)", pct(b.satisfied), pct(a.satisfied)],
     ["all explicit constraints met (rule checks)", pct(b.allMet), pct(a.allMet)],

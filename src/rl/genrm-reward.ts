@@ -76,6 +76,17 @@ export function genrmReward(
   input: GenRMRewardInput,
   o: GenRMRewardOptions = DEFAULT_GENRM_REWARD,
 ): GenRMReward {
+  return weighForPosition(assessReply(input, o), input.firstPositionRate, o);
+}
+
+/**
+ * Everything but the position-bias weight (weight 1): the part that depends on the reply alone,
+ * so a caller that needs the batch's first-position rate first parses each reply once.
+ */
+export function assessReply(
+  input: Omit<GenRMRewardInput, "firstPositionRate">,
+  o: GenRMRewardOptions = DEFAULT_GENRM_REWARD,
+): GenRMReward {
   const failed = (formatError: string): GenRMReward => ({
     reward: o.formatPenalty,
     format: false,
@@ -98,24 +109,36 @@ export function genrmReward(
   // Confidence earns (or costs) up to marginBonus, in proportion to the score gap.
   const size = (o.marginBonus * Math.min(Math.abs(d), o.marginScale)) / o.marginScale;
   const margin = picked === "tie" ? 0 : correct ? size : -size;
-  // Position bias: a correct verdict for the side the judge already over-picks earns less, for the
-  // under-picked side more, so the credit of the two orders balances (weight 0.5 / rate of that side).
-  let weight = 1;
-  if (correct && input.firstPositionRate !== null) {
-    const p = input.firstPositionRate;
-    const rate = picked === "first" ? p : 1 - p;
-    weight = rate <= 0 ? o.maxWeight : Math.min(o.maxWeight, Math.max(o.minWeight, 0.5 / rate));
-  }
-  const reward = correct ? weight * (accuracy + margin) : accuracy + margin;
   return {
-    reward,
+    reward: accuracy + margin,
     format: true,
     formatError: null,
     picked,
     correct,
     accuracy,
     margin,
-    weight,
+    weight: 1,
     scores: [parsed.first, parsed.second],
   };
+}
+
+/**
+ * Position bias: a correct verdict for the side the judge already over-picks earns less, for the
+ * under-picked side more, so the credit of the two orders balances (weight 0.5 / rate of that side).
+ */
+export function weighForPosition(
+  r: GenRMReward,
+  firstPositionRate: number | null,
+  o: GenRMRewardOptions = DEFAULT_GENRM_REWARD,
+): GenRMReward {
+  if (!r.correct || firstPositionRate === null) return r;
+  const rate = r.picked === "first" ? firstPositionRate : 1 - firstPositionRate;
+  const weight = rate <= 0 ? o.maxWeight : Math.min(o.maxWeight, Math.max(o.minWeight, 0.5 / rate));
+  return { ...r, weight, reward: weight * (r.accuracy + r.margin) };
+}
+
+/** Share of decisive verdicts (first or second) that picked the first position; null when none. */
+export function firstPositionShare(replies: GenRMReward[]): number | null {
+  const decisive = replies.filter((r) => r.picked === "first" || r.picked === "second");
+  return decisive.length ? decisive.filter((r) => r.picked === "first").length / decisive.length : null;
 }

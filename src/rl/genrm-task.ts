@@ -10,7 +10,12 @@ import type { PrincipleSet } from "../judge/principles.ts";
 import { renderTemplate, type TemplateName } from "../judge/template.ts";
 import { type ScalarEstimator, scalarAdvantages } from "./estimators/scalar.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import { type GenRMRewardOptions, genrmReward } from "./genrm-reward.ts";
+import {
+  assessReply,
+  firstPositionShare,
+  type GenRMRewardOptions,
+  weighForPosition,
+} from "./genrm-reward.ts";
 import { sampleWithoutReplacement, seededRandom } from "./random.ts";
 import type { PromptItem } from "./rollouts.ts";
 import type { Task } from "./task.ts";
@@ -55,6 +60,13 @@ export function genrmTask(o: GenRMTaskOptions): Task {
   for (const p of o.prompts) byPair.set(p.pairId, [...(byPair.get(p.pairId) ?? []), p]);
   const pairIds = [...byPair.keys()];
   const asJudge = (p: PromptItem) => p as JudgePrompt;
+  // Each reply parsed once, without the position weight (that needs the step's rate first).
+  const assess = (prompts: PromptItem[], groups: string[][]) =>
+    prompts.map((p, g) =>
+      groups[g].map((reply) =>
+        assessReply({ reply, preferred: asJudge(p).preferred, template: o.template }, o.reward),
+      ),
+    );
   return {
     name: `genrm-rlvr: ${o.estimator} on ${pairIds.length} pairs (template ${o.template})`,
     drawPrompts(step, count, round) {
@@ -66,26 +78,11 @@ export function genrmTask(o: GenRMTaskOptions): Task {
       return this.scoreStep!([prompt], [responses])[0];
     },
     scoreStep(prompts, groups) {
-      // The step's first-position rate, from the picks of every reply that parsed.
-      const picks = prompts.flatMap((p, g) =>
-        groups[g].map(
-          (reply) =>
-            genrmReward(
-              { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: null },
-              o.reward,
-            ).picked,
-        ),
-      );
-      const decisive = picks.filter((x) => x === "first" || x === "second");
-      const rate = decisive.length ? decisive.filter((x) => x === "first").length / decisive.length : null;
-      return prompts.map((p, g) => {
-        const rewards = groups[g].map(
-          (reply) =>
-            genrmReward(
-              { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: rate },
-              o.reward,
-            ).reward,
-        );
+      const assessed = assess(prompts, groups);
+      // The step's first-position rate, from every reply that parsed.
+      const rate = firstPositionShare(assessed.flat());
+      return assessed.map((replies) => {
+        const rewards = replies.map((r) => weighForPosition(r, rate, o.reward).reward);
         const est: GroupAdvantages = scalarAdvantages(o.estimator, rewards);
         // Dynamic sampling (DAPO): a group whose rewards are all equal teaches nothing; drop it.
         if (rewards.every((r) => r === rewards[0]))
@@ -94,28 +91,16 @@ export function genrmTask(o: GenRMTaskOptions): Task {
       });
     },
     stepMetrics(prompts, groups) {
-      const rows = prompts.flatMap((p, g) =>
-        groups[g].map((reply) => ({
-          p: asJudge(p),
-          r: genrmReward(
-            { reply, preferred: asJudge(p).preferred, template: o.template, firstPositionRate: null },
-            o.reward,
-          ),
-          words: reply.match(/\S+/g)?.length ?? 0,
-        })),
-      );
-      const ok = rows.filter((x) => x.r.format);
-      const decisive = ok.filter((x) => x.r.picked === "first" || x.r.picked === "second");
+      const assessed = assess(prompts, groups);
+      const all = assessed.flat();
+      const ok = all.filter((r) => r.format);
+      const words = groups.flat().reduce((s, reply) => s + (reply.match(/\S+/g)?.length ?? 0), 0);
       // Consistency: for each pair with both orders in the step, does the modal verdict name the same response?
       const modal = new Map<string, Map<string, "a" | "b" | "tie">>();
       prompts.forEach((p, g) => {
         const jp = asJudge(p);
         const counts = { a: 0, b: 0, tie: 0 };
-        for (const reply of groups[g]) {
-          const r = genrmReward(
-            { reply, preferred: jp.preferred, template: o.template, firstPositionRate: null },
-            o.reward,
-          );
+        for (const r of assessed[g]) {
           if (!r.picked) continue;
           if (r.picked === "tie") counts.tie++;
           else counts[(r.picked === "first") === (jp.order === "ab") ? "a" : "b"]++;
@@ -126,20 +111,14 @@ export function genrmTask(o: GenRMTaskOptions): Task {
       const both = [...modal.values()].filter((m) => m.size === 2);
       const share = (n: number, d: number) => (d ? n / d : null);
       return {
-        genrm_accuracy: share(ok.filter((x) => x.r.correct).length, rows.length),
-        genrm_format_failures: share(rows.length - ok.length, rows.length),
-        genrm_first_position_rate: share(
-          decisive.filter((x) => x.r.picked === "first").length,
-          decisive.length,
-        ),
+        genrm_accuracy: share(ok.filter((r) => r.correct).length, all.length),
+        genrm_format_failures: share(all.length - ok.length, all.length),
+        genrm_first_position_rate: firstPositionShare(all),
         genrm_consistency: share(both.filter((m) => m.get("ab") === m.get("ba")).length, both.length),
-        genrm_critique_words: share(
-          rows.reduce((s, x) => s + x.words, 0),
-          rows.length,
-        ),
+        genrm_critique_words: share(words, all.length),
         genrm_reward_mean: share(
-          rows.reduce((s, x) => s + x.r.reward, 0),
-          rows.length,
+          all.reduce((s, r) => s + r.reward, 0),
+          all.length,
         ),
       };
     },

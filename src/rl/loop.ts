@@ -25,7 +25,7 @@ import type { RunStore } from "../store/run-store.ts";
 import type { TrainConfig } from "./config.ts";
 import { trainingItems } from "./data.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import { type Metrics, stepMetrics } from "./metrics.ts";
+import { judgeFailureReport, type Metrics, stepMetrics } from "./metrics.ts";
 import { divergence, type EvalMonitor, monitorStep } from "./monitor.ts";
 import { derivedSeed, sampleWithoutReplacement, seededRandom } from "./random.ts";
 import { type PromptItem, type Rollout, sampleGroups } from "./rollouts.ts";
@@ -304,26 +304,6 @@ export async function runLoop(
     await sampler.close();
   }
   return { completed: step, stopped, judgeFailing };
-}
-
-/** Failed judge conditions of a step by kind, and one raw reply that failed; null when none failed. */
-export function judgeFailureReport(
-  estimates: GroupAdvantages[],
-): { kinds: string; sample: string | null } | null {
-  const kinds = new Map<string, number>();
-  let sample: string | null = null;
-  for (const e of estimates)
-    for (const c of e.comparisons)
-      for (const cond of c.verdict.conditions) {
-        if (cond.error === null) continue;
-        kinds.set(cond.error, (kinds.get(cond.error) ?? 0) + 1);
-        sample ??= cond.raw ?? cond.errorDetail ?? null;
-      }
-  if (kinds.size === 0) return null;
-  return {
-    kinds: [...kinds.entries()].map(([k, n]) => `${k} ${n}`).join(", "),
-    sample: sample === null ? null : sample.slice(0, 300),
-  };
 }
 
 function progressLine(step: number, steps: number, eta: number, m: Metrics): string {

@@ -75,3 +75,23 @@ export function firstPositionRate(estimates: GroupAdvantages[]): number | null {
       }
   return decisive ? first / decisive : null;
 }
+
+/** Failed judge conditions of a step by kind, and one raw reply that failed; null when none failed. */
+export function judgeFailureReport(
+  estimates: GroupAdvantages[],
+): { kinds: string; sample: string | null } | null {
+  const kinds = new Map<string, number>();
+  let sample: string | null = null;
+  for (const e of estimates)
+    for (const c of e.comparisons)
+      for (const cond of c.verdict.conditions) {
+        if (cond.error === null) continue;
+        kinds.set(cond.error, (kinds.get(cond.error) ?? 0) + 1);
+        sample ??= cond.raw ?? cond.errorDetail ?? null;
+      }
+  if (kinds.size === 0) return null;
+  return {
+    kinds: [...kinds.entries()].map(([k, n]) => `${k} ${n}`).join(", "),
+    sample: sample === null ? null : sample.slice(0, 300),
+  };
+}

@@ -12,7 +12,12 @@ import {
   estimateGroup,
   type GroupAdvantages,
 } from "../rl/estimators/index.ts";
-import { GENRM_REWARD_VERSION, genrmReward } from "../rl/genrm-reward.ts";
+import {
+  assessReply,
+  firstPositionShare,
+  GENRM_REWARD_VERSION,
+  weighForPosition,
+} from "../rl/genrm-reward.ts";
 import { RequestMemory, requestFingerprint } from "../store/request-memory.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import { ServiceMetrics } from "./metrics.ts";
@@ -308,18 +313,11 @@ export function createRewardService(options: ServiceOptions) {
     items: { reply: string; preferred: "first" | "second"; template?: TemplateName }[],
     rate?: number,
   ) {
-    const template = (t?: TemplateName) => t ?? options.genrmTemplate ?? "compact";
-    const firstPositionRate =
-      rate ??
-      (() => {
-        const picks = items
-          .map(
-            (it) => genrmReward({ ...it, template: template(it.template), firstPositionRate: null }).picked,
-          )
-          .filter((x) => x === "first" || x === "second");
-        return picks.length ? picks.filter((x) => x === "first").length / picks.length : null;
-      })();
-    return items.map((it) => genrmReward({ ...it, template: template(it.template), firstPositionRate }));
+    const assessed = items.map((it) =>
+      assessReply({ ...it, template: it.template ?? options.genrmTemplate ?? "compact" }),
+    );
+    const firstPositionRate = rate ?? firstPositionShare(assessed);
+    return assessed.map((r) => weighForPosition(r, firstPositionRate));
   }
 
   app.post("/v1/genrm_reward", async (c) => {

@@ -8,12 +8,17 @@ import {
   decideOutcome,
   meanScores,
   type PairwiseJudge,
+  scoredVerdict,
   type Verdict,
-  winnerOf,
 } from "../judge/types.ts";
 import { META, TOPICS, WORDS } from "./tiny-world.ts";
 
 export const GOLD_JUDGE_VERSION = "wz-tiny-gold-v1";
+const GOLD_IDENTITY = {
+  templateVersion: GOLD_JUDGE_VERSION,
+  principlesHash: GOLD_JUDGE_VERSION,
+  model: "gold",
+};
 
 /** What the gold reads from a request: "... about the TOPIC. Include the word W. Use at most N words." */
 export interface GoldRequest {
@@ -155,23 +160,14 @@ export class TinyGoldJudge implements PairwiseJudge {
     }
     const checksA = goldChecks(request, responseA);
     const checksB = goldChecks(request, responseB);
-    const scoreA = goldScore(checksA);
-    const scoreB = goldScore(checksB);
-    const conditions: Condition[] = (["ab", "ba"] as const).map((order) => ({
-      order,
-      vote: 0,
-      scoreA,
-      scoreB,
-      winner: winnerOf(scoreA, scoreB),
-      raw: null,
-      error: null,
-      latencyMs: 0,
-      usage: null,
-      attempts: 0,
-      cached: false,
+    return scoredVerdict({
+      scoreA: goldScore(checksA),
+      scoreB: goldScore(checksB),
       critique: { a: checksA, b: checksB },
-    }));
-    return this.verdict(conditions, responseA, responseB);
+      responseA,
+      responseB,
+      ...GOLD_IDENTITY,
+    });
   }
 
   private verdict(conditions: Condition[], a: string, b: string): Verdict {
@@ -179,9 +175,7 @@ export class TinyGoldJudge implements PairwiseJudge {
       outcome: decideOutcome(conditions),
       ...meanScores(conditions),
       conditions,
-      templateVersion: GOLD_JUDGE_VERSION,
-      principlesHash: GOLD_JUDGE_VERSION,
-      model: "gold",
+      ...GOLD_IDENTITY,
       sampling: null,
       lengthA: a.length,
       lengthB: b.length,
