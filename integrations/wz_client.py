@@ -45,12 +45,19 @@ def score_groups(groups, url=None, estimator="brpo", seed=None, step=None, token
     return _post(url or DEFAULT_URL, "/v1/score_groups", body, token)["results"]
 
 
-def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.0, **kwargs):
+def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.0, single_reward=0.0, **kwargs):
     """Groups a flat batch by group id, scores every group, and returns one reward per sample
-    in the batch's order. A masked sample (its judgement failed) cannot be masked by these
-    engines, so it gets `masked_reward` (-1 by the project's rule; set WZ_MASKED_REWARD or pass
-    0.0 to give it no push either way) and is counted in the service's metrics."""
-    masked_reward = float(os.environ.get("WZ_MASKED_REWARD", masked_reward))
+    in the batch's order.
+
+    masked_reward: what a masked sample (its judgement failed) gets. Engines that can leave a
+    sample out take None (TRL does: NaN rewards get advantage 0); the others get -1 by the
+    project's rule (WZ_MASKED_REWARD overrides; 0.0 gives it no push either way). The service
+    counts masked samples in its metrics either way.
+    single_reward: what the only sample of a group of one gets, without asking the service (BRPO
+    needs a second response to compare with; engines validate with n=1). 0.0 is neutral."""
+    env = os.environ.get("WZ_MASKED_REWARD")
+    if env is not None:
+        masked_reward = None if env.lower() == "none" else float(env)
     order = []
     members = {}
     for i, gid in enumerate(group_ids):
@@ -58,10 +65,13 @@ def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.
             members[gid] = []
             order.append(gid)
         members[gid].append(i)
-    groups = [(prompts[members[g][0]], [responses[i] for i in members[g]], g) for g in order]
+    rewards = [single_reward] * len(responses)
+    scored = [g for g in order if len(members[g]) > 1]
+    if not scored:
+        return rewards
+    groups = [(prompts[members[g][0]], [responses[i] for i in members[g]], g) for g in scored]
     results = score_groups(groups, url=url, **kwargs)
-    rewards = [0.0] * len(responses)
-    for gid, result in zip(order, results):
+    for gid, result in zip(scored, results):
         for k, i in enumerate(members[gid]):
             rewards[i] = masked_reward if result["masked"][k] else float(result["advantages"][k])
     return rewards

@@ -89,6 +89,33 @@ class ShimTests(unittest.TestCase):
         self.assertTrue(all(isinstance(x, float) for x in rewards))
         self.assertEqual(sum(1 for x in rewards[:4] if x == 0.0) >= 1, True)
 
+    def test_single_sample_groups_are_neutral_and_not_sent(self):
+        # Engines validate with n=1: such a group has nothing to compare with, so it gets the
+        # neutral reward without a request (the service would answer 400 for it).
+        rewards = wz_client.rewards_for_batch([PROMPT, PROMPT, "other"], [GOOD, BAD, GOOD], ["a", "a", "b"], url=self.url)
+        self.assertEqual(rewards[2], 0.0)
+        self.assertIn(0.0, rewards[:2])
+        self.assertEqual(wz_client.rewards_for_batch(["p"], ["r"], ["only"], url="http://127.0.0.1:9"), [0.0])
+
+    def test_masked_samples_are_none_for_trl_and_minus_one_elsewhere(self):
+        real = wz_client.score_groups
+        wz_client.score_groups = lambda groups, **kw: [
+            {"advantages": [0.0, 1.0, 0.0], "masked": [False, False, True]} for _ in groups
+        ]
+        try:
+            self.assertEqual(wz_client.rewards_for_batch(["p"] * 3, ["a", "b", "c"], ["g"] * 3), [0.0, 1.0, -1.0])
+            trl = wz_trl.wz_brpo_reward(prompts=["p"] * 3, completions=["a", "b", "c"])
+            self.assertEqual(trl, [0.0, 1.0, None])
+            # Explicit group names keep two adjacent groups of one prompt apart.
+            seen = []
+            wz_client.score_groups = lambda groups, **kw: seen.extend(groups) or [
+                {"advantages": [0.0, 1.0, 0.0], "masked": [False] * 3} for _ in groups
+            ]
+            wz_trl.wz_brpo_reward(prompts=["p"] * 6, completions=list("abcdef"), wz_group=["x"] * 3 + ["y"] * 3)
+            self.assertEqual([g[2] for g in seen], ["x", "y"])
+        finally:
+            wz_client.score_groups = real
+
     def test_service_errors_surface(self):
         with self.assertRaises(wz_client.RewardServiceError) as ctx:
             wz_client.score_groups([(PROMPT, [GOOD], None)], url=self.url)

@@ -1,14 +1,18 @@
 """writing-zero BRPO rewards for TRL's GRPOTrainer. Standard library only.
 
     from wz_trl import wz_brpo_reward
-    trainer = GRPOTrainer(model=..., reward_funcs=[wz_brpo_reward],
-                          args=GRPOConfig(num_generations=8, scale_rewards=False, ...), ...)
+    from wz_trl_trainer import WzBRPOTrainer      # exact BRPO (needs trl; see README.md)
+    trainer = WzBRPOTrainer(model=..., reward_funcs=[wz_brpo_reward],
+                            args=GRPOConfig(num_generations=8, ...), ...)
 
-GRPOTrainer hands a reward function the whole batch; the num_generations completions of one
-prompt are consecutive, and each group is identified here by its prompt. The returned rewards
-are BRPO advantages. Set scale_rewards=False (in recent TRL, scale_rewards="none") so that TRL
-does not divide them by the group's standard deviation; TRL still subtracts the group mean, a
-small deviation from the paper (BRPO advantages are zero-mean only in expectation).
+The returned rewards are BRPO advantages, and WzBRPOTrainer trains with them as they are. With
+plain GRPOTrainer they would be re-centred on the group mean (and divided by the group's standard
+deviation unless scale_rewards="none"): no longer BRPO.
+
+Groups: WzBRPOTrainer names each sample's group in the "wz_group" column. Without it, groups are
+runs of consecutive samples with the same prompt (GRPOTrainer lays the num_generations
+completions of a prompt next to each other), which merges two adjacent groups of one prompt.
+A masked sample (its judgement failed) gets None, which TRL leaves out: advantage 0.
 """
 
 import os
@@ -37,11 +41,13 @@ def _completion_text(x):
 def wz_brpo_reward(prompts, completions, **kwargs):
     prompt_texts = [_text(p) for p in prompts]
     responses = [_completion_text(c) for c in completions]
-    ids = []
-    last, group = None, -1
-    for p in prompt_texts:
-        if p != last:
-            group += 1
-            last = p
-        ids.append("g%d" % group)
-    return rewards_for_batch(prompt_texts, responses, ids, url=kwargs.get("wz_url"))
+    ids = kwargs.get("wz_group")
+    if ids is None:
+        ids = []
+        last, group = None, -1
+        for p in prompt_texts:
+            if p != last:
+                group += 1
+                last = p
+            ids.append("g%d" % group)
+    return rewards_for_batch(prompt_texts, responses, [str(i) for i in ids], url=kwargs.get("wz_url"), masked_reward=None)

@@ -112,10 +112,24 @@ const RewardBody = z.object({
   /** Optional: the trainer's step or epoch. Groups of different steps never mix. */
   step: z.number().int().nonnegative().optional(),
   epoch: z.number().int().nonnegative().optional(),
+  /** Optional: samples in this request's group(s), when it is not the service's --group-size
+   * (an engine's evaluation groups). Groups of 1 have nothing to compare: see docs/serve.md. */
+  group_size: z.number().int().min(2, "group_size must be at least 2").optional(),
 });
 
 function fieldError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+}
+
+/**
+ * A group label under --group-key label: "GROUP", "GROUP#SAMPLE", either with "@N" at the end
+ * for a group of N samples rather than --group-size (an evaluation set's labels, say "q17@4").
+ */
+export function parseGroupLabel(label: string): { group: string; size?: number } {
+  const m = /^(.*)@(\d+)$/.exec(label);
+  const base = m ? m[1] : label;
+  const size = m ? Number(m[2]) : undefined;
+  return { group: base.split("#")[0], ...(size !== undefined ? { size } : {}) };
 }
 
 /** The OpenRLHF reply of /get_reward. */
@@ -369,18 +383,31 @@ export function createRewardService(options: ServiceOptions) {
     // are arriving for the same group right now (then it is a new sample that repeats an earlier
     // text: short answers do, and prompts recur every epoch). When nothing is arriving, it waits a
     // moment (retryGraceMs) for a new group to show itself before being served the old answer.
-    const { step, epoch } = parsed.data;
-    const fingerprint = requestFingerprint({ query, prompts, labels, step, epoch });
+    const { step, epoch, group_size: groupSize } = parsed.data;
+    const fingerprint = requestFingerprint({ query, prompts, labels, step, epoch, groupSize });
     const when = step !== undefined || epoch !== undefined ? `${epoch ?? ""}:${step ?? ""}` : "";
     const samples = query.map((q, i) => {
       const response = extractResponse(q, prompts?.[i], markers);
       const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
-      const group = (options.groupKey ?? "prompt") === "label" ? String(labels![i]).split("#")[0] : "";
-      return { key: `${userPrompt}\u0000${when}\u0000${group}`, response };
+      const label = (options.groupKey ?? "prompt") === "label" ? parseGroupLabel(String(labels![i])) : null;
+      return {
+        key: `${userPrompt}\u0000${when}\u0000${label?.group ?? ""}`,
+        response,
+        size: groupSize ?? label?.size,
+      };
     });
+    const small = samples.findIndex((x) => x.size !== undefined && x.size < 2);
+    if (small >= 0) {
+      return c.json(
+        {
+          error: `labels[${small}]: "${labels![small]}" asks for a group of ${samples[small].size}; BRPO needs at least 2`,
+        },
+        400,
+      );
+    }
     const filling = () => samples.some((x) => barrier.isFilling(x.key));
     const run = async (): Promise<RewardReply> => {
-      const answers = await Promise.all(samples.map((x) => barrier.join(x.key, x.response)));
+      const answers = await Promise.all(samples.map((x) => barrier.join(x.key, x.response, x.size)));
       return {
         rewards: answers.map((a) => a.reward),
         scores: answers.map((a) => a.reward),

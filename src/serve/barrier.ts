@@ -37,6 +37,8 @@ interface Slot<R> {
 
 interface PendingGroup<R> {
   slots: Slot<R>[];
+  /** Samples this group waits for: the barrier's size, or the size its first sample asked for. */
+  size: number;
   timer: NodeJS.Timeout;
 }
 
@@ -51,7 +53,10 @@ export class GroupBarrier<R> {
 
   constructor(private readonly options: BarrierOptions<R>) {}
 
-  join(key: string, response: string): Promise<R> {
+  /** Adds a sample to its group. `size` overrides the barrier's size for a new group (an
+   * engine's evaluation groups, say); a sample that asks for another size than its filling group
+   * is rejected with status 400. */
+  join(key: string, response: string, size?: number): Promise<R> {
     if (this.closed) return Promise.reject(new BarrierError("the reward service is shutting down", 503));
     if (this.pendingSamples >= this.options.maxPending) {
       return Promise.reject(
@@ -72,10 +77,18 @@ export class GroupBarrier<R> {
       );
     }
     let g = this.pending.get(key);
+    if (g && size !== undefined && size !== g.size) {
+      return Promise.reject(
+        new BarrierError(
+          `group "${groupLabel(key)}" is filling to ${g.size} samples; this sample asks for ${size}`,
+          400,
+        ),
+      );
+    }
     if (!g) {
       const timer = setTimeout(() => this.expire(key), this.options.deadlineMs);
       timer.unref();
-      g = { slots: [], timer };
+      g = { slots: [], size: size ?? this.options.size, timer };
       this.pending.set(key, g);
     }
     let resolve!: (r: R) => void;
@@ -88,7 +101,7 @@ export class GroupBarrier<R> {
     g.slots.push({ response, bytes, resolve, reject });
     this.pendingSamples++;
     this.pendingBytes += bytes;
-    if (g.slots.length >= this.options.size) this.fire(key, g);
+    if (g.slots.length >= g.size) this.fire(key, g);
     return promise;
   }
 
@@ -131,7 +144,7 @@ export class GroupBarrier<R> {
     this.release(g);
     this.groupsExpired++;
     const err = new BarrierError(
-      `group "${groupLabel(key)}" got ${g.slots.length} of ${this.options.size} samples before its ${this.options.deadlineMs} ms deadline`,
+      `group "${groupLabel(key)}" got ${g.slots.length} of ${g.size} samples before its ${this.options.deadlineMs} ms deadline`,
       504,
     );
     for (const s of g.slots) s.reject(err);
@@ -154,7 +167,7 @@ export class GroupBarrier<R> {
       for (const s of g.slots)
         s.reject(
           new BarrierError(
-            `the reward service is shutting down; group "${groupLabel(key)}" had ${g.slots.length} of ${this.options.size} samples`,
+            `the reward service is shutting down; group "${groupLabel(key)}" had ${g.slots.length} of ${g.size} samples`,
             503,
           ),
         );

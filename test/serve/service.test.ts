@@ -166,6 +166,26 @@ describe("reward service over real HTTP (rule-based judge)", () => {
     assert.equal(retry.json.rewards[0], rewards[1]);
   });
 
+  test("/get_reward: group_size in the body fills a group of another size (an engine's evaluation)", async () => {
+    const prompt = qwenPrompt("Write about hail. Use at most 6 words.");
+    const texts = ["Hail taps the tin roof.", "Hail."];
+    const answers = await Promise.all(
+      texts.map((t) =>
+        s.post("/get_reward", { query: [`${prompt}${t}<|im_end|>`], prompts: [prompt], group_size: 2 }),
+      ),
+    );
+    // The service's size is 4: without group_size these two would wait for their deadline.
+    for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.json));
+    assert.deepEqual(answers.map((a) => a.json.extra_logs.is_reference[0]).sort(), [0, 1]);
+    const one = await s.post("/get_reward", {
+      query: [`${prompt}x<|im_end|>`],
+      prompts: [prompt],
+      group_size: 1,
+    });
+    assert.equal(one.status, 400);
+    assert.match(one.json.error, /group_size must be at least 2/);
+  });
+
   test("/get_reward: a group that does not fill is rejected, naming the group and the count", async () => {
     const prompt = qwenPrompt("Write about snow.");
     const r = await s.post("/get_reward", { query: [`${prompt}Snow.<|im_end|>`], prompts: [prompt] });
@@ -245,6 +265,38 @@ describe("reward service with a GenRM judge on a scripted server", () => {
       assert.equal(broken.extra_logs.masked[0], 1);
       assert.equal(broken.rewards[0], -1);
     }
+  });
+});
+
+describe("/get_reward group sizes from labels", () => {
+  test('a label "GROUP@N" fills a group of N; a sample asking another size than its group is refused', async () => {
+    const s = await startService({
+      judge: new RuleJudge(),
+      groupSize: 8,
+      groupDeadlineMs: 5000,
+      groupKey: "label",
+    });
+    const prompt = qwenPrompt("Write about frost.");
+    const post = (text: string, label: string) =>
+      s.post("/get_reward", { query: [`${prompt}${text}<|im_end|>`], prompts: [prompt], labels: [label] });
+    const three = await Promise.all([
+      post("Frost.", "e1@3"),
+      post("White frost.", "e1#1@3"),
+      post("Frost bites.", "e1@3"),
+    ]);
+    for (const a of three) assert.equal(a.status, 200, JSON.stringify(a.json));
+    assert.equal(three.filter((a) => a.json.extra_logs.is_reference[0] === 1).length, 1);
+    const first = post("Cold frost.", "e2@2");
+    const clash = await post("Frost again.", "e2@3");
+    assert.equal(clash.status, 400);
+    assert.match(clash.json.error, /filling to 2 samples; this sample asks for 3/);
+    const second = await post("Frost glitters.", "e2@2");
+    assert.equal(second.status, 200);
+    assert.equal((await first).status, 200);
+    const single = await post("Frost.", "e3@1");
+    assert.equal(single.status, 400);
+    assert.match(single.json.error, /asks for a group of 1; BRPO needs at least 2/);
+    await s.close();
   });
 });
 
