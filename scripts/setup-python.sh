@@ -8,4 +8,7 @@ PY=${PYTHON:-python3}
 # torch first and alone, so that nothing else can ask pip for another build of it.
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install -q --disable-pip-version-check -r integrations/requirements.txt
-.venv/bin/python -c 'import torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__)'
+# OpenRLHF declares deepspeed, flash-attn and vllm, which need a GPU: its own code only, for the
+# tests that run its reward client, CLI parser and advantage code (they stub those three).
+.venv/bin/pip install -q --disable-pip-version-check --no-deps openrlhf==0.11.2
+.venv/bin/python -c 'import importlib.metadata as m, torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__, "| openrlhf", m.version("openrlhf"))'

@@ -30,7 +30,8 @@ Routes:
   --host H                 listen address (default 127.0.0.1)
   --token-env VAR          require "Authorization: Bearer $VAR" on every route but /healthz
   --group-size N           /get_reward samples per group (default 8)
-  --group-deadline S       seconds a group may take to fill before it is rejected (default 300)
+  --group-deadline S       seconds a group may take to fill before it is rejected (default 150:
+                           under OpenRLHF's 180 s request timeout, so a late group is retried whole)
   --group-key prompt|label group /get_reward samples by prompt (default) or by labels[i]
                            ("GROUP" or "GROUP#SAMPLE")
   --masked-reward R        reward for a masked sample on /get_reward (default -1, flagged in
@@ -64,7 +65,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       "token-env": { type: "string" },
       "group-size": { type: "string", default: "8" },
-      "group-deadline": { type: "string", default: "300" },
+      "group-deadline": { type: "string", default: "150" },
       "group-key": { type: "string", default: "prompt" },
       "masked-reward": { type: "string", default: "-1" },
       "max-pending": { type: "string", default: "10000" },

@@ -122,8 +122,9 @@ function fieldError(error: z.ZodError): string {
 }
 
 /**
- * A group label under --group-key label: "GROUP", "GROUP#SAMPLE", either with "@N" at the end
- * for a group of N samples rather than --group-size (an evaluation set's labels, say "q17@4").
+ * A sample's label: "GROUP" or "GROUP#SAMPLE" (the group under --group-key label), either with
+ * "@N" at the end for a group of N samples rather than --group-size (an evaluation set's labels,
+ * say "q17@4", or "@4" alone when grouping by prompt).
  */
 export function parseGroupLabel(label: string): { group: string; size?: number } {
   const m = /^(.*)@(\d+)$/.exec(label);
@@ -389,12 +390,12 @@ export function createRewardService(options: ServiceOptions) {
     const samples = query.map((q, i) => {
       const response = extractResponse(q, prompts?.[i], markers);
       const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
-      const label = (options.groupKey ?? "prompt") === "label" ? parseGroupLabel(String(labels![i])) : null;
-      return {
-        key: `${userPrompt}\u0000${when}\u0000${label?.group ?? ""}`,
-        response,
-        size: groupSize ?? label?.size,
-      };
+      // Labels name the group under --group-key label; in either mode "@N" at a label's end
+      // asks for a group of N (an evaluation set's labels, when the engine cannot say more).
+      const label =
+        labels?.[i] === null || labels?.[i] === undefined ? null : parseGroupLabel(String(labels[i]));
+      const group = (options.groupKey ?? "prompt") === "label" ? (label?.group ?? "") : "";
+      return { key: `${userPrompt}\u0000${when}\u0000${group}`, response, size: groupSize ?? label?.size };
     });
     const small = samples.findIndex((x) => x.size !== undefined && x.size < 2);
     if (small >= 0) {
