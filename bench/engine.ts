@@ -1,10 +1,13 @@
 // npm run bench:engine: forward+backward tokens/s of our engine (each kernel) against PyTorch on
 // CPU with the same thread count (1), for widths 128, 256 and 512 (4 layers, sequence 256), as a
-// ratio; and sampling tokens/s through llama.cpp for the same models.
+// ratio; our best configuration against PyTorch's best (any installed version, 1 or 2 threads);
+// and sampling tokens/s through llama.cpp for the same models. PyTorch peers: 2.13 in the
+// project's .venv (scripts/setup-python.sh) and Debian's python3-torch (1.13), each named with its
+// BLAS and oneDNN backends.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { LlamaSampler } from "../src/llm/llama-sampler.ts";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
@@ -28,7 +31,13 @@ const bpe = trainBpe(corpus, 512);
 const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
 const V = tok.vocabSize;
 const dir = mkdtempSync(join(tmpdir(), "wz-bench-"));
-const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
+const PROBE =
+  "import re, torch; s = torch.__config__.show(); b = re.search(r'BLAS_INFO=([^,]+)', s); " +
+  "print(torch.__version__, (b.group(1) if b else '?') + ' BLAS', '+ oneDNN' if torch.backends.mkldnn.is_available() else '')";
+const peers = [resolve(".venv/bin/python"), "/usr/bin/python3"].flatMap((bin) => {
+  const r = spawnSync(bin, ["-c", PROBE], { encoding: "utf8" });
+  return r.status === 0 ? [{ bin, name: `pytorch ${r.stdout.trim()}` }] : [];
+});
 
 function config(width: number): ModelConfig {
   return {
@@ -64,10 +73,9 @@ function ours(width: number, kernel: MatmulKernel): number {
   return done / ((performance.now() - t0) / 1000);
 }
 
-function torch(width: number, threads = 1): number | null {
-  if (!hasTorch) return null;
+function torch(bin: string, width: number, threads = 1): number | null {
   const r = spawnSync(
-    "/usr/bin/python3",
+    bin,
     [
       "scripts/torch_bench.py",
       String(width),
@@ -111,10 +119,12 @@ const wasm = await createWasmKernel();
 console.log(
   `forward+backward, ${LAYERS} layers, sequence ${SEQ}, vocabulary ${V}; one thread unless marked; tokens/s (ratio to PyTorch with the same threads)`,
 );
-if (!hasTorch)
-  console.log("(python3-torch not installed: apt-get install python3-torch for the PyTorch column)");
+if (peers.length === 0)
+  console.log("(no PyTorch: bash scripts/setup-python.sh for 2.13, apt-get install python3-torch for 1.13)");
+else console.log(`PyTorch peers: ${peers.map((p) => p.name).join("; ")}`);
 for (const width of widths) {
-  const pt = torch(width);
+  const pts = peers.map((p) => ({ name: p.name, t1: torch(p.bin, width), t2: torch(p.bin, width, 2) }));
+  const pt = pts[0]?.t1 ?? null;
   const w = ours(width, wasm);
   const ref = width <= 256 ? ours(width, referenceKernel) : null;
   const blas1 = createBlasKernel(1);
@@ -122,12 +132,20 @@ for (const width of widths) {
   const blas2 = createBlasKernel(2);
   const b2 = blas2 ? ours(width, blas2) : null;
   createBlasKernel(1); // OpenBLAS threads are process-wide: back to one
-  const pt2 = torch(width, 2);
+  const pt2 = pts[0]?.t2 ?? null;
   const ratio = (x: number | null, peer = pt) =>
     x === null || peer === null ? "n/a" : `${(x / peer).toFixed(2)}x`;
   const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(0));
+  const best = (xs: (number | null)[]) =>
+    xs.reduce<number | null>((m, x) => (x !== null && (m === null || x > m) ? x : m), null);
+  const bestOurs = best([w, b1, b2]);
+  const bestTorch = best(pts.flatMap((p) => [p.t1, p.t2]));
   const sample = await sampling(width);
   console.log(
-    `width ${width}: pytorch ${f(pt)} | openblas ${f(b1)} (${ratio(b1)}) | wasm-simd ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, openblas ${f(b2)} (${ratio(b2, pt2)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
+    `width ${width}: ${pts[0]?.name ?? "pytorch"} ${f(pt)} | openblas ${f(b1)} (${ratio(b1)}) | wasm-simd ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, openblas ${f(b2)} (${ratio(b2, pt2)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
+  );
+  for (const p of pts.slice(1)) console.log(`  also ${p.name}: 1 thread ${f(p.t1)}, 2 threads ${f(p.t2)}`);
+  console.log(
+    `  best against best: ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}`,
   );
 }

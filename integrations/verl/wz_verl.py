@@ -1,5 +1,6 @@
-"""writing-zero BRPO rewards for verl. Standard library only (plus verl itself for the optional
-advantage estimator below).
+"""writing-zero BRPO rewards for verl's batch reward manager, before verl's reward loop (verl
+0.9.1 scores through the reward loop: use wz_verl_manager.py there). Standard library only (plus
+verl itself for the optional advantage estimator below).
 
 Use with verl's batch reward manager, which hands the whole batch to one function:
 
@@ -12,8 +13,9 @@ one there; otherwise extra_info["prompt"] (verl's examples store the question in
 otherwise consecutive runs of WZ_GROUP_SIZE samples (verl repeats each prompt
 actor_rollout_ref.rollout.n times, interleaved, so a group's samples are consecutive).
 
-The rewards ARE BRPO advantages (+1 beat the reference, -1 not, 0 for the reference), already
-zero-centred by construction. Do not let the estimator renormalise them: register the "brpo"
+The rewards ARE BRPO advantages (+1 beat the reference, -1 lost to it, 0 for the reference and
+ties). They are zero-mean only in expectation, not within a group. Do not let the estimator
+re-centre them: register the "brpo"
 estimator below and set algorithm.adv_estimator=brpo. Stock verl's closest setting is
 algorithm.adv_estimator=grpo with algorithm.norm_adv_by_std_in_grpo=False (mean-centring only),
 which subtracts the group mean: a deviation from the paper.
@@ -56,12 +58,8 @@ def compute_score(data_sources, solution_strs, ground_truths, extra_infos=None, 
 
 
 def register_brpo_estimator():
-    """Registers algorithm.adv_estimator=brpo: the sequence reward (the BRPO advantage) is used
-    as the advantage of every response token, with no baseline and no normalisation."""
-    from verl.trainer.ppo.core_algos import register_adv_est  # imported only inside verl
+    """Registers algorithm.adv_estimator=brpo (once): see wz_verl_manager.py."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from wz_verl_manager import register_brpo_estimator as register  # imports verl
 
-    @register_adv_est("brpo")
-    def compute_brpo_outcome_advantage(token_level_rewards, response_mask, **_):
-        scores = token_level_rewards.sum(dim=-1, keepdim=True)
-        advantages = scores * response_mask
-        return advantages, advantages
+    return register()

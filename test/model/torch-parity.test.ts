@@ -1,18 +1,21 @@
 // Parity with PyTorch: scripts/torch_parity.py rebuilds our model from the safetensors we save and
-// compares logits and gradients (<= 1e-4 relative). Needs Debian's python3-torch (CI installs it).
+// compares logits and gradients (<= 1e-4 relative), against every PyTorch on the machine: 2.13 in
+// the project's .venv (scripts/setup-python.sh) and Debian's python3-torch (1.13); CI has both.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { saveModelFolder } from "../../src/model/checkpoint.ts";
 import { mulberry32 } from "../../src/model/params.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 
-const PYTHON = "/usr/bin/python3";
-const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
+const peers = [resolve(".venv/bin/python"), "/usr/bin/python3"].map((bin) => {
+  const r = spawnSync(bin, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
+  return { bin, version: r.status === 0 ? r.stdout.trim() : null };
+});
 
 const variants = [
   { name: "qwen3, untied head", over: { tieWordEmbeddings: false } },
@@ -21,7 +24,9 @@ const variants = [
 ];
 for (const [k, variant] of variants.entries()) {
   test(`logits and gradients match PyTorch (${variant.name})`, {
-    skip: hasTorch ? false : "python3-torch is not installed (apt-get install python3-torch)",
+    skip: peers.some((p) => p.version)
+      ? false
+      : "no PyTorch: bash scripts/setup-python.sh (2.13) or apt-get install python3-torch (1.13)",
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), "wz-torch-"));
     const cfg = tinyConfig({ numLayers: 2, ropeTheta: 1e6, ...variant.over });
@@ -49,10 +54,12 @@ for (const [k, variant] of variants.entries()) {
     for (const s of model.params.specs)
       tensors.set(`grad.${s.name}`, { shape: s.shape, data: model.grads!.get(s.name) });
     writeFileSync(join(dir, "ours.safetensors"), encodeSafetensors(tensors));
-    const run = spawnSync(PYTHON, ["scripts/torch_parity.py", dir, join(dir, "ours.safetensors")], {
-      encoding: "utf8",
-    });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /max relative error/);
+    for (const peer of peers.filter((p) => p.version)) {
+      const run = spawnSync(peer.bin, ["scripts/torch_parity.py", dir, join(dir, "ours.safetensors")], {
+        encoding: "utf8",
+      });
+      assert.equal(run.status, 0, `PyTorch ${peer.version}: ${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, /max relative error/);
+    }
   });
 }
