@@ -19,11 +19,11 @@ sys.path.insert(0, os.path.join(ROOT, "integrations", "trl"))
 
 import torch  # noqa: E402
 from datasets import Dataset  # noqa: E402
-from safetensors.torch import load_file  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 from trl import GRPOConfig  # noqa: E402
 
 import wz_trl  # noqa: E402
+from hf_logits import logits_parity  # noqa: E402
 from wz_trl_trainer import WzBRPOTrainer, brpo_advantages  # noqa: E402
 
 GROUP = 4
@@ -38,18 +38,6 @@ PROMPTS = [
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
-
-
-def logits_parity(model_dir, ours_path):
-    ours = load_file(ours_path)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    check(type(model).__name__ == "Qwen3ForCausalLM", "loaded as %s" % type(model).__name__)
-    with torch.no_grad():
-        theirs = model(ours["tokens"].long().unsqueeze(0)).logits[0]
-    diff = (theirs - ours["logits"]).abs().max().item()
-    scale = ours["logits"].abs().max().item()
-    print("transformers logits vs ours: max abs diff %.3g (logits up to %.3g)" % (diff, scale))
-    check(diff <= 1e-4 * max(1.0, scale), "transformers' logits differ from ours by %g" % diff)
 
 
 def start_service():
@@ -189,7 +177,8 @@ def train_with_brpo(model_dir, url):
 
 def main():
     model_dir, ours = sys.argv[1], sys.argv[2]
-    logits_parity(model_dir, ours)
+    name = logits_parity(model_dir, ours)
+    check(name == "Qwen3ForCausalLM", "loaded as %s" % name)
     check(
         brpo_advantages(torch.tensor([[1.0], [0.0], [float("nan")], [-1.0]]), torch.tensor([1.0])).tolist()
         == [1.0, 0.0, 0.0, -1.0],

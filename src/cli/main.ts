@@ -7,6 +7,7 @@ import { judgeCommand } from "./judge-command.ts";
 import {
   exportCommand,
   finetuneCommand,
+  importCommand,
   initModelCommand,
   sampleCommand,
   scoreCommand,
@@ -32,7 +33,8 @@ Commands:
   eval         compare policies: pairwise win rates, Bradley-Terry, criteria scores
   tokenizer    train a byte-level BPE tokenizer (tokenizer.json)
   init-model   write a randomly initialised Qwen3 model folder
-  export       export a model folder to GGUF (f32, f16, q8_0)
+  export       export a model folder to GGUF (f32, f16, bf16, q8_0, q4_0, q4_1)
+  import       import a GGUF model (llama, qwen2, qwen3; quantised too) into a model folder
   sample       sample from a model folder or GGUF through llama.cpp
   score        log-probabilities of given responses under a model folder
   finetune     supervised fine-tuning of a model folder (full or LoRA)
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   tokenizer: tokenizerCommand,
   "init-model": initModelCommand,
   export: exportCommand,
+  import: importCommand,
   sample: sampleCommand,
   score: scoreCommand,
   finetune: finetuneCommand,

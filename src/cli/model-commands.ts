@@ -1,11 +1,12 @@
 // Engine commands: `wz tokenizer train`, `wz init-model`, `wz export`, `wz sample`, `wz score`,
 // `wz finetune`.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ChatMessage } from "../llm/types.ts";
 import {
   exportGguf,
+  GGUF_WEIGHT_TYPES,
   type GgufWeightType,
   loadModelFolder,
   loadTokenizer,
@@ -14,6 +15,7 @@ import {
   saveModelFolder,
 } from "../model/checkpoint.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { LORA_TARGETS, LoraAdapters } from "../model/lora.ts";
 import { evalLoss, pretrain } from "../model/pretrain.ts";
@@ -35,7 +37,7 @@ export const INIT_HELP = `wz init-model --tokenizer DIR --output DIR [--hidden 1
 
 Writes a randomly initialised (seeded) Qwen3 model folder that uses the tokenizer in DIR.`;
 
-export const EXPORT_HELP = `wz export MODEL_DIR --gguf OUT.gguf [--type f32|f16|q8_0]
+export const EXPORT_HELP = `wz export MODEL_DIR --gguf OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1]
 
 Exports a Hugging Face model folder (ours or any Qwen3ForCausalLM with a byte-level BPE
 tokenizer) to GGUF for llama.cpp and Ollama.`;
@@ -136,12 +138,44 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const dir = positionals[0];
   if (!dir || !values.gguf) throw new UsageError("usage: wz export MODEL_DIR --gguf OUT.gguf");
   const type = values.type as GgufWeightType;
-  if (!["f32", "f16", "q8_0"].includes(type))
-    throw new UsageError(`--type: expected f32, f16 or q8_0, got "${type}"`);
+  if (!GGUF_WEIGHT_TYPES.includes(type))
+    throw new UsageError(`--type: expected one of ${GGUF_WEIGHT_TYPES.join(", ")}, got "${type}"`);
   const { model, tokenizer } = loadModelFolder(dir);
   if (!tokenizer) throw new UsageError(`${dir}: no tokenizer.json; GGUF needs the tokenizer`);
   writeFileSync(values.gguf, exportGguf(model, tokenizer, type));
   console.log(`wrote ${values.gguf} (${type})`);
+  return 0;
+}
+
+export const IMPORT_HELP = `wz import MODEL.gguf --output DIR
+
+Reads a GGUF model (llama, qwen2 or qwen3 architecture; F32, F16, BF16, Q8_0, Q4_0 or Q4_1
+tensors) into a Hugging Face folder our engine trains: the weights dequantised to f32 (llama's
+q/k rows put back in Hugging Face's order), config.json, and tokenizer.json and
+tokenizer_config.json rebuilt from the GGUF's tokenizer (byte-level BPE) and chat template.`;
+
+export async function importCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { output: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(IMPORT_HELP);
+    return 0;
+  }
+  const path = positionals[0];
+  if (!path || !values.output) throw new UsageError("usage: wz import MODEL.gguf --output DIR");
+  if (!existsSync(path)) throw new UsageError(`${path}: file not found`);
+  const started = performance.now();
+  const { model, tokenizer, types } = importGguf(path, { log: (line) => console.error(line) });
+  saveModelFolder(values.output, model, tokenizer);
+  const kinds = Object.entries(types)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(", ");
+  console.log(
+    `wrote ${values.output}: ${model.cfg.arch} model, ${model.numParams} parameters (${kinds} tensors dequantised to f32), vocabulary ${tokenizer.vocabSize} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return 0;
 }
 

@@ -3,7 +3,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configFromHf, configToHf, hasQkNorm, type ModelConfig } from "./config.ts";
-import { GGML_F16, GGML_F32, GGML_Q8_0, type GgufTensor, type GgufValue, writeGguf } from "./gguf.ts";
+import {
+  GGML_BF16,
+  GGML_F16,
+  GGML_F32,
+  GGML_Q4_0,
+  GGML_Q4_1,
+  GGML_Q8_0,
+  type GgufTensor,
+  type GgufValue,
+  writeGguf,
+} from "./gguf.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
 import { LoraAdapters, type LoraTarget } from "./lora.ts";
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
@@ -91,7 +101,17 @@ export function saveModelFolder(dir: string, model: Qwen3Model, tokenizer: TextT
   );
 }
 
-export type GgufWeightType = "f32" | "f16" | "q8_0";
+export type GgufWeightType = "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_1";
+
+const WEIGHT_TYPES: Record<GgufWeightType, { type: GgufTensor["type"]; fileType: number }> = {
+  f32: { type: GGML_F32, fileType: 0 },
+  f16: { type: GGML_F16, fileType: 1 },
+  bf16: { type: GGML_BF16, fileType: 32 },
+  q8_0: { type: GGML_Q8_0, fileType: 7 },
+  q4_0: { type: GGML_Q4_0, fileType: 2 },
+  q4_1: { type: GGML_Q4_1, fileType: 3 },
+};
+export const GGUF_WEIGHT_TYPES = Object.keys(WEIGHT_TYPES) as GgufWeightType[];
 
 /** llama.cpp's name for each of our tensors. */
 export function ggufTensorNames(cfg: ModelConfig): [hf: string, gguf: string][] {
@@ -148,7 +168,7 @@ export function exportGguf(
     ...Object.fromEntries(
       Object.entries(extra).map(([k, v]) => [k, { type: "string", value: v } as GgufValue]),
     ),
-    "general.file_type": u32(weightType === "f32" ? 0 : weightType === "f16" ? 1 : 7),
+    "general.file_type": u32(WEIGHT_TYPES[weightType].fileType),
     [`${arch}.context_length`]: u32(cfg.maxPositionEmbeddings),
     [`${arch}.embedding_length`]: u32(cfg.hiddenSize),
     [`${arch}.block_count`]: u32(cfg.numLayers),
@@ -165,10 +185,14 @@ export function exportGguf(
   const tensors: GgufTensor[] = ggufTensorNames(cfg).map(([hf, gguf]) => {
     const spec = model.params.specs.find((s) => s.name === hf)!;
     const matrix = spec.shape.length === 2;
-    // Norm weights stay F32 (llama.cpp expects it); Q8_0 needs rows that are multiples of 32.
+    // Norm weights stay F32 (llama.cpp expects it); the block formats need rows that are
+    // multiples of 32 (a matrix with shorter rows falls back to F16).
     let type: GgufTensor["type"] = GGML_F32;
-    if (matrix && weightType === "f16") type = GGML_F16;
-    if (matrix && weightType === "q8_0") type = spec.shape[1] % 32 === 0 ? GGML_Q8_0 : GGML_F16;
+    if (matrix) {
+      const wanted = WEIGHT_TYPES[weightType].type;
+      const blocky = wanted === GGML_Q8_0 || wanted === GGML_Q4_0 || wanted === GGML_Q4_1;
+      type = blocky && spec.shape[1] % 32 !== 0 ? GGML_F16 : wanted;
+    }
     let data = model.params.get(hf);
     // llama.cpp's llama architecture rotates adjacent pairs; Hugging Face weights rotate halves.
     // Permute each head's q and k rows as llama.cpp's own converter does.

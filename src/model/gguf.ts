@@ -2,9 +2,20 @@
 // before llama.cpp sees it (a missing key can abort the whole process there, not throw).
 import { closeSync, openSync, readSync } from "node:fs";
 
-export const GGML_F32 = 0;
-export const GGML_F16 = 1;
-export const GGML_Q8_0 = 8;
+import {
+  GGML_BF16,
+  GGML_F16,
+  GGML_F32,
+  GGML_Q4_0,
+  GGML_Q4_1,
+  GGML_Q8_0,
+  type GgmlType,
+  ggmlTypeName,
+  quantize,
+} from "./gguf-quant.ts";
+
+export { f16ToF32 } from "./gguf-quant.ts";
+export { GGML_BF16, GGML_F16, GGML_F32, GGML_Q4_0, GGML_Q4_1, GGML_Q8_0 };
 
 const T_UINT8 = 0;
 const T_INT32 = 5;
@@ -29,7 +40,7 @@ export interface GgufTensor {
   /** PyTorch order ([out, in]); written reversed, as ggml wants. */
   shape: number[];
   data: Float32Array | Float64Array;
-  type: typeof GGML_F32 | typeof GGML_F16 | typeof GGML_Q8_0;
+  type: GgmlType;
 }
 
 /** Growable little-endian byte writer. */
@@ -81,66 +92,13 @@ class Bytes {
   }
 }
 
-function f16Bits(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (((x >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = sign | (exp << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return half;
-}
-
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 function encodeTensor(t: GgufTensor): Uint8Array {
-  const n = t.data.length;
-  if (t.type === GGML_F32) {
-    const out = new Float32Array(n);
-    out.set(t.data);
-    return new Uint8Array(out.buffer);
-  }
-  if (t.type === GGML_F16) {
-    const out = new Uint16Array(n);
-    for (let i = 0; i < n; i++) out[i] = f16Bits(t.data[i]);
-    return new Uint8Array(out.buffer);
-  }
-  // Q8_0: blocks of 32 along the contiguous dimension: f16 scale (max abs / 127), then 32 int8.
   const inner = t.shape[t.shape.length - 1];
-  if (inner % 32 !== 0)
-    throw new Error(`${t.name}: Q8_0 needs the row length (${inner}) to be a multiple of 32`);
-  const blocks = n / 32;
-  const out = Buffer.alloc(blocks * 34);
-  for (let b = 0; b < blocks; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(t.data[b * 32 + i]));
-    const d = amax / 127;
-    const id = d ? 1 / d : 0;
-    out.writeUInt16LE(f16Bits(d), b * 34);
-    for (let i = 0; i < 32; i++) out.writeInt8(Math.round(t.data[b * 32 + i] * id), b * 34 + 2 + i);
-  }
-  return out;
+  if (t.type !== GGML_F32 && t.type !== GGML_F16 && t.type !== GGML_BF16 && inner % 32 !== 0)
+    throw new Error(
+      `${t.name}: ${ggmlTypeName(t.type)} needs the row length (${inner}) to be a multiple of 32`,
+    );
+  return quantize(t.type, t.data);
 }
 
 export function writeGguf(
@@ -214,7 +172,10 @@ export function writeGguf(
 export interface GgufInfo {
   version: number;
   metadata: Map<string, unknown>;
-  tensors: { name: string; dims: number[]; type: number }[];
+  /** dims in ggml order (innermost first); offset from dataOffset, in bytes. */
+  tensors: { name: string; dims: number[]; type: number; offset: number }[];
+  /** Where tensor data starts in the file (the header's end, aligned). */
+  dataOffset: number;
 }
 
 class Reader {
@@ -223,7 +184,7 @@ class Reader {
     public pos = 0,
   ) {}
   check(n: number) {
-    if (this.pos + n > this.buf.length) throw new Error("file ends inside its header");
+    if (this.pos + n > this.buf.length) throw new HeaderTooShort("file ends inside its header");
   }
   u32() {
     this.check(4);
@@ -299,38 +260,56 @@ class Reader {
   }
 }
 
-/** Reads the header of a GGUF file (metadata and tensor infos), reading at most `maxBytes`. */
-export function readGgufHeader(path: string, maxBytes = 256 << 20): GgufInfo {
+/**
+ * Reads the header of a GGUF file (metadata and tensor infos). It reads 1 MiB first and doubles
+ * only when the header is longer (a large vocabulary), so a weight sync does not pay for a
+ * buffer sized for the largest header there could be.
+ */
+export function readGgufHeader(path: string): GgufInfo {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.alloc(maxBytes);
-    const n = readSync(fd, buf, 0, maxBytes, 0);
-    const r = new Reader(buf.subarray(0, n));
-    if (n < 24 || r.u32() !== 0x46554747) throw new Error(`${path}: not a GGUF file (bad magic)`);
-    const version = r.u32();
-    if (version < 2 || version > 3) throw new Error(`${path}: unsupported GGUF version ${version}`);
-    const tensorCount = r.u64();
-    const kvCount = r.u64();
-    const metadata = new Map<string, unknown>();
-    for (let i = 0; i < kvCount; i++) {
-      const key = r.str();
-      metadata.set(key, r.value(r.u32()));
+    for (let size = 1 << 20; ; size *= 2) {
+      const buf = Buffer.alloc(size);
+      const n = readSync(fd, buf, 0, size, 0);
+      try {
+        return parseHeader(buf.subarray(0, n), path);
+      } catch (e) {
+        if (!(e instanceof HeaderTooShort) || n < size) throw e;
+      }
     }
-    const tensors: GgufInfo["tensors"] = [];
-    for (let i = 0; i < tensorCount; i++) {
-      const name = r.str();
-      const nd = r.u32();
-      const dims = Array.from({ length: nd }, () => r.u64());
-      const type = r.u32();
-      r.u64();
-      tensors.push({ name, dims, type });
-    }
-    return { version, metadata, tensors };
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message.replace(`${path}: `, "")}`);
   } finally {
     closeSync(fd);
   }
+}
+
+class HeaderTooShort extends Error {}
+
+function parseHeader(buf: Buffer, path: string): GgufInfo {
+  const r = new Reader(buf);
+  if (buf.length < 24 || r.u32() !== 0x46554747) throw new Error(`${path}: not a GGUF file (bad magic)`);
+  const version = r.u32();
+  if (version < 2 || version > 3) throw new Error(`${path}: unsupported GGUF version ${version}`);
+  const tensorCount = r.u64();
+  const kvCount = r.u64();
+  const metadata = new Map<string, unknown>();
+  for (let i = 0; i < kvCount; i++) {
+    const key = r.str();
+    metadata.set(key, r.value(r.u32()));
+  }
+  const tensors: GgufInfo["tensors"] = [];
+  for (let i = 0; i < tensorCount; i++) {
+    const name = r.str();
+    const nd = r.u32();
+    const dims = Array.from({ length: nd }, () => r.u64());
+    const type = r.u32();
+    const offset = r.u64();
+    tensors.push({ name, dims, type, offset });
+  }
+  const alignment = Number(metadata.get("general.alignment") ?? 32);
+  const dataOffset = Math.ceil(r.pos / alignment) * alignment;
+  return { version, metadata, tensors, dataOffset };
 }
 
 /**
@@ -367,7 +346,7 @@ export function validateGguf(info: GgufInfo): string[] {
   if (model === "gpt2" && !Array.isArray(m.get("tokenizer.ggml.merges")))
     problems.push("missing tokenizer.ggml.merges");
   const pre = m.get("tokenizer.ggml.pre");
-  if (pre !== undefined && !["default", "gpt-2", "qwen2", "llama-bpe"].includes(pre as string)) {
+  if (pre !== undefined && !["default", "gpt-2", "qwen2", "llama-bpe", "smollm"].includes(pre as string)) {
     problems.push(`tokenizer.ggml.pre "${pre}" is not one this project checks`);
   }
   const embd = info.tensors.find((t) => t.name === "token_embd.weight");
