@@ -8,6 +8,7 @@ export const JUDGE_FLAGS = {
   judge: { type: "string", default: "genrm" },
   "base-url": { type: "string", multiple: true },
   gguf: { type: "string" },
+  "no-grammar": { type: "boolean", default: false },
   model: { type: "string" },
   "api-key-env": { type: "string", default: "WZ_API_KEY" },
   votes: { type: "string", default: "1" },
@@ -34,7 +35,8 @@ export const JUDGE_FLAGS_HELP = `Judge options:
                            spread requests over replicas (default $WZ_BASE_URL)
   --model NAME             model name sent to the server (default $WZ_MODEL)
   --gguf FILE              run the GenRM on a local GGUF through llama.cpp instead of a server
-                           (its final line is constrained by a grammar)
+                           (its final line is constrained by a grammar when its own is malformed)
+  --no-grammar             with --gguf: no grammar; a malformed verdict counts as a format failure
   --api-key-env VAR        environment variable holding the API key (default WZ_API_KEY,
                            then OPENAI_API_KEY)
   --votes N                votes per presentation order (default 1; both orders always run)
@@ -89,7 +91,8 @@ function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
       "wz: note: --votes > 1 with --temperature 0 asks the same question twice; raise the temperature for independent votes\n",
     );
   }
-  if (values.gguf) return createJudge({ ...common, gguf: values.gguf as string });
+  if (values.gguf)
+    return createJudge({ ...common, gguf: values.gguf as string, grammar: !values["no-grammar"] });
   const baseUrls =
     (values["base-url"] as string[] | undefined) ??
     (process.env.WZ_BASE_URL ? [process.env.WZ_BASE_URL] : []);

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
+import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { LoraAdapters } from "../model/lora.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
@@ -192,7 +193,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const kernel = await selectKernel(kernelName);
   if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
     throw new UsageError(
-      `model.init: ${config.model.init} does not exist (a Hugging Face folder, or "tiny")`,
+      `model.init: ${config.model.init} does not exist (a Hugging Face folder, a GGUF file, or "tiny")`,
     );
   }
   const { train, evalSet } = loadPrompts(config);
@@ -212,7 +213,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     let baseDir = config.model.init;
     if (baseDir === "tiny")
       baseDir = buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir;
-    const base = loadPolicy(baseDir, kernel);
+    // A GGUF (quantised too) is imported: its dequantised weights are the run's initial model.
+    const base = baseDir.endsWith(".gguf")
+      ? importGguf(baseDir, { kernel, log })
+      : loadPolicy(baseDir, kernel);
     saveModelFolder(initialDir, base.model, base.tokenizer);
     writeFileSync(join(runDir, "checkpoints", "initial.gguf"), exportGguf(base.model, base.tokenizer));
     store.addPrompts(train, "train");
@@ -231,7 +235,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     log(
       "wz: note: judge.votes > 1 with judge.temperature 0 asks the same question twice; raise the temperature for independent votes",
     );
-  const judge = createJudge(judgeSpecFromConfig(config.judge, initialDir));
+  const judge = createJudge({ ...judgeSpecFromConfig(config.judge, initialDir), kernel });
   const evaluator = createEvaluator(config, judge, initialDir);
   log(
     `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
@@ -306,6 +310,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     maxTokens: config.rollout.max_tokens,
     seed: config.seed,
     judges,
+    threads: config.rollout.sampler_threads,
     summarize: evaluator.monitor.summarize,
   });
   const minutes = (performance.now() - started) / 60000;

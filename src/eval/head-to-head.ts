@@ -66,12 +66,14 @@ export interface HeadToHeadOptions {
   maxTokens: number;
   seed: number;
   judges: PairwiseJudge[];
+  /** llama.cpp threads for sampling (default 1). */
+  threads?: number;
   /** Task-specific figures over (prompt, response) items. */
   summarize?: (items: { prompt: string; response: string }[]) => Record<string, number | null>;
 }
 
 async function sampleAll(path: string, o: HeadToHeadOptions): Promise<string[][]> {
-  const sampler = new LlamaSampler(1024);
+  const sampler = new LlamaSampler(1024, o.threads ?? 1);
   await sampler.load(path);
   try {
     const groups = await sampleGroups(sampler, o.tokenizer, o.prompts, {

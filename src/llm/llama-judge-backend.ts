@@ -29,9 +29,15 @@ export class LlamaCppChatBackend implements ChatBackend {
 
   constructor(
     private readonly path: string,
-    private readonly options: { contextSize?: number; exact?: boolean } = {},
+    private readonly options: {
+      contextSize?: number;
+      exact?: boolean;
+      /** false: no grammar phase; the reply is what the judge wrote (to measure its own format). */
+      grammar?: boolean;
+    } = {},
   ) {
-    this.model = `gguf:${basename(path)}`;
+    // The name keys the reply cache: replies without the grammar are other replies.
+    this.model = `gguf:${basename(path)}${options.grammar === false ? ":no-grammar" : ""}`;
   }
 
   private load() {
@@ -119,6 +125,16 @@ export class LlamaCppChatBackend implements ChatBackend {
               attempts: 1,
             };
           }
+        }
+        if (this.options.grammar === false) {
+          return {
+            ok: true,
+            text: own,
+            finishReason: critique.length >= budget ? "length" : "stop",
+            usage: { prompt_tokens: prompt.length, completion_tokens: critique.length },
+            latencyMs: performance.now() - started,
+            attempts: 1,
+          };
         }
         // Otherwise the final line is written under the grammar. The tokens of a malformed box of
         // its own are taken back first (from the KV cache too), so the grammar continues from the

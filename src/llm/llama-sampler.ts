@@ -11,14 +11,23 @@ export class LlamaSampler implements Sampler {
   private context: LlamaContext | null = null;
   loadedPath: string | null = null;
 
-  constructor(private readonly contextSize = 512) {}
+  constructor(
+    private readonly contextSize = 512,
+    /** llama.cpp threads; 1 keeps samples reproducible across machines with different core counts. */
+    private readonly threads = 1,
+  ) {}
 
   /** Loads (or reloads, after a training step) the GGUF to sample from, with optional LoRA adapters. */
   async load(path: string, lora?: { filePath: string; scale?: number }[]): Promise<void> {
     await this.close();
     this.model = await loadGgufModel(path);
     // Sampling needs no bit-exactness: the trainer recomputes log-probabilities itself.
-    this.context = await createContext(this.model, { exact: false, contextSize: this.contextSize, lora });
+    this.context = await createContext(this.model, {
+      exact: false,
+      contextSize: this.contextSize,
+      threads: this.threads,
+      lora,
+    });
     this.loadedPath = path;
   }
 

@@ -62,7 +62,7 @@ export const TrainConfigSchema = z
     output: z.string().default("runs/run"),
     model: z
       .object({
-        /** "tiny": build (or reuse) the project's tiny base model; otherwise a Hugging Face folder. */
+        /** "tiny": build (or reuse) the project's tiny base model; otherwise a Hugging Face folder or a GGUF file (imported, see wz import). */
         init: z.string().default("tiny"),
         cache: z.string().default(".wz-cache/tiny-base"),
         tiny: tinyModel.default(tinyModel.parse({})),
@@ -114,6 +114,14 @@ export const TrainConfigSchema = z
         /** Refill groups the task dropped (all rewards equal) from further prompts (DAPO's dynamic sampling). */
         dynamic_sampling: z.boolean().default(false),
         max_refills: z.number().int().nonnegative().default(2),
+        /**
+         * The weights llama.cpp samples from: f32 (exactly the policy) or f16/q8_0 (faster on a
+         * large model, whose f32 matrix-vector products are bound by memory; the trainer still
+         * recomputes every log-probability in f32, so the ratio corrects the small mismatch).
+         */
+        sampler_weights: z.enum(["f32", "f16", "q8_0"]).default("f32"),
+        /** llama.cpp threads for sampling (1: samples reproducible whatever the core count). */
+        sampler_threads: z.number().int().positive().default(1),
       })
       .strict()
       .default({
@@ -124,6 +132,8 @@ export const TrainConfigSchema = z
         max_tokens: 48,
         dynamic_sampling: false,
         max_refills: 2,
+        sampler_weights: "f32",
+        sampler_threads: 1,
       }),
     train: z
       .object({

@@ -13,6 +13,7 @@ import type { Sampler } from "../llm/types.ts";
 import {
   exportGguf,
   exportLoraGguf,
+  type GgufWeightType,
   loadModelFolder,
   saveLoraAdapter,
   saveModelFolder,
@@ -72,14 +73,15 @@ async function syncSampler(
   policy: Qwen3Model,
   tok: TextTokenizer,
   first: boolean,
+  weights: GgufWeightType,
 ) {
   const gguf = join(runDir, "policy.gguf");
   if (!policy.lora) {
-    writeAtomic(gguf, exportGguf(policy, tok, "f32"));
+    writeAtomic(gguf, exportGguf(policy, tok, weights));
     await sampler.load(gguf);
     return;
   }
-  if (first) writeAtomic(gguf, exportGguf(policy, tok, "f32"));
+  if (first) writeAtomic(gguf, exportGguf(policy, tok, weights));
   const adapter = join(runDir, "policy-adapter.gguf");
   writeAtomic(adapter, exportLoraGguf(policy.lora));
   await sampler.load(gguf, [{ filePath: adapter, scale: 1 }]);
@@ -108,8 +110,8 @@ export async function runLoop(
     pruneStates(runDir, startStep - 1);
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
-  const sampler = ctx.sampler ?? new LlamaSampler(1024);
-  await syncSampler(sampler, runDir, policy, tok, true);
+  const sampler = ctx.sampler ?? new LlamaSampler(1024, config.rollout.sampler_threads);
+  await syncSampler(sampler, runDir, policy, tok, true, config.rollout.sampler_weights);
   const schedule = scheduleOf(config);
   const G = config.rollout.group_size;
   const started = performance.now();
@@ -202,7 +204,7 @@ export async function runLoop(
       });
       const t3 = performance.now();
       // 5. weight sync: the next samples come from the new weights
-      await syncSampler(sampler, runDir, policy, tok, false);
+      await syncSampler(sampler, runDir, policy, tok, false, config.rollout.sampler_weights);
       const t4 = performance.now();
 
       // 6. metrics, and every k steps the independent judge's view of the same rollouts

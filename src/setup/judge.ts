@@ -12,6 +12,7 @@ import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
 import { loadModelFolder } from "../model/checkpoint.ts";
 import { readGgufHeader } from "../model/gguf.ts";
+import type { MatmulKernel } from "../model/kernels/types.ts";
 import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
@@ -26,6 +27,8 @@ export interface JudgeSpec {
   kind: "genrm" | "rules";
   /** A local GGUF judge model run through llama.cpp, instead of an OpenAI-compatible server. */
   gguf?: string;
+  /** With gguf: write the final line under a grammar when the judge's own is malformed (default true). */
+  grammar?: boolean;
   baseUrls?: string[];
   model?: string;
   apiKey?: string;
@@ -48,6 +51,8 @@ export interface JudgeSpec {
   template?: TemplateName;
   /** Rule-based judge: the plausibility principle under a frozen model folder. */
   plausibility?: PlausibilityOptions & { model: string };
+  /** The matmul kernel for a model the judge runs itself (the plausibility model); default reference. */
+  kernel?: MatmulKernel;
 }
 
 export interface BuiltJudge {
@@ -93,7 +98,7 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
       const { model: dir, ...options } = spec.plausibility;
       if (!dir) throw new Error("judge.plausibility needs a model folder (judge.plausibility.model)");
       if (!existsSync(dir)) throw new Error(`judge.plausibility.model: ${dir} does not exist`);
-      const { model, tokenizer } = loadModelFolder(dir);
+      const { model, tokenizer } = loadModelFolder(dir, spec.kernel);
       if (!tokenizer) throw new Error(`judge.plausibility.model: ${dir} has no tokenizer.json`);
       extra.push(plausibilityCheck(model, tokenizer, options));
     }
@@ -115,8 +120,10 @@ export function createJudge(spec: JudgeSpec): BuiltJudge {
     const recorded = readGgufHeader(gguf).metadata.get(JUDGE_TEMPLATE_KEY);
     if (spec.template === undefined && (recorded === "compact" || recorded === "full"))
       spec = { ...spec, template: recorded };
-    const backend = new LlamaCppChatBackend(gguf);
-    return genrm(spec, backend, "llama.cpp, final line constrained by a grammar", () => void backend.close());
+    const grammar = spec.grammar ?? true;
+    const backend = new LlamaCppChatBackend(gguf, { grammar });
+    const how = grammar ? "llama.cpp, final line constrained by a grammar" : "llama.cpp, no grammar";
+    return genrm(spec, backend, how, () => void backend.close());
   }
   const baseUrls = spec.baseUrls ?? [];
   if (baseUrls.length === 0) {
