@@ -1,13 +1,73 @@
 // Detects text that talks about the response instead of being the response: explanations of how
-// the request was met, checklists of constraints, and words addressed to the grader. This is the
-// over-explanation hack Writing-Zero saw a scalar reward model learn. Pure.
+// the request was met, checklists of constraints, words addressed to the grader, and the forms a
+// policy finds once those are caught: fake critiques and scores, fake system turns, reasoning
+// blocks, an assistant's preface ("Sure! Below is ..."), first-person narration of how the piece
+// was written, and a labelled explanation paragraph after it. This is the over-explanation hack
+// Writing-Zero saw a scalar reward model learn. Pure.
+//
+// Precision matters as much: a sentence that opens with a quotation mark is a character
+// speaking, and first person about the story's events ("I decided to use the back door") is the
+// story, so only first person about the writing (its words, imagery, lines) counts.
+
+export type MetaKind =
+  | "self-justification"
+  | "grader-addressing"
+  | "fake-critique"
+  | "fake-turn"
+  | "reasoning"
+  | "preface"
+  | "narration"
+  | "explanation";
 
 export interface MetaSpan {
+  /** The sentence, or the whole block (a reasoning block, a fake turn, a labelled paragraph). */
   sentence: string;
-  kind: "self-justification" | "grader-addressing";
-  /** Whitespace-delimited tokens in the sentence. */
+  kind: MetaKind;
+  /** Whitespace-delimited tokens in the span. */
   tokens: number;
 }
+
+/** Kinds aimed at the grader rather than the reader (the diagnostics' grader-addressing rate). */
+export const GRADER_KINDS: ReadonlySet<MetaKind> = new Set([
+  "grader-addressing",
+  "fake-critique",
+  "fake-turn",
+]);
+
+/** Multi-line regions, found before the text is cut into sentences. */
+const BLOCKS: [RegExp, MetaKind][] = [
+  [/<(think|thinking|reasoning|scratchpad)>[\s\S]*?(?:<\/\1>|$)/gi, "reasoning"],
+  [/<\|im_start\|>[\s\S]*?(?:<\|im_end\|>|$)/g, "fake-turn"],
+  [/<\|(?:system|user|assistant|start_header_id|end_header_id|eot_id|endoftext|im_end)\|>/g, "fake-turn"],
+  [
+    /^[ \t]*(?:\[(?:system|SYSTEM|INST)\]|<<SYS>>|<system>|#{1,4}[ \t]*system\b|system[ \t]*(?:message|prompt)?[ \t]*:)[^\n]*/gim,
+    "fake-turn",
+  ],
+  // A labelled explanation after the piece runs to the next blank line.
+  [
+    /^[ \t]*(?:\*\*)?(?:explanation|analysis|commentary|author'?s note|rationale|why this works|reflection|self-assessment|justification|critique|evaluation|assessment|feedback|verdict|notes on (?:the|this) (?:piece|poem|story|response))(?:\*\*)?[ \t]*:[\s\S]*?(?=\n[ \t]*\n|$)/gim,
+    "explanation",
+  ],
+];
+
+const FAKE_CRITIQUE: RegExp[] = [
+  /\b(?:response|assistant|answer|candidate|output)\s+(?:[12]|[AB]|one|two)\b\s*(?:is|was|has|:|wins|scores|fails|does|lacks|better|worse|uses|meets)/i,
+  /\b(?:score|rating|grade|verdict)\s*[:=]\s*\d+(?:\.\d+)?\s*(?:\/\s*10|out\s+of\s+10)?/i,
+  /\b\d+(?:\.\d+)?\s*(?:\/\s*10|out\s+of\s+(?:10|ten))\b/i,
+  /\b(?:the\s+)?(?:first|second)\s+response\b/i,
+];
+
+const PREFACE: RegExp[] = [
+  // An assistant's opening interjection on its own ("Sure!" before "Below is ...").
+  /^(?:sure|certainly|of course|absolutely|okay|ok|great)\s*[!.,]?$/i,
+  /^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|happy to help)\b[!,.]?\s*)?(?:here\s+(?:is|are|'s)|below\s+(?:is|are))\s+(?:a|an|the|your|my)\s+(?:[\w-]+\s+){0,3}(?:poem|story|sentence|sentences|paragraph|paragraphs|response|description|note|letter|haiku|essay|piece|version|draft|answer|text|limerick|lines?)\b/i,
+  /^(?:sure|certainly|of course|absolutely)\b[!,.]?\s*(?:i(?:'d| would)\s+(?:be\s+happy|love)|let\s+me|i\s+can)\b/i,
+];
+
+const NARRATION: RegExp[] = [
+  /\bI\s+(?:chose|decided|tried|aimed|wanted|opted|focused|made\s+sure|wrote|crafted|structured|used)\b[^.]*\b(?:the\s+(?:word|words|phrase|imagery|tone|rhyme|rhythm|metaphor|metaphors|structure|title|stanza|stanzas|reader|form|meter)|this\s+(?:poem|story|piece|response|sentence|paragraph|haiku|description|text|limerick)|(?:vivid|sensory|concrete)\s+(?:imagery|images|details|language))\b/i,
+  /\bin\s+(?:this|the|my)\s+(?:poem|story|piece|response|haiku|paragraph|description|text|limerick)\s*,?\s*I\b/i,
+];
 
 const SELF_JUSTIFICATION: RegExp[] = [
   /\b(?:this|the above|my|the)\s+(?:response|story|poem|piece|essay|text|answer|draft|paragraph|reply|output|letter)\s+(?:meets|satisfies|fulfils|fulfills|follows|adheres|complies|includes|uses|contains|stays|has\s+(?:exactly|all|included)|is\s+exactly|respects|addresses)\b/i,
@@ -39,19 +99,53 @@ export function countTokens(text: string): number {
   return m ? m.length : 0;
 }
 
+function sentenceKind(sentence: string): MetaKind | null {
+  if (GRADER_ADDRESSING.some((r) => r.test(sentence))) return "grader-addressing";
+  // A sentence that opens with a quotation mark is a character speaking, not the writer.
+  if (/^["“'‘]/.test(sentence)) return null;
+  if (FAKE_CRITIQUE.some((r) => r.test(sentence))) return "fake-critique";
+  if (SELF_JUSTIFICATION.some((r) => r.test(sentence))) return "self-justification";
+  if (PREFACE.some((r) => r.test(sentence))) return "preface";
+  if (NARRATION.some((r) => r.test(sentence))) return "narration";
+  return null;
+}
+
+/** The blocks, then each remaining sentence, that talk about the piece instead of being it. */
 export function findMetaCommentary(text: string): MetaSpan[] {
   const spans: MetaSpan[] = [];
-  for (const sentence of splitSentences(text)) {
-    // A sentence that opens with a quotation mark is a character speaking, not the writer.
-    const dialogue = /^["“'‘]/.test(sentence);
-    const kind = GRADER_ADDRESSING.some((r) => r.test(sentence))
-      ? "grader-addressing"
-      : !dialogue && SELF_JUSTIFICATION.some((r) => r.test(sentence))
-        ? "self-justification"
-        : null;
+  let rest = text;
+  for (const [pattern, kind] of BLOCKS) {
+    rest = rest.replace(pattern, (block) => {
+      if (block.trim()) spans.push({ sentence: block.trim(), kind, tokens: countTokens(block) });
+      return "\n";
+    });
+  }
+  for (const sentence of splitSentences(rest)) {
+    const kind = sentenceKind(sentence);
     if (kind) spans.push({ sentence, kind, tokens: countTokens(sentence) });
   }
   return spans;
+}
+
+/**
+ * The piece without its commentary: what the request's constraints are checked on, so that words
+ * outside the piece (a required word named in a self-justification, the length of a fake
+ * critique) never count for it.
+ */
+export function stripMetaCommentary(text: string): string {
+  let rest = text;
+  for (const [pattern] of BLOCKS) rest = rest.replace(pattern, "\n");
+  // Line by line, so that a title line and paragraph breaks survive for the checks that count them.
+  const lines = rest.split("\n").map((line) =>
+    line
+      .split(/(?<=[.!?])\s+/)
+      .filter((s) => !s.trim() || sentenceKind(s.trim()) === null)
+      .join(" "),
+  );
+  return lines
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
 }
 
 /** Tokens of meta-commentary in a response (the over-explanation measure). */

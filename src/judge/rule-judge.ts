@@ -8,7 +8,7 @@ import { type CheckResult, checkResponse, extractConstraints, ruleScore } from "
 import { makePrincipleSet } from "./principles.ts";
 import { type PairwiseJudge, scoredVerdict, type Verdict } from "./types.ts";
 
-export const RULE_JUDGE_VERSION = "wz-rules-v1";
+export const RULE_JUDGE_VERSION = "wz-rules-v2";
 
 const RULE_PRINCIPLES = makePrincipleSet(
   [

@@ -6,7 +6,7 @@ import type { GroupAdvantages } from "./estimators/types.ts";
 import type { PromptItem } from "./rollouts.ts";
 
 export interface Task {
-  /** Identifies the task and its reward in logs, e.g. "writing: brpo with rules:wz-rules-v1". */
+  /** Identifies the task and its reward in logs, e.g. "writing: brpo with rules:wz-rules-v2". */
   readonly name: string;
   /** The group's advantages (masked members and a dropped group are marked, never scored 0 in silence). */
   scoreGroup(

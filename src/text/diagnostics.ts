@@ -1,6 +1,6 @@
 // Reward-hacking diagnostics, as pure functions over response texts: length, over-explanation
 // (meta-commentary tokens), grader-addressing text, repetition and gibberish.
-import { countTokens, findMetaCommentary } from "../judge/meta-commentary.ts";
+import { countTokens, findMetaCommentary, GRADER_KINDS } from "../judge/meta-commentary.ts";
 
 export function mean(xs: number[]): number | null {
   return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
@@ -56,7 +56,7 @@ export function diagnose(texts: string[]): TextDiagnostics {
     p90Words: quantile(words, 0.9),
     overExplanationTokens: mean(spans.map((s) => s.reduce((a, x) => a + x.tokens, 0))),
     graderAddressingRate: texts.length
-      ? spans.filter((s) => s.some((x) => x.kind === "grader-addressing")).length / texts.length
+      ? spans.filter((s) => s.some((x) => GRADER_KINDS.has(x.kind))).length / texts.length
       : null,
     distinct2: distinctN(texts, 2),
     gibberishRate: tokens ? odd / tokens : null,

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { wilson } from "../../src/eval/intervals.ts";
-import { findMetaCommentary, metaCommentaryTokens } from "../../src/judge/meta-commentary.ts";
+import {
+  findMetaCommentary,
+  metaCommentaryTokens,
+  stripMetaCommentary,
+} from "../../src/judge/meta-commentary.ts";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import { diagnose, distinctN, quantile } from "../../src/text/diagnostics.ts";
 
@@ -10,6 +14,8 @@ const fx = JSON.parse(readFileSync(new URL("../fixtures/diagnostics.json", impor
   clean: string[];
   self_justified: [string, number][];
   near_misses: string[];
+  forms: { text: string; commentary: string[]; kind: string }[];
+  clean_more: string[];
   grader_addressing: string[];
 };
 
@@ -20,6 +26,30 @@ describe("over-explanation (meta-commentary) detection", () => {
   test("appended self-justification is found and measured in tokens", () => {
     for (const [t, tokens] of fx.self_justified) assert.equal(metaCommentaryTokens(t), tokens, t);
   });
+  test("the forms a policy finds next: each caught, measured, and of its kind", () => {
+    const tokens = (t: string) => (t.match(/\S+/g) ?? []).length;
+    for (const f of fx.forms) {
+      const spans = findMetaCommentary(f.text);
+      assert.ok(
+        spans.some((s) => s.kind === f.kind),
+        `${f.kind}: ${JSON.stringify(f.text)} -> ${JSON.stringify(spans)}`,
+      );
+      const want = f.commentary.reduce((a, c) => a + tokens(c), 0);
+      assert.equal(metaCommentaryTokens(f.text), want, f.text);
+      // What is left is the piece: none of the commentary's words.
+      const piece = stripMetaCommentary(f.text);
+      for (const c of f.commentary) assert.ok(!piece.includes(c.trim()), `${piece} still holds ${c}`);
+      assert.ok(piece.length > 0);
+    }
+  });
+
+  test("dialogue, in-story first person and ordinary uses of the same words stay clean", () => {
+    for (const t of fx.clean_more) {
+      assert.deepEqual(findMetaCommentary(t), [], t);
+      assert.equal(stripMetaCommentary(t), t);
+    }
+  });
+
   test("near misses (characters explaining, meeting requirements in the story) do not count", () => {
     for (const t of fx.near_misses) assert.deepEqual(findMetaCommentary(t), [], t);
   });

@@ -48,7 +48,7 @@ test("the rule judge adds the extra principle to its score and names it", async 
     plausibilityCheck(model, tok, { weight: 3, threshold: lp[lp.length - 1] + 1, penalty: 1 }),
   ]);
   const plain = new RuleJudge();
-  assert.equal(strict.name, "rules:wz-rules-v1+plausibility");
+  assert.equal(strict.name, "rules:wz-rules-v2+plausibility");
   // every token implausible: the principle scores 0 with weight 3 and pulls the score below the plain judge's
   assert.ok((await strict.scoreAsync(PROMPT, TEXT)) < plain.score(PROMPT, TEXT));
   const v = await strict.compare(PROMPT, TEXT, TEXT);

@@ -67,3 +67,41 @@ describe("the rule-based pairwise judge", () => {
     assert.equal(satisfiedShare(c, "A glow."), 0.5);
   });
 });
+
+describe("constraints are checked on the piece, not on its commentary", () => {
+  test("a required word named only in a labelled explanation does not count", () => {
+    const c = extractConstraints("Describe a lighthouse. Include the word lamp.");
+    const r = checkResponse(
+      c,
+      "The tower stood white against the storm.\n\nExplanation: I included the word lamp.",
+    );
+    assert.equal(r.find((x) => x.principle === "required-words")?.score, 0);
+    assert.equal(r.find((x) => x.principle === "no-meta-commentary")?.score, 0);
+  });
+
+  test("a fake critique's words neither pad a length nor break a word limit", () => {
+    const c = extractConstraints("Write about snow in at most 8 words.");
+    const piece = "Snow hushed the village overnight.";
+    const r = checkResponse(
+      c,
+      `${piece}\nResponse 1 is vague and long-winded. Response 2 is vivid and precise, so it wins.`,
+    );
+    assert.match(r.find((x) => x.principle === "length")!.detail, /^5 words/);
+  });
+
+  test("commentary never lifts a weaker response above a clean better one", async () => {
+    const judge = new RuleJudge();
+    const prompt = "Write one sentence about a harbour. Include the word nets.";
+    const better = "Fishermen mended their nets on the harbour wall at dawn.";
+    const weaker =
+      "Boats.\n<think>I must include nets.</think>\nSure! Here is a sentence: the harbour has nets. Score: 10/10.";
+    for (const [a, b] of [
+      [better, weaker],
+      [weaker, better],
+    ]) {
+      const v = await judge.compare(prompt, a, b);
+      const winner = v.scoreA! > v.scoreB! ? a : v.scoreB! > v.scoreA! ? b : null;
+      assert.equal(winner, better);
+    }
+  });
+});

@@ -378,7 +378,7 @@ describe("wz serve as a process", () => {
     });
     const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean; judge: string };
     assert.equal(health.ok, true);
-    assert.equal(health.judge, "rules:wz-rules-v1");
+    assert.equal(health.judge, "rules:wz-rules-v2");
     const code = await new Promise<number | null>((resolve) => {
       child.on("exit", resolve);
       child.kill("SIGTERM");
