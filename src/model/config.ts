@@ -46,6 +46,13 @@ export function configFromHf(json: Record<string, unknown>, origin = "config.jso
   if (arch === "llama" && json.attention_bias === true) {
     throw new Error(`${origin}: LlamaForCausalLM with attention_bias is not supported`);
   }
+  const ropeType =
+    (json.rope_parameters as { rope_type?: string } | undefined)?.rope_type ??
+    (json.rope_scaling as { rope_type?: string; type?: string } | null | undefined)?.rope_type ??
+    (json.rope_scaling as { type?: string } | null | undefined)?.type;
+  if (ropeType && ropeType !== "default") {
+    throw new Error(`${origin}: rope scaling "${ropeType}" is not supported (plain RoPE only)`);
+  }
   const hiddenSize = need(json, "hidden_size", origin);
   const numHeads = need(json, "num_attention_heads", origin);
   const cfg: ModelConfig = {
@@ -59,7 +66,11 @@ export function configFromHf(json: Record<string, unknown>, origin = "config.jso
     headDim: (json.head_dim as number | undefined) ?? hiddenSize / numHeads,
     intermediateSize: need(json, "intermediate_size", origin),
     rmsNormEps: (json.rms_norm_eps as number | undefined) ?? 1e-6,
-    ropeTheta: (json.rope_theta as number | undefined) ?? (arch === "llama" ? 10_000 : 1_000_000),
+    // transformers 5 writes rope_parameters.rope_theta; earlier versions rope_theta.
+    ropeTheta:
+      (json.rope_theta as number | undefined) ??
+      ((json.rope_parameters as { rope_theta?: number } | undefined)?.rope_theta as number | undefined) ??
+      (arch === "llama" ? 10_000 : 1_000_000),
     tieWordEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
     maxPositionEmbeddings: (json.max_position_embeddings as number | undefined) ?? 4096,
     bosTokenId: (json.bos_token_id as number | undefined) ?? null,

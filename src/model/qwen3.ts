@@ -62,12 +62,13 @@ interface LayerActs {
 interface Acts {
   T: number;
   tokens: Int32Array;
-  targets: Int32Array;
+  /** Null after hidden(): the trunk only, no language-model head. */
+  targets: Int32Array | null;
   layers: LayerActs[];
   xFinal: FloatArray;
   lnf: FloatArray;
   rstdf: FloatArray;
-  probs: FloatArray; // [T, V]
+  probs: FloatArray | null; // [T, V]
   rope: { cos: Float64Array; sin: Float64Array };
 }
 
@@ -192,11 +193,36 @@ export class Qwen3Model {
     return result!;
   }
 
+  /**
+   * The trunk's output: the final RMSNorm's hidden states [T, C], the input of any head (a
+   * reward model's value head reads the last row). Keeps activations for backwardHidden().
+   */
+  hidden(tokens: ArrayLike<number>, keepActivations = true): FloatArray {
+    const t = this.trunk(Int32Array.from(tokens));
+    this.acts = keepActivations ? { ...t, targets: null, probs: null } : null;
+    return t.lnf;
+  }
+
   private run(
     tokens: Int32Array,
     targets: Int32Array | null,
     keep: boolean,
   ): { logits: FloatArray; result?: ForwardResult } {
+    const { T, layers, xFinal: x, lnf, rstdf, rope } = this.trunk(tokens);
+    const V = this.cfg.vocabSize;
+    const logits = this.alloc(T * V);
+    this.linear(logits, lnf, this.headName(), T, this.cfg.hiddenSize, V);
+    if (!targets) return { logits };
+
+    const logprobs = new Float64Array(T);
+    const entropy = new Float64Array(T);
+    const probs = this.alloc(T * V);
+    logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
+    this.acts = keep ? { T, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
+    return { logits, result: { logprobs, entropy } };
+  }
+
+  private trunk(tokens: Int32Array): Omit<Acts, "targets" | "probs"> {
     const cfg = this.cfg;
     const T = tokens.length;
     const C = cfg.hiddenSize;
@@ -283,16 +309,7 @@ export class Qwen3Model {
     const lnf = this.alloc(T * C);
     const rstdf = this.alloc(T);
     rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
-    const logits = this.alloc(T * V);
-    this.linear(logits, lnf, this.headName(), T, C, V);
-    if (!targets) return { logits };
-
-    const logprobs = new Float64Array(T);
-    const entropy = new Float64Array(T);
-    const probs = this.alloc(T * V);
-    logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
-    this.acts = keep ? { T, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
-    return { logits, result: { logprobs, entropy } };
+    return { T, tokens, layers, xFinal: x, lnf, rstdf, rope };
   }
 
   private headName(): string {
@@ -302,8 +319,28 @@ export class Qwen3Model {
   /** Accumulates d(objective)/d(params) given d(objective)/d(logprobs[t]) for the last forward. */
   backward(dlogprobs: ArrayLike<number>): void {
     const acts = this.acts;
-    if (!acts) throw new Error("backward() needs a forward() with activations first");
+    if (!acts?.probs || !acts.targets) throw new Error("backward() needs a forward() with activations first");
     if (!this.grads) this.zeroGrad();
+    const { T } = acts;
+    const C = this.cfg.hiddenSize;
+    const V = this.cfg.vocabSize;
+    const dlogits = this.alloc(T * V);
+    logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
+    const dlnf = this.alloc(T * C);
+    this.linearBackward(dlnf, this.headName(), dlogits, acts.lnf, T, C, V);
+    this.backwardTrunk(acts, dlnf);
+  }
+
+  /** Accumulates d(objective)/d(params) given d(objective)/d(hidden) [T, C] for the last hidden(). */
+  backwardHidden(dhidden: FloatArray): void {
+    const acts = this.acts;
+    if (!acts || acts.probs) throw new Error("backwardHidden() needs a hidden() with activations first");
+    if (dhidden.length !== acts.T * this.cfg.hiddenSize) throw new Error("dhidden must be [T, hidden_size]");
+    if (!this.grads) this.zeroGrad();
+    this.backwardTrunk(acts, dhidden);
+  }
+
+  private backwardTrunk(acts: Acts, dlnf: FloatArray): void {
     const G = this.grads!;
     const P = this.params;
     const cfg = this.cfg;
@@ -313,7 +350,6 @@ export class Qwen3Model {
     const KVH = cfg.numKVHeads;
     const D = cfg.headDim;
     const F = cfg.intermediateSize;
-    const V = cfg.vocabSize;
 
     // Per-layer temporaries are reused across layers (zeroed on each use): no garbage per layer.
     const pool = new Map<string, FloatArray>();
@@ -324,10 +360,6 @@ export class Qwen3Model {
       pool.set(name, fresh);
       return fresh;
     };
-    const dlogits = this.alloc(T * V);
-    logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
-    const dlnf = this.alloc(T * C);
-    this.linearBackward(dlnf, this.headName(), dlogits, acts.lnf, T, C, V);
     let dx = this.alloc(T * C);
     rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
 

@@ -1,0 +1,34 @@
+"""Forward+backward tokens/s of a Hugging Face causal LM folder in PyTorch on the CPU: the peer of
+bench/real.ts (the same imported model, the same token sequence length).
+
+    .venv/bin/python scripts/torch_real_bench.py MODEL_DIR SEQ THREADS SECONDS
+"""
+
+import sys
+import time
+
+import torch
+from transformers import AutoModelForCausalLM
+
+
+def main(model_dir, seq, threads, seconds):
+    torch.set_num_threads(threads)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.train()
+    vocab = model.config.vocab_size
+    tokens = torch.tensor([[(i * 97) % vocab for i in range(seq)]])
+    done = 0
+    start = time.perf_counter()
+    while True:
+        out = model(tokens, labels=tokens)
+        out.loss.backward()
+        model.zero_grad(set_to_none=True)
+        done += seq
+        if time.perf_counter() - start >= seconds:
+            break
+    print("%.1f" % (done / (time.perf_counter() - start)))
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    main(a[0], int(a[1]), int(a[2]), float(a[3]))
