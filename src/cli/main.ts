@@ -17,6 +17,7 @@ import { reportCommand } from "./report-command.ts";
 import { runsCommand, showCommand } from "./runs-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { trainCommand } from "./train-command.ts";
+import { trainRmCommand } from "./train-rm-command.ts";
 
 const HELP = `wz: train language models to write better with a pairwise judge and BRPO
 
@@ -39,6 +40,7 @@ Commands:
   score        log-probabilities of given responses under a model folder
   finetune     supervised fine-tuning of a model folder (full or LoRA)
   genrm        train a pairwise GenRM: labelled pairs, teacher traces, cold-start SFT, RLVR
+  train-rm     train a scalar Bradley-Terry reward model on labelled pairs (HF layout)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -58,6 +60,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   score: scoreCommand,
   finetune: finetuneCommand,
   genrm: genrmCommand,
+  "train-rm": trainRmCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

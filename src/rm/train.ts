@@ -1,0 +1,97 @@
+// Training a scalar reward model on labelled pairs: minibatches of Bradley-Terry pairs, AdamW on
+// the trunk (every weight, or its LoRA adapters) and on the value head, and held-out accuracy by
+// the sign of the reward difference. Knows nothing of files: sequences in, numbers out.
+import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
+import { mulberry32 } from "../model/params.ts";
+import type { RewardModel } from "../model/reward-model.ts";
+
+/** One labelled pair, tokenised: the preferred response's sequence and the other's. */
+export interface TokenPair {
+  chosen: number[];
+  rejected: number[];
+}
+
+export interface RmTrainOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  gradClip: number;
+  seed: number;
+  schedule?: Schedule;
+  onStep?: (s: { step: number; loss: number; accuracy: number; lr: number }) => void;
+}
+
+/** Trains in place; returns the mean loss of each step. */
+export function trainRewardModel(rm: RewardModel, pairs: TokenPair[], o: RmTrainOptions): number[] {
+  if (pairs.length === 0) throw new Error("no training pairs");
+  rm.zeroGrad();
+  const { params, grads } = rm.trunk.trainable();
+  const trunkOpt = new AdamW(params.specs, params.data.length, { lr: o.lr, weightDecay: o.weightDecay });
+  const headOpt = new AdamW(
+    [{ name: "score.weight", shape: [1, rm.score.length], offset: 0, size: rm.score.length }],
+    rm.score.length,
+    {
+      lr: o.lr,
+      weightDecay: o.weightDecay,
+    },
+  );
+  const schedule = o.schedule ?? {
+    kind: "cosine",
+    warmupSteps: Math.ceil(o.steps / 20),
+    totalSteps: o.steps,
+  };
+  const random = mulberry32(o.seed);
+  const losses: number[] = [];
+  for (let step = 0; step < o.steps; step++) {
+    rm.zeroGrad();
+    let loss = 0;
+    let right = 0;
+    for (let b = 0; b < o.batchSize; b++) {
+      const pair = pairs[Math.floor(random() * pairs.length)];
+      const r = rm.bradleyTerry(pair.chosen, pair.rejected, 1 / o.batchSize);
+      loss += r.loss / o.batchSize;
+      if (r.margin > 0) right++;
+    }
+    // One global norm over the trunk's trainable gradients and the head's.
+    if (o.gradClip > 0) {
+      let ss = 0;
+      for (const g of [grads.data, rm.scoreGrad]) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
+      const norm = Math.sqrt(ss);
+      if (norm > o.gradClip) {
+        const k = o.gradClip / (norm + 1e-12);
+        for (const g of [grads.data, rm.scoreGrad]) for (let i = 0; i < g.length; i++) g[i] *= k;
+      }
+    }
+    const lr = learningRate(o.lr, schedule, step);
+    trunkOpt.step(params.data, grads.data, lr);
+    headOpt.step(rm.score, rm.scoreGrad, lr);
+    losses.push(loss);
+    o.onStep?.({ step, loss, accuracy: right / o.batchSize, lr });
+  }
+  return losses;
+}
+
+export interface RmAccuracy {
+  n: number;
+  accuracy: number;
+  /** Mean reward difference (chosen - rejected). */
+  meanMargin: number;
+  /** Pairs whose rewards are exactly equal (counted as wrong). */
+  ties: number;
+}
+
+/** Held-out accuracy: the preferred response gets the higher reward. */
+export function rewardAccuracy(rm: RewardModel, pairs: TokenPair[]): RmAccuracy {
+  let right = 0;
+  let ties = 0;
+  let margin = 0;
+  for (const p of pairs) {
+    const m = rm.reward(p.chosen) - rm.reward(p.rejected);
+    margin += m;
+    if (m > 0) right++;
+    else if (m === 0) ties++;
+  }
+  const n = pairs.length;
+  return { n, accuracy: n ? right / n : Number.NaN, meanMargin: n ? margin / n : Number.NaN, ties };
+}
