@@ -8,6 +8,7 @@ export const JUDGE_FLAGS = {
   judge: { type: "string", default: "genrm" },
   "base-url": { type: "string", multiple: true },
   gguf: { type: "string" },
+  "reward-model": { type: "string" },
   "no-grammar": { type: "boolean", default: false },
   model: { type: "string" },
   "api-key-env": { type: "string", default: "WZ_API_KEY" },
@@ -29,8 +30,11 @@ export const JUDGE_FLAGS = {
 } satisfies ParseArgsConfig["options"];
 
 export const JUDGE_FLAGS_HELP = `Judge options:
-  --judge genrm|rules      genrm: the pairwise GenRM on an OpenAI-compatible server (default);
-                           rules: the rule-based pairwise judge (no model needed)
+  --judge genrm|rules|rm   genrm: the pairwise GenRM on an OpenAI-compatible server (default);
+                           rules: the rule-based pairwise judge (no model needed);
+                           rm: a scalar reward model, the higher reward wins (--reward-model DIR,
+                           or --base-url and --model for vLLM's pooling API)
+  --reward-model DIR       with --judge rm: a folder written by wz train-rm
   --base-url URL           OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; repeat to
                            spread requests over replicas (default $WZ_BASE_URL)
   --model NAME             model name sent to the server (default $WZ_MODEL)
@@ -71,9 +75,22 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
 
 function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;
-  if (kind !== "genrm" && kind !== "rules")
-    throw new UsageError(`--judge: expected "genrm" or "rules", got "${kind}"`);
+  if (kind !== "genrm" && kind !== "rules" && kind !== "rm")
+    throw new UsageError(`--judge: expected "genrm", "rules" or "rm", got "${kind}"`);
   if (kind === "rules") return createJudge({ kind });
+  if (kind === "rm") {
+    const rewardModel = values["reward-model"] as string | undefined;
+    const baseUrls = values["base-url"] as string[] | undefined;
+    if (!rewardModel && !(baseUrls?.length && values.model))
+      throw new UsageError("--judge rm needs --reward-model DIR, or --base-url and --model (vLLM's pooling API)");
+    return createJudge({
+      kind,
+      rewardModel,
+      baseUrls,
+      model: values.model as string | undefined,
+      apiKey: process.env[values["api-key-env"] as string] ?? process.env.OPENAI_API_KEY,
+    });
+  }
   const v = values as Record<string, unknown>;
   const common = {
     kind,

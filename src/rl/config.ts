@@ -22,7 +22,10 @@ const tinyModel = z
 
 export const JudgeConfigSchema = z
   .object({
-    kind: z.enum(["rules", "genrm"]).default("rules"),
+    /** rules, genrm (pairwise), or rm: a scalar reward model (reward_model folder, or base_url + model on vLLM's pooling API). */
+    kind: z.enum(["rules", "genrm", "rm"]).default("rules"),
+    /** kind rm: a reward model folder written by wz train-rm (or any one-label *ForSequenceClassification). */
+    reward_model: z.string().optional(),
     base_url: z.union([z.string(), z.array(z.string())]).optional(),
     gguf: z.string().optional(),
     model: z.string().optional(),
@@ -220,6 +223,9 @@ function readYaml(source: string, origin: string): unknown {
 function checkJudge(j: JudgeConfig, origin: string): void {
   if (j.kind === "genrm" && !j.gguf && (!j.base_url || !j.model)) {
     throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
+  }
+  if (j.kind === "rm" && !j.reward_model && (!j.base_url || !j.model)) {
+    throw new Error(`${origin}: judge: kind rm needs judge.reward_model (a folder), or judge.base_url and judge.model (vLLM pooling)`);
   }
 }
 

@@ -27,7 +27,7 @@ export interface ServiceOptions {
   judge: PairwiseJudge;
   /** Builds a judge with another vote count for /v1/compare's `votes` (GenRM only). */
   judgeWithVotes?: (votes: number) => PairwiseJudge;
-  scorer?: (prompt: string, response: string) => number | Promise<number>;
+  scorer?: (prompt: string, response: string) => number | null | Promise<number | null>;
   seed?: number;
   skewThreshold?: number;
   tie?: -1 | 0;

@@ -12,7 +12,12 @@ import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
 import { loadModelFolder } from "../model/checkpoint.ts";
 import { readGgufHeader } from "../model/gguf.ts";
+import { ScalarRewardJudge } from "../judge/scalar-judge.ts";
+import { VllmPoolingScorer } from "../llm/vllm-pooling.ts";
+import { loadTokenizer } from "../model/checkpoint.ts";
 import type { MatmulKernel } from "../model/kernels/types.ts";
+import { loadRewardModel } from "../model/reward-model.ts";
+import { chatSequence } from "../rl/data.ts";
 import type { JudgeConfig } from "../rl/config.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
@@ -24,7 +29,9 @@ export const VOTING_TEMPERATURE = 0.6;
 export const JUDGE_TEMPLATE_KEY = "writing_zero.judge_template";
 
 export interface JudgeSpec {
-  kind: "genrm" | "rules";
+  kind: "genrm" | "rules" | "rm";
+  /** kind rm: a reward model folder (else baseUrls + model: vLLM's pooling API). */
+  rewardModel?: string;
   /** A local GGUF judge model run through llama.cpp, instead of an OpenAI-compatible server. */
   gguf?: string;
   /** With gguf: write the final line under a grammar when the judge's own is malformed (default true). */
@@ -57,8 +64,8 @@ export interface JudgeSpec {
 
 export interface BuiltJudge {
   judge: PairwiseJudge;
-  /** The scalar scorer for GRPO-style estimators (rule-based judge only). */
-  scorer?: (prompt: string, response: string) => number | Promise<number>;
+  /** The scalar scorer for GRPO-style estimators (the rule-based judge and scalar reward models). */
+  scorer?: (prompt: string, response: string) => number | null | Promise<number | null>;
   backend?: OpenAICompatibleBackend;
   /** The same judge with another vote count (GenRM; the rule-based judge is deterministic). */
   withVotes?: (votes: number) => PairwiseJudge;
@@ -70,6 +77,7 @@ export interface BuiltJudge {
 export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: string): JudgeSpec {
   return {
     kind: j.kind,
+    rewardModel: j.reward_model,
     gguf: j.gguf,
     baseUrls: j.base_url === undefined ? undefined : [j.base_url].flat(),
     model: j.model,
@@ -92,6 +100,7 @@ export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: s
 }
 
 export function createJudge(spec: JudgeSpec): BuiltJudge {
+  if (spec.kind === "rm") return scalarRewardJudge(spec);
   if (spec.kind === "rules") {
     const extra = [];
     if (spec.plausibility) {
@@ -182,5 +191,33 @@ function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBacken
     },
     describe: () =>
       `${judge.name} via ${where} (template ${judge.templateVersion}, votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
+  };
+}
+
+/** A scalar reward model (a local folder, or vLLM's pooling API) as a scorer and a pairwise judge. */
+function scalarRewardJudge(spec: JudgeSpec): BuiltJudge {
+  let score: (prompt: string, response: string) => Promise<number | null>;
+  let name: string;
+  let failures = () => 0;
+  if (spec.rewardModel) {
+    if (!existsSync(spec.rewardModel)) throw new Error(`judge.reward_model: ${spec.rewardModel} does not exist`);
+    const rm = loadRewardModel(spec.rewardModel, spec.kernel);
+    const tokenizer = loadTokenizer(spec.rewardModel);
+    name = `rm:${spec.rewardModel}`;
+    score = async (prompt, response) => rm.reward(chatSequence(tokenizer, prompt, response).tokens);
+  } else {
+    const baseUrl = spec.baseUrls?.[0];
+    if (!baseUrl || !spec.model) throw new Error("a reward model needs judge.reward_model, or base_url and model");
+    const remote = new VllmPoolingScorer({ baseUrl, model: spec.model, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs });
+    name = remote.name;
+    score = (prompt, response) => remote.score(prompt, response);
+    failures = () => remote.failures;
+  }
+  const judge = new ScalarRewardJudge(name, score);
+  return {
+    judge,
+    scorer: score,
+    close() {},
+    describe: () => `${name} (scalar reward${failures() ? `, ${failures()} failed scores` : ""})`,
   };
 }

@@ -35,6 +35,30 @@ train: {steps: 150, batch_size: 8, lr: 0.002}
     assert.match(r.stdout, /held-out accuracy [\d.]+% -> [\d.]+% on 100 pairs/);
     const rm = loadRewardModel(join(out, "final"));
     assert.ok(Number.isFinite(rm.reward([1, 2, 3])));
+    if (lora) return;
+    // wz genrm-eval judges with the scalar model: the sign of the reward difference, which no
+    // presentation order can change.
+    const pairs = join(dir, "eval-pairs.jsonl");
+    assert.equal(
+      (await runWz(["genrm", "pairs", "--tiny", "60", "--split", "eval", "--output", pairs])).code,
+      0,
+    );
+    const ev = await runWz([
+      "genrm-eval",
+      "--input",
+      pairs,
+      "--judge",
+      "rm",
+      "--reward-model",
+      join(out, "final"),
+      "--output",
+      join(dir, "ev"),
+    ]);
+    assert.equal(ev.code, 0, ev.stderr);
+    const res = JSON.parse(readFileSync(join(dir, "ev", "summary.json"), "utf8")).results[0].summary;
+    assert.equal(res.consistency.value, 1);
+    assert.equal(res.failureRate.value, 0);
+    assert.ok(res.accuracy.value >= 0.6, `genrm-eval accuracy ${res.accuracy.value}`);
   });
 }
 
