@@ -17,7 +17,6 @@ import io
 import os
 import re
 import runpy
-import subprocess
 import sys
 import types
 from types import SimpleNamespace as NS
@@ -25,6 +24,7 @@ from types import SimpleNamespace as NS
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "integrations", "openrlhf"))
+sys.path.insert(0, HERE)
 
 
 class _Stub(types.ModuleType):
@@ -64,6 +64,7 @@ from openrlhf.trainer.ppo_utils.experience_maker import RemoteExperienceMaker  #
 from openrlhf.utils.agent import SingleTurnAgentExecutor  # noqa: E402
 
 import wz_openrlhf  # noqa: E402
+from wz_service import check, start_service  # noqa: E402
 
 N = 4
 CHAT = "<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n"
@@ -77,24 +78,6 @@ RESPONSES = [
 ]
 
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def start_service():
-    server = subprocess.Popen(
-        ["node", os.path.join(ROOT, "bin", "wz.js"), "serve", "--judge", "rules", "--port", "0", "--group-size", str(N)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = server.stdout.readline()
-    match = re.search(r"listening on (http://\S+)", line)
-    if not match:
-        server.kill()
-        raise RuntimeError("wz serve did not start: %r" % line)
-    return server, match.group(1)
 
 
 async def fetch_all(url, items):
@@ -178,7 +161,7 @@ def main():
         runpy.run_module("openrlhf.cli.train_ppo_ray", run_name="__main__")
     check(re.search(r"--algo.advantage.estimator \{[^}]*brpo", stdout.getvalue()), "brpo is not among the CLI choices")
 
-    server, url = start_service()
+    server, url = start_service("--group-size", str(N))
     try:
         rewards = rewards_from_service(url)
     finally:

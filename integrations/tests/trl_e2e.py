@@ -7,8 +7,6 @@ Run by test/integrations/trl-e2e.test.ts with the project's virtual environment:
 """
 
 import os
-import re
-import subprocess
 import sys
 import tempfile
 
@@ -24,6 +22,7 @@ from trl import GRPOConfig  # noqa: E402
 
 import wz_trl  # noqa: E402
 from hf_logits import logits_parity  # noqa: E402
+from wz_service import check, start_service  # noqa: E402
 from wz_trl_trainer import WzBRPOTrainer, brpo_advantages  # noqa: E402
 
 GROUP = 4
@@ -35,24 +34,6 @@ PROMPTS = [
 ]
 
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def start_service():
-    server = subprocess.Popen(
-        ["node", os.path.join(ROOT, "bin", "wz.js"), "serve", "--judge", "rules", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = server.stdout.readline()
-    match = re.search(r"listening on (http://\S+)", line)
-    if not match:
-        server.kill()
-        raise RuntimeError("wz serve did not start: %r" % line)
-    return server, match.group(1)
 
 
 class Recorder:

@@ -12,14 +12,13 @@ verl/trainer/ppo/ray_trainer.py: compute_advantage).
 import asyncio
 import os
 import random
-import re
-import subprocess
 import sys
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MANAGER = os.path.join(ROOT, "integrations", "verl", "wz_verl_manager.py")
+sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -32,6 +31,7 @@ from verl.protocol import pad_dataproto_to_divisor  # noqa: E402
 from verl.trainer.ppo import core_algos  # noqa: E402
 from verl.trainer.ppo.ray_trainer import compute_advantage  # noqa: E402
 from verl.utils.import_utils import load_extern_object  # noqa: E402
+from wz_service import check, start_service  # noqa: E402
 
 N = 4
 WORKERS = 4
@@ -44,10 +44,6 @@ RESPONSES = [
     ["The oven warms the bread.", "Bread.", "Warm bread leaves the oven at dawn.", "As an AI, here is bread."],
 ]
 
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def config(model_dir, val_n=1, workers=WORKERS):
@@ -109,23 +105,6 @@ def reward_loop(workers, data):
     return flat[: len(data)] if pad_size else flat
 
 
-def start_service():
-    server = subprocess.Popen(
-        [
-            "node", os.path.join(ROOT, "bin", "wz.js"), "serve", "--judge", "rules", "--port", "0",
-            "--group-key", "label", "--group-size", "8", "--group-deadline", "60",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = server.stdout.readline()
-    match = re.search(r"listening on (http://\S+)", line)
-    if not match:
-        server.kill()
-        raise RuntimeError("wz serve did not start: %r" % line)
-    return server, match.group(1)
-
 
 def main():
     model_dir = sys.argv[1]
@@ -153,7 +132,7 @@ def main():
     load_extern_object(module_path=MANAGER, object_name="WzBRPORewardManager")
     check(core_algos.get_adv_estimator_fn("brpo") is first, "brpo registered twice")
 
-    server, url = start_service()
+    server, url = start_service("--group-key", "label", "--group-size", "8", "--group-deadline", "60")
     os.environ["WZ_URL"] = url
     try:
         workers = [RewardLoopWorker(config(model_dir)) for _ in range(WORKERS)]

@@ -32,15 +32,15 @@ judgement failed) cannot be left out of verl's batch: it gets the service's --ma
 default) and wz_masked=1 in reward_extra_info.
 """
 
-import asyncio
-import json
 import os
-import urllib.error
-import urllib.request
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo import core_algos
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wz_client import _post  # noqa: E402
 
 DEFAULT_URL = "http://127.0.0.1:8787"
 
@@ -68,22 +68,6 @@ def register_brpo_estimator():
 
 
 register_brpo_estimator()
-
-
-def _post(url, body, timeout):
-    request = urllib.request.Request(
-        url.rstrip("/") + "/get_reward", data=json.dumps(body).encode("utf-8"), method="POST"
-    )
-    request.add_header("content-type", "application/json")
-    token = os.environ.get("WZ_TOKEN")
-    if token:
-        request.add_header("authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as e:
-        detail = e.read().decode("utf-8", "replace")
-        raise RuntimeError("wz reward service %s -> HTTP %d: %s" % (url, e.code, detail)) from None
 
 
 class WzBRPORewardManager(RewardManagerBase):
@@ -128,7 +112,9 @@ class WzBRPORewardManager(RewardManagerBase):
         step = data.meta_info.get("global_steps")
         if step is not None:
             body["step"] = int(step)
-        reply = await self.loop.run_in_executor(_EXECUTOR, lambda: _post(self.url, body, self.timeout))
+        reply = await self.loop.run_in_executor(
+            _EXECUTOR, lambda: _post(self.url, "/get_reward", body, timeout=self.timeout)
+        )
         logs = reply["extra_logs"]
         return {
             "reward_score": float(reply["rewards"][0]),

@@ -82,7 +82,9 @@ function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
     const rewardModel = values["reward-model"] as string | undefined;
     const baseUrls = values["base-url"] as string[] | undefined;
     if (!rewardModel && !(baseUrls?.length && values.model))
-      throw new UsageError("--judge rm needs --reward-model DIR, or --base-url and --model (vLLM's pooling API)");
+      throw new UsageError(
+        "--judge rm needs --reward-model DIR, or --base-url and --model (vLLM's pooling API)",
+      );
     return createJudge({
       kind,
       rewardModel,

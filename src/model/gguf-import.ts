@@ -10,6 +10,7 @@ import { dequantize, ggmlBytes, ggmlTypeName } from "./gguf-quant.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
 import { Qwen3Model } from "./qwen3.ts";
+import { byteLevelBpeJson } from "./tokenizer/bpe-train.ts";
 import { TextTokenizer } from "./tokenizer/tokenizer.ts";
 
 const ARCHS: Architecture[] = ["llama", "qwen2", "qwen3"];
@@ -183,46 +184,18 @@ export function tokenizerFromGguf(info: GgufInfo): TextTokenizer {
   const merges = (m.get("tokenizer.ggml.merges") as string[]) ?? [];
   // Token type 3 is a control token (special), 4 a user-defined one: both are added tokens.
   const added = tokens.flatMap((content, id) =>
-    types[id] === 3 || types[id] === 4
-      ? [
-          {
-            id,
-            content,
-            single_word: false,
-            lstrip: false,
-            rstrip: false,
-            normalized: false,
-            special: types[id] === 3,
-          },
-        ]
-      : [],
+    types[id] === 3 || types[id] === 4 ? [{ id, content, special: types[id] === 3 }] : [],
   );
   const vocab: Record<string, number> = {};
   tokens.forEach((t, i) => {
     vocab[t] = i;
   });
-  const json = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: preTokenizer(m.get("tokenizer.ggml.pre") as string | undefined),
-    post_processor: null,
-    decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map((x) => x.split(" ")),
-    },
-  };
+  const json = byteLevelBpeJson({
+    vocab,
+    merges: merges.map((x) => x.split(" ") as [string, string]),
+    added,
+    preTokenizer: preTokenizer(m.get("tokenizer.ggml.pre") as string | undefined),
+  });
   const tokenOf = (key: string) => {
     const id = m.get(`tokenizer.ggml.${key}`);
     return typeof id === "number" && id >= 0 && id < tokens.length ? tokens[id] : null;

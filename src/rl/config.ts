@@ -225,7 +225,9 @@ function checkJudge(j: JudgeConfig, origin: string): void {
     throw new Error(`${origin}: judge: kind genrm needs judge.base_url and judge.model, or judge.gguf`);
   }
   if (j.kind === "rm" && !j.reward_model && (!j.base_url || !j.model)) {
-    throw new Error(`${origin}: judge: kind rm needs judge.reward_model (a folder), or judge.base_url and judge.model (vLLM pooling)`);
+    throw new Error(
+      `${origin}: judge: kind rm needs judge.reward_model (a folder), or judge.base_url and judge.model (vLLM pooling)`,
+    );
   }
 }
 

@@ -5,20 +5,19 @@ import { dirname } from "node:path";
 import { GenRMJudge } from "../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../judge/principles.ts";
 import { RuleJudge } from "../judge/rule-judge.ts";
+import { ScalarRewardJudge } from "../judge/scalar-judge.ts";
 import type { TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaCppChatBackend } from "../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import type { ChatBackend } from "../llm/types.ts";
-import { loadModelFolder } from "../model/checkpoint.ts";
-import { readGgufHeader } from "../model/gguf.ts";
-import { ScalarRewardJudge } from "../judge/scalar-judge.ts";
 import { VllmPoolingScorer } from "../llm/vllm-pooling.ts";
-import { loadTokenizer } from "../model/checkpoint.ts";
+import { loadModelFolder, loadTokenizer } from "../model/checkpoint.ts";
+import { readGgufHeader } from "../model/gguf.ts";
 import type { MatmulKernel } from "../model/kernels/types.ts";
 import { loadRewardModel } from "../model/reward-model.ts";
-import { chatSequence } from "../rl/data.ts";
 import type { JudgeConfig } from "../rl/config.ts";
+import { chatSequence } from "../rl/data.ts";
 import { SqliteReplyCache } from "../store/judge-cache.ts";
 import { type PlausibilityOptions, plausibilityCheck } from "./plausibility.ts";
 
@@ -200,15 +199,22 @@ function scalarRewardJudge(spec: JudgeSpec): BuiltJudge {
   let name: string;
   let failures = () => 0;
   if (spec.rewardModel) {
-    if (!existsSync(spec.rewardModel)) throw new Error(`judge.reward_model: ${spec.rewardModel} does not exist`);
+    if (!existsSync(spec.rewardModel))
+      throw new Error(`judge.reward_model: ${spec.rewardModel} does not exist`);
     const rm = loadRewardModel(spec.rewardModel, spec.kernel);
     const tokenizer = loadTokenizer(spec.rewardModel);
     name = `rm:${spec.rewardModel}`;
     score = async (prompt, response) => rm.reward(chatSequence(tokenizer, prompt, response).tokens);
   } else {
     const baseUrl = spec.baseUrls?.[0];
-    if (!baseUrl || !spec.model) throw new Error("a reward model needs judge.reward_model, or base_url and model");
-    const remote = new VllmPoolingScorer({ baseUrl, model: spec.model, apiKey: spec.apiKey, timeoutMs: spec.timeoutMs });
+    if (!baseUrl || !spec.model)
+      throw new Error("a reward model needs judge.reward_model, or base_url and model");
+    const remote = new VllmPoolingScorer({
+      baseUrl,
+      model: spec.model,
+      apiKey: spec.apiKey,
+      timeoutMs: spec.timeoutMs,
+    });
     name = remote.name;
     score = (prompt, response) => remote.score(prompt, response);
     failures = () => remote.failures;

@@ -70,26 +70,39 @@ export function trainBpe(
 }
 
 /** The Hugging Face tokenizer.json for a trained BPE. */
-export function tokenizerJson(bpe: TrainedBpe): Record<string, unknown> {
-  const vocab: Record<string, number> = {};
-  bpe.tokens.forEach((t, i) => {
-    if (!bpe.specialTokens.includes(t)) vocab[t] = i;
-  });
+export interface AddedToken {
+  id: number;
+  content: string;
+  special: boolean;
+}
+
+/** A tokenizer.json for a byte-level BPE: the vocabulary, the merges, the added tokens, the pre-tokenizer. */
+export function byteLevelBpeJson(o: {
+  vocab: Record<string, number>;
+  merges: [string, string][];
+  added: AddedToken[];
+  preTokenizer?: Record<string, unknown>;
+}): Record<string, unknown> {
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: bpe.specialTokens.map((content) => ({
-      id: bpe.tokens.indexOf(content),
-      content,
+    added_tokens: o.added.map((a) => ({
+      id: a.id,
+      content: a.content,
       single_word: false,
       lstrip: false,
       rstrip: false,
       normalized: false,
-      special: true,
+      special: a.special,
     })),
     normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    pre_tokenizer: o.preTokenizer ?? {
+      type: "ByteLevel",
+      add_prefix_space: false,
+      trim_offsets: true,
+      use_regex: true,
+    },
     post_processor: null,
     decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: {
@@ -101,10 +114,22 @@ export function tokenizerJson(bpe: TrainedBpe): Record<string, unknown> {
       fuse_unk: false,
       byte_fallback: false,
       ignore_merges: false,
-      vocab,
-      merges: bpe.merges.map(([a, b]) => [a, b]),
+      vocab: o.vocab,
+      merges: o.merges,
     },
   };
+}
+
+export function tokenizerJson(bpe: TrainedBpe): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  bpe.tokens.forEach((t, i) => {
+    if (!bpe.specialTokens.includes(t)) vocab[t] = i;
+  });
+  return byteLevelBpeJson({
+    vocab,
+    merges: bpe.merges.map(([a, b]) => [a, b]),
+    added: bpe.specialTokens.map((content) => ({ id: bpe.tokens.indexOf(content), content, special: true })),
+  });
 }
 
 /** A ChatML template (Qwen's shape) that both @huggingface/jinja and llama.cpp render. */
