@@ -1,8 +1,9 @@
 // A chat-completions client for any OpenAI-compatible server (vLLM, SGLang, llama.cpp server,
-// Ollama, OpenAI), on Node's fetch. It spreads requests over replicas, limits concurrency and
-// per-minute budgets, times out, and retries what is worth retrying. It never throws for a
-// failed call: the caller gets a typed ChatFailure.
+// Ollama, OpenAI), over node:http with keep-alive sockets (src/llm/http-post.ts). It spreads
+// requests over replicas, limits concurrency and per-minute budgets, times out, and retries what
+// is worth retrying. It never throws for a failed call: the caller gets a typed ChatFailure.
 
+import { HttpPoster, type PostError, type PostResult } from "./http-post.ts";
 import { backoffMs, MinuteWindow, parseRetryAfter, Semaphore, sleep } from "./limits.ts";
 import type { ChatBackend, ChatRequest, ChatResult, FinishReason, Usage } from "./types.ts";
 
@@ -52,6 +53,7 @@ export class OpenAICompatibleBackend implements ChatBackend {
   private readonly bases: string[];
   private next = 0;
   private readonly semaphore: Semaphore;
+  private readonly poster: HttpPoster;
   private readonly rpm?: MinuteWindow;
   private readonly tpm?: MinuteWindow;
   private readonly options: Required<
@@ -67,6 +69,7 @@ export class OpenAICompatibleBackend implements ChatBackend {
     this.model = options.model;
     this.bases = options.baseUrls.map(normaliseBase);
     this.semaphore = new Semaphore(options.concurrency ?? 16);
+    this.poster = new HttpPoster(options.concurrency ?? 16);
     if (options.requestsPerMinute) this.rpm = new MinuteWindow(options.requestsPerMinute);
     if (options.tokensPerMinute) this.tpm = new MinuteWindow(options.tokensPerMinute);
     // Field by field: an explicit `undefined` from a caller must not erase a default.
@@ -152,66 +155,14 @@ export class OpenAICompatibleBackend implements ChatBackend {
       await this.tpm?.take(tokenEstimate);
       const base = this.bases[this.next++ % this.bases.length];
       this.counters.requests++;
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+      let res: PostResult;
       try {
-        const headers: Record<string, string> = { "content-type": "application/json" };
-        if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-        const res = await fetch(`${base}/chat/completions`, {
-          method: "POST",
-          headers,
-          body,
-          signal: controller.signal,
-        });
-        const text = await res.text();
-        if (!res.ok) {
-          const retryable = res.status === 429 || res.status >= 500;
-          return {
-            kind: "fail",
-            error: "http_error",
-            status: res.status,
-            detail: `HTTP ${res.status} from ${base}: ${text.slice(0, 200)}`,
-            retryable,
-            retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
-          };
-        }
-        let json: {
-          choices?: { message?: { content?: string | null }; finish_reason?: string }[];
-          usage?: { prompt_tokens?: number; completion_tokens?: number };
-        };
-        try {
-          json = JSON.parse(text);
-        } catch {
-          return {
-            kind: "fail",
-            error: "bad_response",
-            detail: `not JSON: ${text.slice(0, 120)}`,
-            retryable: true,
-          };
-        }
-        const choice = json.choices?.[0];
-        if (!choice || typeof choice.message?.content !== "string") {
-          return {
-            kind: "fail",
-            error: "bad_response",
-            detail: "no choices[0].message.content",
-            retryable: false,
-          };
-        }
-        const usage = json.usage
-          ? {
-              prompt_tokens: json.usage.prompt_tokens ?? 0,
-              completion_tokens: json.usage.completion_tokens ?? 0,
-            }
-          : null;
-        return {
-          kind: "ok",
-          text: choice.message.content,
-          finishReason: finishReasonOf(choice.finish_reason),
-          usage,
-        };
+        res = await this.poster.post(`${base}/chat/completions`, body, headers, this.options.timeoutMs);
       } catch (e) {
-        if (controller.signal.aborted) {
+        const err = e as PostError;
+        if (err.kind === "timeout") {
           return {
             kind: "fail",
             error: "timeout",
@@ -219,16 +170,61 @@ export class OpenAICompatibleBackend implements ChatBackend {
             retryable: true,
           };
         }
-        const err = e as Error & { cause?: { code?: string } };
         return {
           kind: "fail",
           error: "network",
-          detail: `${err.cause?.code ?? err.name}: ${err.message}`,
+          detail: `${err.code ?? err.name}: ${err.message}`,
           retryable: true,
         };
-      } finally {
-        clearTimeout(timer);
       }
+      const text = res.text;
+      if (res.status < 200 || res.status >= 300) {
+        const retryable = res.status === 429 || res.status >= 500;
+        const retryAfter = res.headers["retry-after"];
+        return {
+          kind: "fail",
+          error: "http_error",
+          status: res.status,
+          detail: `HTTP ${res.status} from ${base}: ${text.slice(0, 200)}`,
+          retryable,
+          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : (retryAfter ?? null)),
+        };
+      }
+      let json: {
+        choices?: { message?: { content?: string | null }; finish_reason?: string }[];
+        usage?: { prompt_tokens?: number; completion_tokens?: number };
+      };
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return {
+          kind: "fail",
+          error: "bad_response",
+          detail: `not JSON: ${text.slice(0, 120)}`,
+          retryable: true,
+        };
+      }
+      const choice = json.choices?.[0];
+      if (!choice || typeof choice.message?.content !== "string") {
+        return {
+          kind: "fail",
+          error: "bad_response",
+          detail: "no choices[0].message.content",
+          retryable: false,
+        };
+      }
+      const usage = json.usage
+        ? {
+            prompt_tokens: json.usage.prompt_tokens ?? 0,
+            completion_tokens: json.usage.completion_tokens ?? 0,
+          }
+        : null;
+      return {
+        kind: "ok",
+        text: choice.message.content,
+        finishReason: finishReasonOf(choice.finish_reason),
+        usage,
+      };
     } finally {
       this.semaphore.release();
     }
