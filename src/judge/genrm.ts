@@ -112,17 +112,20 @@ export class GenRMJudge implements PairwiseJudge {
     const [first, second] = order === "ab" ? [a, b] : [b, a];
     // Votes differ by seed so that sampled judges give independent opinions.
     const sampling = { ...this.sampling, seed: this.sampling.seed + vote };
-    const key = conditionKey({
-      model: this.backend.model,
-      templateVersion: this.templateVersion,
-      principlesHash: this.principles.hash,
-      prompt,
-      first,
-      second,
-      order,
-      vote,
-      sampling,
-    });
+    // The key is a hash of the whole prompt: only worth computing when there is a cache to ask.
+    const key = !this.cache
+      ? ""
+      : conditionKey({
+          model: this.backend.model,
+          templateVersion: this.templateVersion,
+          principlesHash: this.principles.hash,
+          prompt,
+          first,
+          second,
+          order,
+          vote,
+          sampling,
+        });
     const base = { order, vote };
     const hit = this.cache?.get(key);
     if (hit) {
