@@ -59,6 +59,31 @@ train: {steps: 150, batch_size: 8, lr: 0.002}
     assert.equal(res.consistency.value, 1);
     assert.equal(res.failureRate.value, 0);
     assert.ok(res.accuracy.value >= 0.6, `genrm-eval accuracy ${res.accuracy.value}`);
+
+    // GRPO trains a policy against it (the scalar scorer), graded by the tiny world's gold.
+    writeFileSync(
+      join(dir, "grpo.yaml"),
+      `output: ${join(dir, "grpo")}
+model:
+  init: tiny
+  cache: ${join(dir, "cache")}
+  tiny: ${tiny}
+data: {train_count: 8, eval_count: 2}
+judge: {kind: rm, reward_model: ${join(out, "final")}}
+estimator: {name: grpo}
+rollout: {group_size: 4, prompts_per_step: 2, max_tokens: 24}
+train: {steps: 2}
+eval: {samples_per_prompt: 1, monitor_every: 1}
+`,
+    );
+    const g = await runWz(["train", join(dir, "grpo.yaml")]);
+    assert.equal(g.code, 0, g.stderr.slice(-2000));
+    assert.match(g.stdout + g.stderr, /training judge rm:/);
+    assert.match(g.stdout + g.stderr, /evaluation judge gold/);
+    const steps = readFileSync(join(dir, "grpo", "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    assert.equal(steps.length, 2);
   });
 }
 
