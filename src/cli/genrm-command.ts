@@ -18,7 +18,6 @@ import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
-import { LoraAdapters } from "../model/lora.ts";
 import { pretrain } from "../model/pretrain.ts";
 import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
@@ -427,9 +426,7 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   const policy = loadPolicy(sftDir, kernel);
   const initial = loadPolicy(sftDir, kernel);
   if (config.rl.lora) {
-    policy.model.lora = new LoraAdapters(policy.model.cfg, config.rl.lora);
-    policy.model.lora.init(config.seed);
-    policy.model.trainBase = false;
+    policy.model.attachLora(config.rl.lora, config.seed);
   }
   log(
     `RLVR: ${rl.train.steps} steps x ${rl.rollout.prompts_per_step} judge prompts x G=${rl.rollout.group_size}, reward ${GENRM_REWARD_VERSION}`,

@@ -17,7 +17,7 @@ import {
 import type { ModelConfig } from "../model/config.ts";
 import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
-import { LORA_TARGETS, LoraAdapters } from "../model/lora.ts";
+import { LORA_TARGETS } from "../model/lora.ts";
 import { evalLoss, pretrain } from "../model/pretrain.ts";
 import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
@@ -341,15 +341,16 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
     });
   if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
   if (values["lora-rank"]) {
-    model.lora = new LoraAdapters(model.cfg, {
-      rank: numberOf(values, "lora-rank", { int: true, min: 1 }),
-      alpha:
-        numberFlag(values, "lora-alpha", { min: 0 }) ??
-        2 * numberOf(values, "lora-rank", { int: true, min: 1 }),
-      targets: [...LORA_TARGETS],
-    });
-    model.lora.init(numberOf(values, "seed", { int: true }));
-    model.trainBase = false;
+    model.attachLora(
+      {
+        rank: numberOf(values, "lora-rank", { int: true, min: 1 }),
+        alpha:
+          numberFlag(values, "lora-alpha", { min: 0 }) ??
+          2 * numberOf(values, "lora-rank", { int: true, min: 1 }),
+        targets: [...LORA_TARGETS],
+      },
+      numberOf(values, "seed", { int: true }),
+    );
   }
   const steps = numberOf(values, "steps", { int: true, min: 1 });
   const before = evalLoss(model, sequences.slice(0, 64));

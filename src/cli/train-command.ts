@@ -5,9 +5,7 @@ import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
-import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
-import { LoraAdapters } from "../model/lora.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
 import type { PromptItem } from "../rl/rollouts.ts";
@@ -214,9 +212,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (baseDir === "tiny")
       baseDir = buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir;
     // A GGUF (quantised too) is imported: its dequantised weights are the run's initial model.
-    const base = baseDir.endsWith(".gguf")
-      ? importGguf(baseDir, { kernel, log })
-      : loadPolicy(baseDir, kernel);
+    const base = loadPolicy(baseDir, kernel, log);
     saveModelFolder(initialDir, base.model, base.tokenizer);
     writeFileSync(join(runDir, "checkpoints", "initial.gguf"), exportGguf(base.model, base.tokenizer));
     store.addPrompts(train, "train");
@@ -227,9 +223,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const initial = loadPolicy(initialDir, kernel);
   if (config.model.lora) {
     // Seeded init: B = 0, so step 1 samples from the base exactly; a resume overwrites it from state.
-    policy.model.lora = new LoraAdapters(policy.model.cfg, config.model.lora);
-    policy.model.lora.init(config.seed);
-    policy.model.trainBase = false;
+    policy.model.attachLora(config.model.lora, config.seed);
   }
   if (config.judge.kind === "genrm" && config.judge.votes > 1 && config.judge.temperature === 0)
     log(

@@ -9,9 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Pair } from "../eval/pairs.ts";
 import { mergedModel } from "../model/checkpoint.ts";
-import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
-import { LoraAdapters } from "../model/lora.ts";
 import { RewardModel, saveRewardModel } from "../model/reward-model.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
@@ -149,12 +147,10 @@ export async function trainRmCommand(argv: string[]): Promise<number> {
   let baseDir = config.model.init;
   if (baseDir === "tiny") baseDir = buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir;
   if (!existsSync(baseDir)) throw new UsageError(`model.init: ${baseDir} does not exist`);
-  const base = baseDir.endsWith(".gguf") ? importGguf(baseDir, { kernel, log }) : loadPolicy(baseDir, kernel);
+  const base = loadPolicy(baseDir, kernel, log);
   const rm = RewardModel.fromLanguageModel(base.model, config.seed);
   if (config.model.lora) {
-    rm.trunk.lora = new LoraAdapters(rm.trunk.cfg, config.model.lora);
-    rm.trunk.lora.init(config.seed);
-    rm.trunk.trainBase = false;
+    rm.trunk.attachLora(config.model.lora, config.seed);
   }
   const trainSeqs = tokenPairs(base.tokenizer, train);
   const heldSeqs = tokenPairs(base.tokenizer, held);

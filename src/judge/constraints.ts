@@ -1,7 +1,7 @@
 // Constraints a prompt states in words ("Include the words lamp and river", "in 40 to 60 words",
 // "in 3 paragraphs", "Start with a title line"), and checks of a response against them. Pure.
 // The tiny task generator phrases its prompts so that every constraint is recognised here.
-import { countTokens, findMetaCommentary, splitSentences, stripMetaCommentary } from "./meta-commentary.ts";
+import { countTokens, splitCommentary, splitSentences } from "./meta-commentary.ts";
 
 export interface Constraints {
   required: string[];
@@ -107,7 +107,7 @@ export function checkResponse(c: Constraints, text: string): CheckResult[] {
   const results: CheckResult[] = [];
   // The request's constraints are checked on the piece alone: a required word named in a
   // self-justification, or the words of a fake critique, never count for it.
-  const response = stripMetaCommentary(text);
+  const { spans: meta, piece: response } = splitCommentary(text);
   const present = new Set(words(response));
   if (c.required.length > 0) {
     const have = c.required.filter((w) => present.has(w));
@@ -178,7 +178,6 @@ export function checkResponse(c: Constraints, text: string): CheckResult[] {
           ? `"${phrase}" appears ${times} times`
           : "no repetition",
   });
-  const meta = findMetaCommentary(text);
   results.push({
     principle: "no-meta-commentary",
     weight: 2,

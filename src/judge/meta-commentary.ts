@@ -112,19 +112,7 @@ function sentenceKind(sentence: string): MetaKind | null {
 
 /** The blocks, then each remaining sentence, that talk about the piece instead of being it. */
 export function findMetaCommentary(text: string): MetaSpan[] {
-  const spans: MetaSpan[] = [];
-  let rest = text;
-  for (const [pattern, kind] of BLOCKS) {
-    rest = rest.replace(pattern, (block) => {
-      if (block.trim()) spans.push({ sentence: block.trim(), kind, tokens: countTokens(block) });
-      return "\n";
-    });
-  }
-  for (const sentence of splitSentences(rest)) {
-    const kind = sentenceKind(sentence);
-    if (kind) spans.push({ sentence, kind, tokens: countTokens(sentence) });
-  }
-  return spans;
+  return splitCommentary(text).spans;
 }
 
 /**
@@ -133,19 +121,36 @@ export function findMetaCommentary(text: string): MetaSpan[] {
  * critique) never count for it.
  */
 export function stripMetaCommentary(text: string): string {
+  return splitCommentary(text).piece;
+}
+
+/** One pass over a response: its commentary spans, and the piece with them removed. */
+export function splitCommentary(text: string): { spans: MetaSpan[]; piece: string } {
+  const spans: MetaSpan[] = [];
   let rest = text;
-  for (const [pattern] of BLOCKS) rest = rest.replace(pattern, "\n");
+  for (const [pattern, kind] of BLOCKS) {
+    rest = rest.replace(pattern, (block) => {
+      if (block.trim()) spans.push({ sentence: block.trim(), kind, tokens: countTokens(block) });
+      return "\n";
+    });
+  }
   // Line by line, so that a title line and paragraph breaks survive for the checks that count them.
   const lines = rest.split("\n").map((line) =>
     line
       .split(/(?<=[.!?])\s+/)
-      .filter((s) => !s.trim() || sentenceKind(s.trim()) === null)
+      .filter((raw) => {
+        const sentence = raw.trim();
+        const kind = sentence ? sentenceKind(sentence) : null;
+        if (kind) spans.push({ sentence, kind, tokens: countTokens(sentence) });
+        return kind === null;
+      })
       .join(" "),
   );
-  return lines
+  const piece = lines
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
+  return { spans, piece };
 }
 
 /** Tokens of meta-commentary in a response (the over-explanation measure). */

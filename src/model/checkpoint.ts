@@ -58,18 +58,23 @@ export interface LoadedModel {
   tokenizer: TextTokenizer | null;
 }
 
+/** Every parameter of `model` from `weights`, checked by name and shape. */
+export function setWeights(model: Qwen3Model, weights: Map<string, NamedTensor>, origin: string): void {
+  for (const spec of model.params.specs) {
+    const t = weights.get(spec.name);
+    if (!t) throw new Error(`${origin}: tensor ${spec.name} is missing`);
+    if (t.shape.join("x") !== spec.shape.join("x")) {
+      throw new Error(`${origin}: tensor ${spec.name} has shape [${t.shape}], config says [${spec.shape}]`);
+    }
+    model.params.get(spec.name).set(t.data);
+  }
+}
+
 export function loadModelFolder(dir: string, kernel?: MatmulKernel): LoadedModel {
   const cfg = configFromHf(readJson(join(dir, "config.json")), join(dir, "config.json"));
   const weights = loadWeights(dir);
   const model = new Qwen3Model(cfg, "f32", { kernel });
-  for (const spec of model.params.specs) {
-    const t = weights.get(spec.name);
-    if (!t) throw new Error(`${dir}: tensor ${spec.name} is missing`);
-    if (t.shape.join("x") !== spec.shape.join("x")) {
-      throw new Error(`${dir}: tensor ${spec.name} has shape [${t.shape}], config says [${spec.shape}]`);
-    }
-    model.params.get(spec.name).set(t.data);
-  }
+  setWeights(model, weights, dir);
   const tokenizer = existsSync(join(dir, "tokenizer.json")) ? loadTokenizer(dir) : null;
   return { model, tokenizer };
 }

