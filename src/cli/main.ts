@@ -1,6 +1,7 @@
 // The `wz` command: one entry per subcommand, each in its own file.
 import { UsageError } from "./errors.ts";
 import { evalCommand } from "./eval-command.ts";
+import { experimentCommand } from "./experiment-command.ts";
 import { genrmCommand } from "./genrm-command.ts";
 import { genrmEvalCommand } from "./genrm-eval-command.ts";
 import { judgeCommand } from "./judge-command.ts";
@@ -41,6 +42,7 @@ Commands:
   finetune     supervised fine-tuning of a model folder (full or LoRA)
   genrm        train a pairwise GenRM: labelled pairs, teacher traces, cold-start SFT, RLVR
   train-rm     train a scalar Bradley-Terry reward model on labelled pairs (HF layout)
+  experiment   the reward-hacking contrast: scalar RM + GRPO against trained GenRM + BRPO, gold-graded
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -61,6 +63,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   finetune: finetuneCommand,
   genrm: genrmCommand,
   "train-rm": trainRmCommand,
+  experiment: experimentCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -230,7 +230,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       "wz: note: judge.votes > 1 with judge.temperature 0 asks the same question twice; raise the temperature for independent votes",
     );
   const judge = createJudge({ ...judgeSpecFromConfig(config.judge, initialDir), kernel });
-  const evaluator = createEvaluator(config, judge, initialDir);
+  const evaluator = createEvaluator(config, judge, initialDir, [...train, ...evalSet]);
   log(
     `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
   );

@@ -3,6 +3,8 @@
 // or near the token limit); if the judge wrote a well-formed final line itself it stands, else the
 // final line is written under a GBNF grammar, so that even a small model always ends with a
 // parseable \boxed{x, y}.
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { type LlamaContext, LlamaGrammarEvaluationState, type LlamaModel } from "node-llama-cpp";
@@ -36,8 +38,9 @@ export class LlamaCppChatBackend implements ChatBackend {
       grammar?: boolean;
     } = {},
   ) {
-    // The name keys the reply cache: replies without the grammar are other replies.
-    this.model = `gguf:${basename(path)}${options.grammar === false ? ":no-grammar" : ""}`;
+    // The name keys the reply cache: replies without the grammar are other replies, and another
+    // file of the same name (a judge retrained in place, two runs' judge.gguf) is another judge.
+    this.model = `gguf:${basename(path)}@${fileFingerprint(path)}${options.grammar === false ? ":no-grammar" : ""}`;
   }
 
   private load() {
@@ -204,5 +207,31 @@ export class LlamaCppChatBackend implements ChatBackend {
     const { model, context } = await this.loaded;
     await context.dispose();
     await model.dispose();
+  }
+}
+
+/**
+ * A content fingerprint that costs the same for a 1 MB and a 10 GB file: SHA-256 of the size and
+ * the first and last MiB (the header with its metadata, and the last tensors' weights). Retraining
+ * changes the last tensors, so two different judges do not share a name. "missing" when the file
+ * cannot be read; loading it fails later with the real error.
+ */
+export function fileFingerprint(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return "missing";
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const span = Math.min(size, 1 << 20);
+    const head = Buffer.alloc(span);
+    const tail = Buffer.alloc(span);
+    readSync(fd, head, 0, span, 0);
+    readSync(fd, tail, 0, span, size - span);
+    return createHash("sha256").update(String(size)).update(head).update(tail).digest("hex").slice(0, 12);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -47,12 +47,18 @@ export function createEvaluator(
   config: TrainConfig,
   training: BuiltJudge,
   plausibilityModel?: string,
+  /** The run's prompts: the gold may grade prompt files whose every request it can read. */
+  prompts: { id: string; prompt: string }[] = [],
 ): BuiltEvaluator {
   let choice = config.eval.judge;
   if (choice === "auto") choice = config.data.prompts === "tiny" ? "gold" : "training";
   if (choice === "gold") {
-    if (config.data.prompts !== "tiny")
-      throw new Error("eval.judge: gold: the gold judge knows only the tiny world (data.prompts: tiny)");
+    const unreadable =
+      config.data.prompts === "tiny" ? undefined : prompts.find((p) => !parseGoldRequest(p.prompt));
+    if (config.data.prompts !== "tiny" && (prompts.length === 0 || unreadable))
+      throw new Error(
+        `eval.judge: gold: the gold judge knows only the tiny world's requests (data.prompts: tiny, or a file of them)${unreadable ? `; prompt ${unreadable.id} is not one` : ""}`,
+      );
     const monitor = goldMonitor();
     return {
       judge: monitor.judge,

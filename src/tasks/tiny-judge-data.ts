@@ -76,8 +76,16 @@ const MAKERS: Record<string, Maker> = {
 
 export const RESPONSE_KINDS = Object.keys(MAKERS);
 
-/** n labelled pairs on prompts of one split; pairs the gold scores equal are skipped. */
-export function makeJudgePairs(n: number, seed: number, split: Split): LabelledPair[] {
+/**
+ * n labelled pairs on prompts of one split. Pairs the gold scores equal are skipped unless
+ * keepTies (the labelling model rates those too); a kept tie is labelled "a" here.
+ */
+export function makeJudgePairs(
+  n: number,
+  seed: number,
+  split: Split,
+  options: { keepTies?: boolean } = {},
+): LabelledPair[] {
   const r = mulberry32(seed * 7919 + split.length);
   const pairs: LabelledPair[] = [];
   for (let i = 0; pairs.length < n && i < n * 20; i++) {
@@ -90,13 +98,14 @@ export function makeJudgePairs(n: number, seed: number, split: Split): LabelledP
     const b = MAKERS[kindB](p, r);
     const sa = goldScore(goldChecks(req, a));
     const sb = goldScore(goldChecks(req, b));
-    if (Math.abs(sa - sb) < 0.1) continue;
+    // Two copies of one text are no pair to rate; other ties are kept only when asked.
+    if (a === b || (Math.abs(sa - sb) < 0.1 && !options.keepTies)) continue;
     pairs.push({
       id: `${split}-${seed}-${i}`,
       prompt: p.prompt,
       response_a: a,
       response_b: b,
-      label: sa > sb ? "a" : "b",
+      label: sa >= sb ? "a" : "b",
     });
   }
   return pairs;

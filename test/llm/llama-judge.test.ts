@@ -1,7 +1,7 @@
 // The GenRM on a local GGUF: even a random tiny model ends every reply with a parseable
 // \boxed{x, y}, because the final line is generated under a grammar.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -69,4 +69,27 @@ test("a judge that writes its own well-formed final line keeps it (the grammar i
   assert.equal(r.text, reply);
   // Written once, by the judge: no grammar pass re-wrote the line after it (that costs tokens).
   assert.equal(r.usage?.completion_tokens, tok.encode(reply).length);
+});
+
+test("two different judge files of one name never share cached replies; a copy of one does", () => {
+  // The backend's model name keys the reply cache. It was the file's base name, so a judge
+  // retrained in place (or the judge.gguf of another run) got the previous judge's cached verdicts.
+  const root = mkdtempSync(join(tmpdir(), "wz-ljudge-name-"));
+  const make = (sub: string, last: number) => {
+    mkdirSync(join(root, sub));
+    const bytes = Buffer.alloc(3 << 20, 7);
+    bytes[bytes.length - 1] = last; // differs only in the last tensor's bytes, as a retrain does
+    writeFileSync(join(root, sub, "judge.gguf"), bytes);
+    return new LlamaCppChatBackend(join(root, sub, "judge.gguf")).model;
+  };
+  const first = make("run-1", 1);
+  const retrained = make("run-2", 2);
+  const copy = make("run-3", 1);
+  assert.notEqual(first, retrained);
+  assert.equal(first, copy);
+  assert.match(first, /^gguf:judge\.gguf@[0-9a-f]{12}$/);
+  assert.notEqual(
+    new LlamaCppChatBackend(join(root, "run-1", "judge.gguf"), { grammar: false }).model,
+    first,
+  );
 });

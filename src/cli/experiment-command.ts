@@ -1,0 +1,405 @@
+// `wz experiment FILE`: the paper's contrast in one command. Stages, each skipped when its output
+// is already complete, so a killed experiment resumes where it stopped:
+//   1. prompts (train and held-out, shared by every arm) and pairs: rated by each labeller, plus
+//      held-out pairs on unseen prompts labelled by the gold;
+//   2. the judges: a scalar reward model (wz train-rm) and a GenRM (wz genrm train) per labeller
+//      an arm uses;
+//   3. the arms, each a `wz train` run per seed from the same base, prompts and steps (resumed
+//      with --resume when a run was cut off);
+//   4. the figures: the gold's grading of each final policy on held-out prompts, summarised across
+//      seeds, as a table on stdout, results.json and one HTML report.
+// Every stage runs the real `wz` command in a child process; its output goes to the stage's log
+// and to stderr.
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+import type { HeadToHeadResult } from "../eval/head-to-head.ts";
+import {
+  type ArmSummary,
+  comparisonTable,
+  type SeedFigures,
+  summariseArm,
+  summariseInitial,
+} from "../experiment/aggregate.ts";
+import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "../experiment/config.ts";
+import { renderExperimentReport } from "../report/experiment-report.ts";
+import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
+import { RunStore } from "../store/run-store.ts";
+import { makePrompts } from "../tasks/constrained-writing.ts";
+import { makeJudgePairs } from "../tasks/tiny-judge-data.ts";
+import { type LabelTally, makeRatedPairs, tallyLabels } from "../tasks/tiny-labeller.ts";
+import { UsageError } from "./errors.ts";
+
+export const EXPERIMENT_HELP = `wz experiment FILE [--output DIR] [--kernel auto|blas|wasm|reference]
+
+The reward-hacking contrast of the Writing-Zero paper on the tiny world, end to end and
+resumable (run the same command again after a stop; finished stages are kept):
+  prompts and pairs   tiny-world pairs rated by each labeller (label noise, raters who lean
+                      towards longer or self-explaining responses when the gold sees little
+                      difference); held-out pairs labelled by the gold
+  judges              a scalar Bradley-Terry reward model (wz train-rm) and a GenRM (wz genrm
+                      train) on the same rated pairs, per labeller an arm uses
+  arms                wz train per arm and seed, from the same base, prompts and steps
+  figures             every final policy graded by the gold on held-out prompts: a table on stdout
+                      (mean [95% t-interval] across seeds), DIR/results.json, DIR/report.html
+
+Stage logs are in DIR/logs. The example: examples/experiment/config.yaml.`;
+
+const WZ_BIN = fileURLToPath(new URL("../../bin/wz.js", import.meta.url));
+
+interface Paths {
+  out: string;
+  trainPrompts: string;
+  evalPrompts: string;
+  heldOutPairs: string;
+  pairs: (labels: string) => string;
+  rm: (labels: string) => string;
+  genrm: (labels: string) => string;
+  run: (arm: string, seed: number) => string;
+  log: (name: string) => string;
+}
+
+function pathsFor(out: string): Paths {
+  const o = resolve(out);
+  return {
+    out: o,
+    trainPrompts: join(o, "prompts", "train.jsonl"),
+    evalPrompts: join(o, "prompts", "eval.jsonl"),
+    heldOutPairs: join(o, "pairs", "held-out.jsonl"),
+    pairs: (l) => join(o, "pairs", `${l}.jsonl`),
+    rm: (l) => join(o, "judges", `rm-${l}`),
+    genrm: (l) => join(o, "judges", `genrm-${l}`),
+    run: (a, s) => join(o, "arms", a, `seed-${s}`),
+    log: (n) => join(o, "logs", `${n}.log`),
+  };
+}
+
+function readConfig(path: string): ExperimentConfig {
+  if (!existsSync(path)) throw new UsageError(`${path}: file not found`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, "utf8")) ?? {};
+  } catch (e) {
+    throw new UsageError(`${path}: not valid YAML (${(e as Error).message})`);
+  }
+  const r = ExperimentConfigSchema.safeParse(doc);
+  if (!r.success) throw new UsageError(formatIssues(r.error, path));
+  return r.data;
+}
+
+function describeArm(arm: Arm, config: ExperimentConfig): string {
+  const estimator = String({ ...config.estimator, ...arm.estimator }.name ?? "brpo");
+  const judge = { rm: "scalar RM", genrm: "trained GenRM", rules: "rule judge" }[arm.judge];
+  return `${estimator} with the ${judge}${arm.labels ? ` (${arm.labels} labels)` : ""}`;
+}
+
+/** The `wz train` config of one arm and seed; validated before anything runs. */
+export function armTrainConfig(config: ExperimentConfig, arm: Arm, seed: number, p: Paths): unknown {
+  const judge =
+    arm.judge === "rules"
+      ? config.rules_judge
+      : arm.judge === "rm"
+        ? { kind: "rm", reward_model: join(p.rm(arm.labels!), "final") }
+        : { ...config.genrm_judge, kind: "genrm", gguf: join(p.genrm(arm.labels!), "judge.gguf") };
+  return {
+    seed,
+    output: p.run(arm.name, seed),
+    model: config.model,
+    data: { prompts: p.trainPrompts, eval_prompts: p.evalPrompts },
+    judge,
+    estimator: { ...config.estimator, ...arm.estimator },
+    rollout: config.rollout,
+    train: config.train,
+    // the gold grades every arm; the arms never see it
+    eval: { ...config.eval, judge: "gold" },
+  };
+}
+
+function rmConfig(config: ExperimentConfig, labels: string, p: Paths): unknown {
+  return {
+    seed: config.pairs.seed,
+    output: p.rm(labels),
+    model: config.model,
+    data: { pairs: p.pairs(labels), eval_pairs: p.heldOutPairs },
+    train: config.reward_model,
+  };
+}
+
+function genrmConfig(config: ExperimentConfig, labels: string, p: Paths): unknown {
+  const { rl_count, ...rest } = config.genrm as { rl_count?: number } & Record<string, unknown>;
+  return {
+    seed: config.pairs.seed,
+    output: p.genrm(labels),
+    model: config.model,
+    data: { pairs: p.pairs(labels), eval_pairs: p.heldOutPairs, rl_count: rl_count ?? 400 },
+    ...rest,
+  };
+}
+
+/** Runs `wz ARGS` in a child process; output to the stage log and to stderr. */
+function runWzStage(args: string[], logPath: string): Promise<number> {
+  mkdirSync(resolve(logPath, ".."), { recursive: true });
+  const log = createWriteStream(logPath, { flags: "a" });
+  log.write(`\n$ wz ${args.join(" ")}\n`);
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [WZ_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const forward = (d: Buffer) => {
+      log.write(d);
+      process.stderr.write(d);
+    };
+    child.stdout.on("data", forward);
+    child.stderr.on("data", forward);
+    child.on("error", fail);
+    child.on("close", (code) => log.end(() => done(code ?? 1)));
+  });
+}
+
+async function stage(title: string, args: string[], logPath: string) {
+  process.stderr.write(`\n== ${title}\n`);
+  const code = await runWzStage(args, logPath);
+  if (code !== 0)
+    throw new Error(
+      `${title} failed (exit ${code}); its log is ${logPath}. Fix the cause and run the same command again: finished stages are kept.`,
+    );
+}
+
+function writeJsonl(path: string, rows: unknown[]) {
+  mkdirSync(resolve(path, ".."), { recursive: true });
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+}
+
+/** The arm's figures from a finished run: the gold's head-to-head and the per-step metrics. */
+function readRun(
+  dir: string,
+  seed: number,
+): (SeedFigures & { examples: HeadToHeadResult["examples"] }) | null {
+  if (!existsSync(join(dir, "summary.txt"))) return null;
+  const store = new RunStore(join(dir, "run.sqlite"));
+  const h2h = store.getEval<HeadToHeadResult & { independent: boolean }>("final_vs_initial");
+  // From the store, not metrics.jsonl: a resumed run may have appended a step twice there.
+  const steps = store.stepMetrics().map((r) => ({ ...r.metrics, step: r.step + 1 }));
+  store.close();
+  if (!h2h) return null;
+  const [gold, own] = h2h.independent ? [h2h.tallies[0], h2h.tallies[1]] : [undefined, h2h.tallies[0]];
+  const figures = (f: HeadToHeadResult["a"]) => ({
+    fluent: f.task.fluent ?? null,
+    all_met: f.task.all_met ?? null,
+    required_word: f.task.required_word ?? null,
+    words: f.task.words ?? f.words,
+    commentary_tokens: f.task.commentary_tokens ?? f.commentaryTokens,
+    distinct_2: f.distinct2,
+  });
+  return {
+    seed,
+    final: {
+      ...figures(h2h.a),
+      gold_win_rate: gold?.winRate ?? null,
+      proxy_win_rate: own?.winRate ?? null,
+    },
+    initial: figures(h2h.b),
+    steps,
+    examples: h2h.examples,
+  };
+}
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: "string" },
+      kernel: { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(EXPERIMENT_HELP);
+    return 0;
+  }
+  if (!positionals[0]) throw new UsageError("usage: wz experiment FILE [--output DIR]");
+  const config = readConfig(positionals[0]);
+  const p = pathsFor(values.output ?? config.output);
+  const kernelArgs = ["--kernel", values.kernel as string];
+  const started = performance.now();
+
+  // Every arm's wz train config must be valid before hours are spent on the judges.
+  for (const arm of config.arms) {
+    const r = TrainConfigSchema.safeParse(armTrainConfig(config, arm, config.seeds[0], p));
+    if (!r.success) throw new UsageError(formatIssues(r.error, `${positionals[0]}: arm ${arm.name}`));
+  }
+
+  // A folder holds one experiment: resuming with another config would mix two.
+  mkdirSync(p.out, { recursive: true });
+  const recordPath = join(p.out, "experiment.json");
+  const record = JSON.stringify(config, null, 2);
+  if (existsSync(recordPath) && readFileSync(recordPath, "utf8").trim() !== record.trim())
+    throw new UsageError(
+      `${p.out} holds an experiment with another config (${recordPath}); choose another --output or delete the folder`,
+    );
+  writeFileSync(recordPath, `${record}\n`);
+
+  // 1. prompts and pairs (deterministic; rewritten when missing)
+  if (!existsSync(p.evalPrompts)) {
+    const row = (x: { id: string; prompt: string }) => ({ id: x.id, prompt: x.prompt });
+    writeJsonl(
+      p.trainPrompts,
+      makePrompts(config.prompts.train_count, config.prompts.seed, "train").map(row),
+    );
+    writeJsonl(p.evalPrompts, makePrompts(config.prompts.eval_count, config.prompts.seed, "eval").map(row));
+  }
+  if (!existsSync(p.heldOutPairs))
+    writeJsonl(p.heldOutPairs, makeJudgePairs(config.pairs.eval_count, config.pairs.seed, "eval"));
+  const used = (kind: Arm["judge"]) => [
+    ...new Set(config.arms.filter((a) => a.judge === kind).map((a) => a.labels!)),
+  ];
+  const tallies: Record<string, LabelTally> = {};
+  for (const labels of new Set([...used("rm"), ...used("genrm")])) {
+    const l = config.labellers[labels];
+    const rated = makeRatedPairs(config.pairs.train_count, config.pairs.seed, "pretrain", {
+      noise: l.noise,
+      tieMargin: l.tie_margin,
+      explainBias: l.explain_bias,
+      lengthBias: l.length_bias,
+    });
+    tallies[labels] = tallyLabels(rated);
+    if (!existsSync(p.pairs(labels))) writeJsonl(p.pairs(labels), rated);
+    const t = tallies[labels];
+    process.stderr.write(
+      `labels "${labels}": ${t.pairs} pairs, ${(100 * (t.agreesWithGold ?? 0)).toFixed(1)}% agree with the gold; by reason ${Object.entries(
+        t.reasons,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}\n`,
+    );
+  }
+
+  // 2. the judges
+  const configFile = (name: string, doc: unknown) => {
+    const path = join(p.out, "configs", `${name}.yaml`);
+    mkdirSync(resolve(path, ".."), { recursive: true });
+    writeFileSync(path, toYaml(doc));
+    return path;
+  };
+  for (const labels of used("rm")) {
+    if (existsSync(join(p.rm(labels), "summary.json"))) continue;
+    const cfg = configFile(`rm-${labels}`, rmConfig(config, labels, p));
+    await stage(
+      `scalar reward model on "${labels}" labels`,
+      ["train-rm", cfg, ...kernelArgs],
+      p.log(`rm-${labels}`),
+    );
+  }
+  for (const labels of used("genrm")) {
+    const dir = p.genrm(labels);
+    if (existsSync(join(dir, "summary.json"))) continue;
+    // wz genrm train has no resume of its own: an unfinished one starts again.
+    rmSync(dir, { recursive: true, force: true });
+    const cfg = configFile(`genrm-${labels}`, genrmConfig(config, labels, p));
+    await stage(
+      `GenRM on "${labels}" labels (traces, cold-start SFT, RLVR)`,
+      ["genrm", "train", cfg, "--output", dir, ...kernelArgs],
+      p.log(`genrm-${labels}`),
+    );
+  }
+
+  // 3. the arms, seed by seed, so a stopped experiment has whole seeds to show
+  const total = config.seeds.length * config.arms.length;
+  let index = 0;
+  for (const seed of config.seeds)
+    for (const arm of config.arms) {
+      index++;
+      const dir = p.run(arm.name, seed);
+      if (existsSync(join(dir, "summary.txt"))) continue;
+      const title = `arm ${index}/${total}: ${arm.name} (${describeArm(arm, config)}), seed ${seed}`;
+      const logPath = p.log(`${arm.name}-seed-${seed}`);
+      if (existsSync(join(dir, "run.sqlite"))) {
+        const store = new RunStore(join(dir, "run.sqlite"));
+        const steps = store.lastCompletedStep();
+        store.close();
+        if (steps >= 0) {
+          await stage(`${title} (resumed)`, ["train", "--resume", dir], logPath);
+          continue;
+        }
+      }
+      const cfg = configFile(`${arm.name}-seed-${seed}`, armTrainConfig(config, arm, seed, p));
+      await stage(title, ["train", cfg, ...kernelArgs], logPath);
+    }
+
+  // 4. the figures
+  const arms: { arm: Arm; summary: ArmSummary; runs: NonNullable<ReturnType<typeof readRun>>[] }[] = [];
+  for (const arm of config.arms) {
+    const runs = config.seeds.flatMap((s) => readRun(p.run(arm.name, s), s) ?? []);
+    arms.push({ arm, summary: summariseArm(arm.name, describeArm(arm, config), runs), runs });
+  }
+  const initial = summariseInitial(arms.flatMap((a) => a.runs));
+  const judges: Record<string, Record<string, unknown> | null> = Object.fromEntries([
+    ...used("rm").map((l) => [`rm-${l}`, readJson(join(p.rm(l), "summary.json"))]),
+    ...used("genrm").map((l) => [`genrm-${l}`, readJson(join(p.genrm(l), "summary.json"))]),
+  ]);
+  const minutes = (performance.now() - started) / 60000;
+  const results = {
+    config,
+    labels: tallies,
+    judges,
+    initial,
+    arms: arms.map((a) => ({ ...a.summary, perSeed: a.runs.map(({ examples, steps, ...r }) => r) })),
+    minutes,
+  };
+  writeFileSync(join(p.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const reportPath = join(p.out, "report.html");
+  writeFileSync(
+    reportPath,
+    renderExperimentReport({
+      labels: tallies,
+      labellers: config.labellers,
+      judges,
+      initial,
+      arms: arms.map((a) => ({
+        summary: a.summary,
+        runs: a.runs,
+        estimator: String({ ...config.estimator, ...a.arm.estimator }.name ?? "brpo"),
+      })),
+      seeds: config.seeds,
+    }),
+  );
+  const judgeLines = Object.entries(judges).map(([name, s]) => `  ${name}: ${judgeAccuracy(s)}`);
+  console.log(
+    [
+      `The contrast on ${config.prompts.eval_count} held-out prompts, graded by the tiny world's gold; mean [95% t-interval] over seeds ${config.seeds.join(", ")}:`,
+      "",
+      comparisonTable([initial, ...arms.map((a) => a.summary)]),
+      "",
+      "arms:",
+      ...arms.map(
+        (a) =>
+          `  ${a.arm.name}: ${a.summary.describe} (${a.runs.length} of ${config.seeds.length} seeds finished)`,
+      ),
+      "judges on held-out pairs labelled by the gold:",
+      ...judgeLines,
+      "",
+      `results ${join(p.out, "results.json")}; report ${reportPath}; ${minutes.toFixed(1)} min this invocation`,
+    ].join("\n"),
+  );
+  return 0;
+}
+
+function readJson(path: string): Record<string, unknown> | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>) : null;
+}
+
+/** One line per judge: held-out accuracy against the gold (and the GenRM's order figures). */
+export function judgeAccuracy(s: Record<string, unknown> | null): string {
+  if (!s) return "not trained";
+  const pct = (x: unknown) => (typeof x === "number" ? `${(100 * x).toFixed(1)}%` : "n/a");
+  if (s.heldOutAfter) {
+    const a = s.heldOutAfter as { accuracy: number; n: number };
+    return `scalar RM, accuracy ${pct(a.accuracy)} on ${a.n} pairs`;
+  }
+  const rate = (x: unknown) => pct((x as { value: number | null } | undefined)?.value);
+  const r = s.rlvr as Record<string, unknown>;
+  const sft = s.sft as Record<string, unknown>;
+  return `GenRM, accuracy ${rate(r.accuracy)} (SFT-only ${rate(sft.accuracy)}), consistency ${rate(r.consistency)}, first-position ${rate(r.firstPositionWinRate)}`;
+}
