@@ -9,30 +9,37 @@ const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 200);
 const server = await spawnDelayServer(DELAY_MS);
 const response = "A short story about a lighthouse keeper and a storm. ".repeat(20);
 
+// Steady state, as a long training run sees it: a warm-up (JIT, sockets) first, unmeasured, then
+// three measured rounds; the median round is the figure, all three are printed.
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const concurrency of [64, 256]) {
   const backend = new OpenAICompatibleBackend({ baseUrls: [server.url], model: "bench", concurrency });
   const judge = new GenRMJudge({ backend });
   // Each comparison is 2 conditions (both orders); keep `concurrency` requests in flight.
-  const comparisons = concurrency * 10;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency / 2 }, async () => {
-      while (next < comparisons) {
-        const i = next++;
-        await judge.compare(`Prompt ${i}`, `${response}${i}`, `${response}${i}!`);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const judgments = comparisons * 2;
-  const rate = judgments / seconds;
+  const round = async (comparisons: number) => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency / 2 }, async () => {
+        while (next < comparisons) {
+          const i = next++;
+          await judge.compare(`Prompt ${i}`, `${response}${i}`, `${response}${i}!`);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { rate: (comparisons * 2) / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / (comparisons * 2) };
+  };
+  await round(concurrency * 3);
+  const rounds = [];
+  for (let r = 0; r < 3; r++) rounds.push(await round(concurrency * 10));
+  const rate = median(rounds.map((r) => r.rate));
+  const cpuMs = median(rounds.map((r) => r.cpuMs));
   const ceiling = concurrency / (DELAY_MS / 1000);
-  const cpuMs = (cpu.user + cpu.system) / 1000 / judgments;
   console.log(
-    `concurrency ${concurrency}: ${rate.toFixed(0)} judgments/s, ceiling ${ceiling.toFixed(0)}/s, ratio ${(rate / ceiling).toFixed(3)}; CPU ${cpuMs.toFixed(3)} ms per judgment (client process)`,
+    `concurrency ${concurrency}: ${rate.toFixed(0)} judgments/s, ceiling ${ceiling.toFixed(0)}/s, ratio ${(rate / ceiling).toFixed(3)}; CPU ${cpuMs.toFixed(3)} ms per judgment (client process; median of ${rounds.map((r) => r.cpuMs.toFixed(3)).join(", ")} after a warm-up)`,
   );
 }
 server.child.kill("SIGTERM");

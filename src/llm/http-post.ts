@@ -24,6 +24,8 @@ export class PostError extends Error {
 export class HttpPoster {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  // A client posts to a handful of URLs thousands of times: parse each once.
+  private readonly urls = new Map<string, URL>();
 
   constructor(maxSockets = 64) {
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
@@ -31,7 +33,11 @@ export class HttpPoster {
   }
 
   post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
-    const u = new URL(url);
+    let u = this.urls.get(url);
+    if (!u) {
+      u = new URL(url);
+      if (this.urls.size < 64) this.urls.set(url, u);
+    }
     const secure = u.protocol === "https:";
     const lib = secure ? https : http;
     return new Promise((resolve, reject) => {
