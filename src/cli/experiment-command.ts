@@ -25,12 +25,27 @@ import {
   summariseInitial,
 } from "../experiment/aggregate.ts";
 import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "../experiment/config.ts";
+import { LlamaSampler } from "../llm/llama-sampler.ts";
+import { exportGguf } from "../model/checkpoint.ts";
+import { selectKernel } from "../model/kernels/select.ts";
+import { mulberry32 } from "../model/params.ts";
 import { renderExperimentReport } from "../report/experiment-report.ts";
 import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
+import { loadPolicy } from "../rl/loop.ts";
+import { sampleGroups } from "../rl/rollouts.ts";
 import { RunStore } from "../store/run-store.ts";
-import { makePrompts } from "../tasks/constrained-writing.ts";
+import { makePrompt, makePrompts } from "../tasks/constrained-writing.ts";
 import { makeJudgePairs } from "../tasks/tiny-judge-data.ts";
-import { type LabelTally, makeRatedPairs, tallyLabels } from "../tasks/tiny-labeller.ts";
+import {
+  type LabelTally,
+  makeRatedPairs,
+  NO_BIAS,
+  type RatedPair,
+  ratePairs,
+  samplePairs,
+  tallyLabels,
+} from "../tasks/tiny-labeller.ts";
+import { buildTinyBase } from "../tasks/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 
 export const EXPERIMENT_HELP = `wz experiment FILE [--output DIR] [--kernel auto|blas|wasm|reference]
@@ -55,6 +70,7 @@ interface Paths {
   trainPrompts: string;
   evalPrompts: string;
   heldOutPairs: string;
+  baseSamples: string;
   pairs: (labels: string) => string;
   rm: (labels: string) => string;
   genrm: (labels: string) => string;
@@ -69,6 +85,7 @@ function pathsFor(out: string): Paths {
     trainPrompts: join(o, "prompts", "train.jsonl"),
     evalPrompts: join(o, "prompts", "eval.jsonl"),
     heldOutPairs: join(o, "pairs", "held-out.jsonl"),
+    baseSamples: join(o, "pairs", "base-samples.jsonl"),
     pairs: (l) => join(o, "pairs", `${l}.jsonl`),
     rm: (l) => join(o, "judges", `rm-${l}`),
     genrm: (l) => join(o, "judges", `genrm-${l}`),
@@ -171,6 +188,55 @@ function writeJsonl(path: string, rows: unknown[]) {
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
 }
 
+/**
+ * Two samples per prompt from the base model, drawn as the arms' rollouts are (their temperature
+ * and token limit): pretraining-split prompts for training pairs, eval-split for held-out ones.
+ */
+async function sampleBase(
+  config: ExperimentConfig,
+  p: Paths,
+  kernelName: string,
+): Promise<{ split: string; id: string; prompt: string; samples: string[] }[]> {
+  const kernel = await selectKernel(kernelName);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const baseDir =
+    config.model.init === "tiny"
+      ? buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir
+      : config.model.init;
+  const base = loadPolicy(baseDir, kernel, log);
+  const gguf = join(p.out, "pairs", "base.gguf");
+  mkdirSync(join(p.out, "pairs"), { recursive: true });
+  writeFileSync(gguf, exportGguf(base.model, base.tokenizer));
+  const rollout = TrainConfigSchema.parse(armTrainConfig(config, config.arms[0], config.seeds[0], p)).rollout;
+  const prompts = [
+    ...Array.from({ length: config.pairs.on_policy }, (_, i) =>
+      makePrompt(i, config.pairs.seed + 1000, "pretrain"),
+    ),
+    ...Array.from({ length: config.pairs.eval_on_policy }, (_, i) =>
+      makePrompt(i, config.pairs.seed + 1000, "eval"),
+    ),
+  ];
+  const sampler = new LlamaSampler(1024, 1);
+  await sampler.load(gguf);
+  try {
+    const groups = await sampleGroups(sampler, base.tokenizer, prompts, {
+      n: 2,
+      temperature: rollout.temperature,
+      topP: 1,
+      maxTokens: rollout.max_tokens,
+      seedFor: (g) => (config.pairs.seed * 7919 + g) & 0x7fffffff,
+    });
+    return prompts.map((q, g) => ({
+      split: q.id.split("-")[0],
+      id: `base-${q.id}`,
+      prompt: q.prompt,
+      samples: groups[g].map((r) => r.text),
+    }));
+  } finally {
+    await sampler.close();
+  }
+}
+
 /** The arm's figures from a finished run: the gold's head-to-head and the per-step metrics. */
 function readRun(
   dir: string,
@@ -250,25 +316,53 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     );
     writeJsonl(p.evalPrompts, makePrompts(config.prompts.eval_count, config.prompts.seed, "eval").map(row));
   }
+  // The base model's own samples, paired (only when asked for): training pairs get each
+  // labeller's rating, held-out ones the gold's label.
+  let sampled: ReturnType<typeof samplePairs> = [];
+  let heldSampled: RatedPair[] = [];
+  if (config.pairs.on_policy + config.pairs.eval_on_policy > 0) {
+    if (!existsSync(p.baseSamples))
+      writeJsonl(p.baseSamples, await sampleBase(config, p, values.kernel as string));
+    const items = readFileSync(p.baseSamples, "utf8")
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { split: string; id: string; prompt: string; samples: string[] });
+    sampled = samplePairs(items.filter((x) => x.split === "pretrain"));
+    heldSampled = ratePairs(
+      samplePairs(items.filter((x) => x.split === "eval")),
+      { ...NO_BIAS, tieMargin: 0 },
+      config.pairs.seed,
+    ).filter((x) => x.gold_label !== null);
+  }
   if (!existsSync(p.heldOutPairs))
-    writeJsonl(p.heldOutPairs, makeJudgePairs(config.pairs.eval_count, config.pairs.seed, "eval"));
+    writeJsonl(p.heldOutPairs, [
+      ...makeJudgePairs(config.pairs.eval_count, config.pairs.seed, "eval"),
+      ...heldSampled.map(({ gold_label, reason, ...pair }) => pair),
+    ]);
   const used = (kind: Arm["judge"]) => [
     ...new Set(config.arms.filter((a) => a.judge === kind).map((a) => a.labels!)),
   ];
   const tallies: Record<string, LabelTally> = {};
   for (const labels of new Set([...used("rm"), ...used("genrm")])) {
     const l = config.labellers[labels];
-    const rated = makeRatedPairs(config.pairs.train_count, config.pairs.seed, "pretrain", {
+    const labeller = {
       noise: l.noise,
       tieMargin: l.tie_margin,
       explainBias: l.explain_bias,
       lengthBias: l.length_bias,
-    });
+    };
+    const rated = [
+      ...makeRatedPairs(config.pairs.train_count, config.pairs.seed, "pretrain", labeller),
+      ...ratePairs(sampled, labeller, config.pairs.seed + 1),
+    ];
     tallies[labels] = tallyLabels(rated);
-    if (!existsSync(p.pairs(labels))) writeJsonl(p.pairs(labels), rated);
+    // With sampled pairs, shuffled by a fixed permutation: the GenRM keeps the file's last pairs
+    // for RLVR, and those should be of both kinds.
+    if (!existsSync(p.pairs(labels)))
+      writeJsonl(p.pairs(labels), sampled.length ? interleave(rated, config.pairs.seed) : rated);
     const t = tallies[labels];
     process.stderr.write(
-      `labels "${labels}": ${t.pairs} pairs, ${(100 * (t.agreesWithGold ?? 0)).toFixed(1)}% agree with the gold; by reason ${Object.entries(
+      `labels "${labels}": ${t.pairs} pairs (${sampled.length} of the base model's own samples), ${(100 * (t.agreesWithGold ?? 0)).toFixed(1)}% agree with the gold; by reason ${Object.entries(
         t.reasons,
       )
         .map(([k, v]) => `${k} ${v}`)
@@ -303,6 +397,18 @@ export async function experimentCommand(argv: string[]): Promise<number> {
       ["genrm", "train", cfg, "--output", dir, ...kernelArgs],
       p.log(`genrm-${labels}`),
     );
+  }
+
+  // A judge cut short by its token limit judges from half a critique (the grammar still writes a
+  // last line): refuse a limit below what the trained GenRM writes on held-out pairs.
+  const limit = Number((config.genrm_judge as { max_tokens?: number }).max_tokens ?? 2048);
+  for (const labels of used("genrm")) {
+    const written = (readJson(join(p.genrm(labels), "summary.json"))?.tokensPerJudgment as { rlvr?: number })
+      ?.rlvr;
+    if (written && limit < 1.2 * written)
+      throw new UsageError(
+        `genrm_judge.max_tokens ${limit} is below what the GenRM trained on "${labels}" labels writes per judgment (${written.toFixed(0)} tokens on average on held-out pairs); raise it to at least ${Math.ceil(1.5 * written)}`,
+      );
   }
 
   // 3. the arms, seed by seed, so a stopped experiment has whole seeds to show
@@ -384,6 +490,17 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     ].join("\n"),
   );
   return 0;
+}
+
+/** A seeded Fisher-Yates shuffle, so the file order is reproducible. */
+function interleave<T>(xs: T[], seed: number): T[] {
+  const out = [...xs];
+  const random = mulberry32(seed * 2654435761);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 function readJson(path: string): Record<string, unknown> | null {

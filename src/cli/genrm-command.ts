@@ -492,7 +492,7 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   console.log(lines.join("\n"));
   writeFileSync(
     join(out, "summary.json"),
-    `${JSON.stringify({ template, rewardVersion: GENRM_REWARD_VERSION, heldOut: held.length, traces: { kept: traces.kept, rejected: traces.rejected }, sft: sft.summary, rlvr: rlvr.summary, minutes: Number(minutes()) }, null, 2)}\n`,
+    `${JSON.stringify({ template, rewardVersion: GENRM_REWARD_VERSION, heldOut: held.length, traces: { kept: traces.kept, rejected: traces.rejected }, sft: sft.summary, rlvr: rlvr.summary, tokensPerJudgment: { sft: sft.tokensPerJudgment, rlvr: rlvr.tokensPerJudgment }, minutes: Number(minutes()) }, null, 2)}\n`,
   );
   return 0;
 }

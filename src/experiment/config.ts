@@ -44,10 +44,18 @@ export const ExperimentConfigSchema = z
         train_count: z.number().int().positive().default(2000),
         /** Held-out pairs on unseen prompts, labelled by the gold: each judge's honest accuracy. */
         eval_count: z.number().int().positive().default(200),
+        /**
+         * Further training pairs of the base model's own samples (two per prompt, sampled as the
+         * arms' rollouts are), rated by the same labeller: the policy's near misses, which the
+         * constructed kinds do not cover. 0: none.
+         */
+        on_policy: z.number().int().nonnegative().default(0),
+        /** Held-out pairs of the base model's samples on unseen prompts, labelled by the gold (ties left out). */
+        eval_on_policy: z.number().int().nonnegative().default(0),
         seed: z.number().int().default(1),
       })
       .strict()
-      .default({ train_count: 2000, eval_count: 200, seed: 1 }),
+      .default({ train_count: 2000, eval_count: 200, on_policy: 0, eval_on_policy: 0, seed: 1 }),
     prompts: z
       .object({
         train_count: z.number().int().positive().default(96),

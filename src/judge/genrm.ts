@@ -146,8 +146,10 @@ export class GenRMJudge implements PairwiseJudge {
       }
       const parsed = parseVerdict(result.text, result.finishReason);
       if (parsed.ok) {
-        this.cache?.set(key, { raw: result.text, usage: result.usage, latencyMs: result.latencyMs });
-        return this.success(
+        // A cut critique is not cached: with a larger token limit it deserves its whole answer.
+        if (!result.cut)
+          this.cache?.set(key, { raw: result.text, usage: result.usage, latencyMs: result.latencyMs });
+        const condition = this.success(
           base,
           parsed.first,
           parsed.second,
@@ -156,6 +158,7 @@ export class GenRMJudge implements PairwiseJudge {
           result.usage,
           attempts,
         );
+        return result.cut ? { ...condition, cut: true } : condition;
       }
       last = failure(
         base,

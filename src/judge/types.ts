@@ -24,6 +24,8 @@ export interface Condition {
   cached: boolean;
   /** Judge-specific detail, e.g. the rule-based judge's per-principle results. */
   critique?: unknown;
+  /** The reply's own text hit the token limit; a grammar wrote its final line (see ChatSuccess). */
+  cut?: boolean;
 }
 
 export interface Verdict {

@@ -184,6 +184,7 @@ export class LlamaCppChatBackend implements ChatBackend {
           ok: true,
           text: `${critiqueText.trimEnd()}${finalLine}`,
           finishReason: "stop",
+          cut: critique.length >= budget,
           usage: { prompt_tokens: prompt.length, completion_tokens: critique.length + finalTokens.length },
           latencyMs: performance.now() - started,
           attempts: 1,

@@ -26,6 +26,11 @@ export interface ChatSuccess {
   ok: true;
   text: string;
   finishReason: FinishReason;
+  /**
+   * The judge's own text hit the token limit and a grammar wrote the final line (a local GGUF
+   * judge): the verdict stands, but it rests on a critique that was cut short. Counted per step.
+   */
+  cut?: boolean;
   usage: Usage | null;
   latencyMs: number;
   attempts: number;

@@ -100,6 +100,7 @@ export async function runLoop(
 ): Promise<{ completed: number; stopped: boolean; judgeFailing?: string }> {
   const { config, runDir, store, policy, initial, tokenizer: tok, task, log } = ctx;
   let failingSteps = 0;
+  let cutWarned = false;
   let judgeFailing: string | undefined;
   const trainable = policy.trainable();
   const opt = new AdamW(trainable.params.specs, trainable.params.data.length, {
@@ -279,6 +280,14 @@ export async function runLoop(
       const done = step + 1 - startStep;
       const eta = (elapsed / done) * (config.train.steps - step - 1);
       ctx.progress(progressLine(step, config.train.steps, eta, metrics));
+      // A local judge cut short by its token limit still answers (a grammar writes the last
+      // line), but from half a critique: say so once, with the limit to raise.
+      if (!cutWarned && metrics.judge_cut_rate != null && metrics.judge_cut_rate > 0.1) {
+        cutWarned = true;
+        log(
+          `warning: ${(100 * metrics.judge_cut_rate).toFixed(0)}% of the judge's critiques at step ${step + 1} hit its token limit and were finished by the grammar; raise judge.max_tokens (now ${config.judge.max_tokens})`,
+        );
+      }
       // A judge that fails most comparisons trains nothing (every failed member is masked):
       // say so at once with the failure kinds and a raw reply, and stop after a few such steps.
       const failure = judgeFailureReport(estimates);

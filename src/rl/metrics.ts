@@ -41,6 +41,7 @@ export function stepMetrics(x: {
     judge_consistency: ok.length ? ok.filter((c) => c.outcome !== "inconsistent").length / ok.length : null,
     judge_failure_rate: comparisons.length ? (comparisons.length - ok.length) / comparisons.length : null,
     judge_first_position_rate: firstPositionRate(estimates),
+    judge_cut_rate: cutRate(estimates),
     length_mean: mean(groups.flat().map((r) => r.responseTokens.length)),
     length_words_mean: diag.meanWords,
     length_words_p90: diag.p90Words,
@@ -74,6 +75,23 @@ export function firstPositionRate(estimates: GroupAdvantages[]): number | null {
         if ((cond.order === "ab") === (cond.winner === "a")) first++;
       }
   return decisive ? first / decisive : null;
+}
+
+/**
+ * Share of successful judge conditions whose critique hit the judge's token limit (a grammar wrote
+ * the final line); null when the judge has no such notion or nothing succeeded.
+ */
+export function cutRate(estimates: GroupAdvantages[]): number | null {
+  let judged = 0;
+  let cut = 0;
+  for (const e of estimates)
+    for (const c of e.comparisons)
+      for (const cond of c.verdict.conditions) {
+        if (cond.error !== null) continue;
+        judged++;
+        if (cond.cut) cut++;
+      }
+  return judged ? cut / judged : null;
 }
 
 /** Failed judge conditions of a step by kind, and one raw reply that failed; null when none failed. */

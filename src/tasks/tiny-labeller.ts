@@ -71,20 +71,46 @@ export function rateFacts(
   return { label: gold!, gold, reason: "gold" };
 }
 
-/**
- * n rated pairs on prompts of one split. The pairs are the GenRM preset's kinds (base-like
- * responses, salad, off-topic, repetition, commentary, over-long, missing word), exact gold ties
- * included: a rater labels those too, by a leaning or a coin.
- */
-export function makeRatedPairs(n: number, seed: number, split: Split, config: LabellerConfig): RatedPair[] {
+/** Rates pairs with the labelling model; a seeded random source makes the labels reproducible. */
+export function ratePairs(
+  pairs: Omit<LabelledPair, "label">[],
+  config: LabellerConfig,
+  seed: number,
+): RatedPair[] {
   const random = mulberry32(seed * 104729 + 17);
-  return makeJudgePairs(n, seed, split, { keepTies: true }).map((p) => {
+  return pairs.map((p) => {
     const a = facts(p.prompt, p.response_a);
     const b = facts(p.prompt, p.response_b);
     if (!a || !b) throw new Error(`labeller: the gold cannot read the request of pair ${p.id}`);
     const r = rateFacts(a, b, config, random);
     return { ...p, label: r.label, gold_label: r.gold, reason: r.reason };
   });
+}
+
+/**
+ * n rated pairs on prompts of one split. The pairs are the GenRM preset's kinds (base-like
+ * responses, salad, off-topic, repetition, commentary, over-long, missing word), exact gold ties
+ * included: a rater labels those too, by a leaning or a coin.
+ */
+export function makeRatedPairs(n: number, seed: number, split: Split, config: LabellerConfig): RatedPair[] {
+  return ratePairs(makeJudgePairs(n, seed, split, { keepTies: true }), config, seed);
+}
+
+/**
+ * Pairs of a model's own samples: consecutive samples of each prompt, two copies of one text
+ * skipped. Preference data is collected this way (two answers of the model being trained), and a
+ * judge that only saw constructed kinds of response has never met the policy's own near misses.
+ */
+export function samplePairs(
+  items: { id: string; prompt: string; samples: string[] }[],
+): Omit<LabelledPair, "label">[] {
+  return items.flatMap((it) =>
+    it.samples.flatMap((a, i) => {
+      const b = it.samples[i + 1];
+      if (i % 2 === 1 || b === undefined || a === b) return [];
+      return [{ id: `${it.id}-s${i}`, prompt: it.prompt, response_a: a, response_b: b }];
+    }),
+  );
 }
 
 export interface LabelTally {

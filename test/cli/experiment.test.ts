@@ -3,11 +3,12 @@
 // headless chromium). Then the resume rules: a finished experiment runs no stage again, a run cut
 // off after training is resumed alone, and a folder never mixes two configs.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
+import { goldChecks, goldScore, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
 import { runWz } from "../helpers/cli.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -21,7 +22,7 @@ model:
   tiny: {corpus_size: 300, vocab_size: 330, hidden_size: 32, layers: 1, heads: 2, kv_heads: 1, head_dim: 16, intermediate_size: 64, pretrain_steps: 15, batch_size: 8}
 labellers:
   biased: {noise: 0.05, tie_margin: 1, explain_bias: 0.7, length_bias: 0.7}
-pairs: {train_count: 60, eval_count: 8}
+pairs: {train_count: 60, eval_count: 8, on_policy: 20, eval_on_policy: 6}
 prompts: {train_count: 8, eval_count: 3}
 reward_model: {steps: 10, batch_size: 4}
 genrm:
@@ -78,7 +79,27 @@ test("wz experiment: judges, arms, the gold's table and report, and resume", {
     assert.ok(win && win.n === 2 && win.mean >= 0 && win.mean <= 1, JSON.stringify(arm.figures));
     assert.ok(win.lo >= 0 && win.hi <= 1);
   }
-  assert.equal(results.labels.biased.pairs, 60);
+  // 60 constructed pairs and up to 20 of the base model's own sample pairs (identical twins skipped)
+  const sampledPairs = results.labels.biased.pairs - 60;
+  assert.ok(sampledPairs > 10 && sampledPairs <= 20, `${sampledPairs} sampled pairs`);
+  const samples = readFileSync(join(out, "pairs", "base-samples.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(samples.length, 26);
+  assert.equal(samples.filter((x: { split: string }) => x.split === "eval").length, 6);
+  for (const x of samples) assert.equal(x.samples.length, 2);
+  // held-out pairs: 8 constructed plus the sampled eval pairs the gold separates, labelled by it
+  const held = readFileSync(join(out, "pairs", "held-out.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.ok(held.length >= 8 && held.length <= 14);
+  for (const h of held.filter((x: { id: string }) => x.id.startsWith("base-"))) {
+    const req = parseGoldRequest(h.prompt)!;
+    const [a, b] = [goldScore(goldChecks(req, h.response_a)), goldScore(goldChecks(req, h.response_b))];
+    assert.equal(h.label, a > b ? "a" : "b", h.id);
+  }
   // the arms trained on the same prompt files and were graded on the same held-out file
   for (const [arm, seed] of [
     ["rm-grpo", 1],
@@ -111,6 +132,24 @@ test("wz experiment: judges, arms, the gold's table and report, and resume", {
   const mixed = await runWz(["experiment", cfg]);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /holds an experiment with another config/);
+
+  // a GenRM judge cut short by too small a token limit is refused before any arm runs
+  const copy = join(dir, "exp-copy");
+  cpSync(out, copy, { recursive: true });
+  rmSync(join(copy, "experiment.json"));
+  writeFileSync(
+    cfg,
+    config(dir, "[1, 2]")
+      .replace("max_tokens: 40, concurrency: 4", "max_tokens: 8, concurrency: 4")
+      .replace(`output: ${join(dir, "exp")}`, `output: ${copy}`),
+  );
+  const short = await runWz(["experiment", cfg]);
+  assert.equal(short.code, 2, short.stderr);
+  assert.match(
+    short.stderr,
+    /genrm_judge.max_tokens 8 is below what the GenRM trained on "biased" labels writes/,
+  );
+  assert.doesNotMatch(short.stderr, /^== arm/m);
 
   // the report, in a real browser
   const report = join(out, "report.html");

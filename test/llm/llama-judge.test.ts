@@ -64,11 +64,34 @@ test("a judge that writes its own well-formed final line keeps it (the grammar i
     messages: [user],
     sampling: { temperature: 0, top_p: 1, max_tokens: 100, seed: 0 },
   });
-  await backend.close();
   assert.ok(r.ok);
   assert.equal(r.text, reply);
+  assert.ok(!r.cut);
   // Written once, by the judge: no grammar pass re-wrote the line after it (that costs tokens).
   assert.equal(r.usage?.completion_tokens, tok.encode(reply).length);
+
+  // Too small a token limit: the critique is cut, the grammar still writes a final line, and the
+  // condition says it was cut (counted per step as judge_cut_rate) and stays out of the cache.
+  const cut = await backend.chat({
+    messages: [user],
+    sampling: { temperature: 0, top_p: 1, max_tokens: 30, seed: 0 },
+  });
+  assert.ok(cut.ok && cut.cut, JSON.stringify(cut));
+  assert.match(cut.text, /\\boxed\{(10|\d(\.\d)?), (10|\d(\.\d)?)\}$/);
+  assert.ok(cut.text.length < reply.length);
+  // The GenRM keeps the flag on the condition and leaves the reply out of its cache.
+  const stored: string[] = [];
+  const judge = new GenRMJudge({
+    backend: { model: "cut", chat: async () => cut } as never,
+    parseRetries: 0,
+    cache: { get: () => undefined, set: (k) => void stored.push(k) },
+  });
+  const v = await judge.compare("a", "b", "c");
+  assert.ok(v.conditions.every((c) => c.error === null && c.cut === true));
+  assert.deepEqual(stored, []);
+  const { cutRate } = await import("../../src/rl/metrics.ts");
+  assert.equal(cutRate([{ comparisons: [{ verdict: v }] }] as never), 1);
+  await backend.close();
 });
 
 test("two different judge files of one name never share cached replies; a copy of one does", () => {
