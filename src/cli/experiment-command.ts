@@ -300,7 +300,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   // A folder holds one experiment: resuming with another config would mix two.
   mkdirSync(p.out, { recursive: true });
   const recordPath = join(p.out, "experiment.json");
-  const record = JSON.stringify(config, null, 2);
+  // The folder's own place is not part of the experiment: a moved folder resumes.
+  const record = JSON.stringify({ ...config, output: undefined }, null, 2);
   if (existsSync(recordPath) && readFileSync(recordPath, "utf8").trim() !== record.trim())
     throw new UsageError(
       `${p.out} holds an experiment with another config (${recordPath}); choose another --output or delete the folder`,

@@ -127,6 +127,12 @@ export const TrainConfigSchema = z
         sampler_weights: z.enum(["f32", "f16", "q8_0", "q4_0", "q4_1"]).default("f32"),
         /** llama.cpp threads for sampling (1: samples reproducible whatever the core count). */
         sampler_threads: z.number().int().positive().default(1),
+        /**
+         * Samples of a prompt generated side by side in one llama.cpp batch (the weights read once
+         * a step for all of them): much faster sampling for a large model. 1: one after another.
+         * The samples of a seed depend on it (batched arithmetic rounds differently).
+         */
+        sampler_parallel: z.number().int().positive().default(1),
       })
       .strict()
       .default({
@@ -139,6 +145,7 @@ export const TrainConfigSchema = z
         max_refills: 2,
         sampler_weights: "f32",
         sampler_threads: 1,
+        sampler_parallel: 1,
       }),
     train: z
       .object({

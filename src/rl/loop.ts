@@ -112,7 +112,8 @@ export async function runLoop(
     pruneStates(runDir, startStep - 1);
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
-  const sampler = ctx.sampler ?? new LlamaSampler(1024, config.rollout.sampler_threads);
+  const sampler =
+    ctx.sampler ?? new LlamaSampler(1024, config.rollout.sampler_threads, config.rollout.sampler_parallel);
   await syncSampler(sampler, runDir, policy, tok, true, config.rollout.sampler_weights);
   const schedule = scheduleOf(config);
   const G = config.rollout.group_size;

@@ -85,3 +85,38 @@ describe("LlamaSampler", () => {
     assert.notDeepEqual(s1, s2);
   });
 });
+
+describe("LlamaSampler, samples side by side (rollout.sampler_parallel)", () => {
+  const prompt = tok.encode(tok.applyChatTemplate([{ role: "user", content: "the lamp" }], true));
+
+  test("each parallel sample decodes its own prompt: greedy samples equal our greedy decoding", async () => {
+    // 5 samples with 3 sequences: a full batch of 3 and a batch of 2, every one from the prompt.
+    const m = randomModel(cfg, 4, "f32", 0.4);
+    writeFileSync(join(dir, "p.gguf"), exportGguf(m, tok));
+    const parallel = new LlamaSampler(512, 1, 3);
+    await parallel.load(join(dir, "p.gguf"));
+    const xs = await parallel.sample(prompt, {
+      n: 5,
+      temperature: 0,
+      topP: 1,
+      maxTokens: 10,
+      seed: 1,
+      stopTokens: [],
+    });
+    const want = greedy(m, prompt, 10);
+    assert.equal(xs.length, 5);
+    for (const x of xs) assert.deepEqual(x.tokens, want);
+
+    // sampled: repeatable with its seeds, different across samples, stop tokens kept
+    const opts = { n: 5, temperature: 1, topP: 1, maxTokens: 12, seed: 7, stopTokens: [] };
+    const a = await parallel.sample(prompt, opts);
+    const b = await parallel.sample(prompt, opts);
+    assert.deepEqual(a, b);
+    assert.equal(new Set(a.map((s) => s.tokens.join(","))).size, 5);
+    const stop = a[0].tokens[3];
+    const stopped = await parallel.sample(prompt, { ...opts, stopTokens: [stop] });
+    assert.equal(stopped[0].finishReason, "stop");
+    assert.equal(stopped[0].tokens.at(-1), stop);
+    await parallel.close();
+  });
+});
