@@ -11,15 +11,10 @@ import {
   type SeedFigures,
 } from "../experiment/aggregate.ts";
 import type { LabelTally } from "../tasks/tiny-labeller.ts";
+import { BASE_CSS } from "./style.ts";
 import { escapeXml, lineChart, type Series } from "./svg-chart.ts";
 
-const CSS = `
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111;max-width:1400px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-.chart{background:#fafafa;border:1px solid #e5e7eb;border-radius:6px}
-.chart-title{font-weight:600;font-size:12px}.tick,.legend{font-size:10px;fill:#555}.grid{stroke:#e5e7eb}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #e5e7eb;padding:3px 12px 3px 0;text-align:left;vertical-align:top}
+const CSS = `${BASE_CSS}table{border-collapse:collapse}td,th{border-bottom:1px solid #e5e7eb;padding:3px 12px 3px 0;text-align:left;vertical-align:top}
 th{font-weight:600}.note{color:#555;max-width:900px}
 .sample{display:grid;grid-template-columns:1fr 1fr;gap:8px;font-size:12px;background:#fafafa;padding:6px;margin:4px 0}
 .prompt{font-weight:600;font-size:12px;margin-top:8px}

@@ -2,15 +2,10 @@
 // network) with charts over training steps and a sample browser for chosen steps.
 import { type PolicyFigures, TASK_FIGURES, type WinTally } from "../eval/head-to-head.ts";
 import type { RunStore } from "../store/run-store.ts";
+import { BASE_CSS } from "./style.ts";
 import { escapeXml, lineChart, type Series } from "./svg-chart.ts";
 
-const CSS = `
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111;max-width:1400px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-.chart{background:#fafafa;border:1px solid #e5e7eb;border-radius:6px}
-.chart-title{font-weight:600;font-size:12px}.tick,.legend{font-size:10px;fill:#555}.grid{stroke:#e5e7eb}
-table.kv td{padding:2px 10px 2px 0;vertical-align:top}
+const CSS = `${BASE_CSS}table.kv td{padding:2px 10px 2px 0;vertical-align:top}
 table.summary{border-collapse:collapse}table.summary td,table.summary th{border-bottom:1px solid #e5e7eb;padding:3px 12px 3px 0;text-align:left;vertical-align:top}
 .group{border:1px solid #e5e7eb;border-radius:6px;padding:10px;margin:10px 0}
 .prompt{font-weight:600}.dropped{color:#b45309}

@@ -7,11 +7,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { chromium } from "playwright-core";
 import { goldChecks, goldScore, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
+import { CHROMIUM, withReportPage } from "../helpers/browser.ts";
 import { runWz } from "../helpers/cli.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 function config(dir: string, seeds: string) {
   return `output: ${join(dir, "exp")}
@@ -156,19 +154,7 @@ test("wz experiment: judges, arms, the gold's table and report, and resume", {
   const html = readFileSync(report, "utf8");
   assert.ok(!/(src|href)="https?:/.test(html), "the report must not load anything from the network");
   if (!existsSync(CHROMIUM)) return;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu"],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`file://${resolve(report)}`);
+  await withReportPage(report, async (page, errors) => {
     // four shared charts and one of each arm's own reward
     assert.equal(await page.locator("svg.chart").count(), 7);
     const firstTable = page.locator("table").first();
@@ -178,7 +164,5 @@ test("wz experiment: judges, arms, the gold's table and report, and resume", {
     assert.equal(await page.locator("svg.chart").first().locator("path").count(), 3);
     await page.screenshot({ path: join(dir, "experiment.png"), fullPage: true });
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-  }
+  });
 });

@@ -6,10 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { chromium } from "playwright-core";
+import { CHROMIUM, withReportPage } from "../helpers/browser.ts";
 import { runWz } from "../helpers/cli.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 test("wz report renders charts and the sample browser in headless chromium", {
   skip: existsSync(CHROMIUM) ? false : "chromium is not installed (apt-get install chromium)",
@@ -36,26 +34,7 @@ eval: {samples_per_prompt: 1}
   const html = readFileSync(out, "utf8");
   assert.ok(!/(src|href)="https?:/.test(html), "the report must not load anything from the network");
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`file://${resolve(out)}`);
+  await withReportPage(out, async (page, errors) => {
     const charts = await page.locator("svg.chart").count();
     // the over-optimisation chart (training judge vs the gold, same rollouts) leads the ten others
     assert.equal(charts, 11);
@@ -82,7 +61,5 @@ eval: {samples_per_prompt: 1}
     mkdirSync("test-artifacts", { recursive: true });
     await page.screenshot({ path: "test-artifacts/report.png", fullPage: false });
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-  }
+  });
 });
