@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { isDeepStrictEqual, parseArgs } from "node:util";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import type { HeadToHeadResult } from "../eval/head-to-head.ts";
 import {
@@ -302,7 +302,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const recordPath = join(p.out, "experiment.json");
   // The folder's own place is not part of the experiment: a moved folder resumes.
   const record = JSON.stringify({ ...config, output: undefined }, null, 2);
-  if (existsSync(recordPath) && readFileSync(recordPath, "utf8").trim() !== record.trim())
+  if (
+    existsSync(recordPath) &&
+    !isDeepStrictEqual(JSON.parse(readFileSync(recordPath, "utf8")), JSON.parse(record))
+  )
     throw new UsageError(
       `${p.out} holds an experiment with another config (${recordPath}); choose another --output or delete the folder`,
     );
