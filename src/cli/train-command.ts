@@ -4,7 +4,13 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
-import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
+import {
+  exportGguf,
+  exportLoraGguf,
+  mergedModel,
+  saveLoraAdapter,
+  saveModelFolder,
+} from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
@@ -292,11 +298,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
   saveModelFolder(join(runDir, "final"), finalModel, policy.tokenizer);
   const finalGguf = join(runDir, "final.gguf");
   writeFileSync(finalGguf, exportGguf(finalModel, policy.tokenizer));
+  // A LoRA policy is evaluated as its sampler saw it: the frozen base as sampled (in
+  // rollout.sampler_weights; for a base imported from a Q4_1 file, its own values) with the final
+  // adapter, against that base alone. Both sides share the base's arithmetic, and a quantised base
+  // samples several times faster than the merged f32 model.
+  let evalA = { gguf: finalGguf, lora: undefined as string | undefined };
+  let evalB = join(runDir, "checkpoints", "initial.gguf");
+  if (policy.model.lora) {
+    const adapter = join(runDir, "final-adapter.gguf");
+    writeFileSync(adapter, exportLoraGguf(policy.model.lora));
+    evalA = { gguf: join(runDir, "policy.gguf"), lora: adapter };
+    evalB = join(runDir, "policy.gguf");
+  }
   log(`evaluating the final policy against the initial one on ${evalSet.length} held-out prompts ...`);
   const judges = evaluator.independent ? [evaluator.judge, judge.judge] : [judge.judge];
   const h2h = await headToHead({
-    ggufA: finalGguf,
-    ggufB: join(runDir, "checkpoints", "initial.gguf"),
+    ggufA: evalA.gguf,
+    loraA: evalA.lora,
+    ggufB: evalB,
     tokenizer: policy.tokenizer,
     prompts: evalSet,
     samplesPerPrompt: config.eval.samples_per_prompt,

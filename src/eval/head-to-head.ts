@@ -58,6 +58,8 @@ export interface HeadToHeadResult {
 
 export interface HeadToHeadOptions {
   ggufA: string;
+  /** A LoRA adapter (GGUF) applied to ggufA: a LoRA policy sampled as the trainer's sampler sees it. */
+  loraA?: string;
   ggufB: string;
   tokenizer: TextTokenizer;
   prompts: { id: string; prompt: string }[];
@@ -72,9 +74,9 @@ export interface HeadToHeadOptions {
   summarize?: (items: { prompt: string; response: string }[]) => Record<string, number | null>;
 }
 
-async function sampleAll(path: string, o: HeadToHeadOptions): Promise<string[][]> {
+async function sampleAll(path: string, o: HeadToHeadOptions, lora?: string): Promise<string[][]> {
   const sampler = new LlamaSampler(1024, o.threads ?? 1);
-  await sampler.load(path);
+  await sampler.load(path, lora ? [{ filePath: lora, scale: 1 }] : undefined);
   try {
     const groups = await sampleGroups(sampler, o.tokenizer, o.prompts, {
       n: o.samplesPerPrompt,
@@ -127,7 +129,7 @@ function figures(prompts: { prompt: string }[], texts: string[][], o: HeadToHead
 }
 
 export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult> {
-  const a = await sampleAll(o.ggufA, o);
+  const a = await sampleAll(o.ggufA, o, o.loraA);
   const b = await sampleAll(o.ggufB, o);
   const pairs = o.prompts.flatMap((p, i) =>
     Array.from({ length: o.samplesPerPrompt }, (_, k) => ({ prompt: p.prompt, a: a[i][k], b: b[i][k] })),
