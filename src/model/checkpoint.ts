@@ -194,7 +194,12 @@ export function exportGguf(
     // multiples of 32 (a matrix with shorter rows falls back to F16).
     let type: GgufTensor["type"] = GGML_F32;
     if (matrix) {
-      const wanted = WEIGHT_TYPES[weightType].type;
+      let wanted = WEIGHT_TYPES[weightType].type;
+      // The 4-bit formats keep the embedding and the output head at Q8_0, as Q4 files do (the
+      // SmolLM2 Q4_1 file among them): in a tied model the embedding is the output head too, and
+      // 4 bits there cost far more than anywhere else.
+      if ((wanted === GGML_Q4_0 || wanted === GGML_Q4_1) && (hf === EMBED || hf === LM_HEAD))
+        wanted = GGML_Q8_0;
       const blocky = wanted === GGML_Q8_0 || wanted === GGML_Q4_0 || wanted === GGML_Q4_1;
       type = blocky && spec.shape[1] % 32 !== 0 ? GGML_F16 : wanted;
     }
