@@ -1,7 +1,8 @@
 // npm run bench:engine: forward+backward tokens/s of our engine (each kernel) against PyTorch on
 // CPU with the same thread count (1), for widths 128, 256 and 512 (4 layers, sequence 256), as a
 // ratio; our best configuration against PyTorch's best (any installed version, 1 or 2 threads);
-// and sampling tokens/s through llama.cpp for the same models. PyTorch peers: 2.13 in the
+// GFLOP/s and the fraction of the machine's fp32 peak (bench/machine-peak.ts); and sampling tokens/s
+// through llama.cpp for the same models. PyTorch peers: 2.13 in the
 // project's .venv (scripts/setup-python.sh) and Debian's python3-torch (1.13), each named with its
 // BLAS and oneDNN backends.
 import { spawnSync } from "node:child_process";
@@ -17,6 +18,7 @@ import { createWasmKernel } from "../src/model/kernels/wasm.ts";
 import { Qwen3Model } from "../src/model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../src/model/tokenizer/tokenizer.ts";
+import { machinePeak, trainFlopsPerToken } from "./machine-peak.ts";
 import { samplingRate } from "./sampling-rate.ts";
 
 const SEQ = 256;
@@ -102,6 +104,13 @@ async function sampling(width: number): Promise<number> {
 }
 
 const wasm = await createWasmKernel();
+const peak = machinePeak();
+console.log(
+  `machine: ${peak.cores} cores, ${peak.isa} (${peak.lanes} fp32 lanes), ${peak.ghz.toFixed(2)} GHz, ${peak.fmaPorts} FMA ports assumed: fp32 peak ${peak.perCore.toFixed(0)} GFLOP/s a core, ${peak.total.toFixed(0)} in all`,
+);
+console.log(
+  "FLOPs per token, forward + backward: 3 x 2 x (layers x (hidden x (q + 2 kv) + q x hidden + 3 hidden x intermediate + 2 q (seq + 1) / 2) + hidden x vocabulary)",
+);
 console.log(
   `forward+backward, ${LAYERS} layers, sequence ${SEQ}, vocabulary ${V}; one thread unless marked; tokens/s (ratio to PyTorch with the same threads)`,
 );
@@ -133,5 +142,16 @@ for (const width of widths) {
   for (const p of pts.slice(1)) console.log(`  also ${p.name}: 1 thread ${f(p.t1)}, 2 threads ${f(p.t2)}`);
   console.log(
     `  best against best: ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}`,
+  );
+  const flops = trainFlopsPerToken({ ...config(width), seq: SEQ });
+  const gflops = (x: number | null) => (x === null ? null : (x * flops) / 1e9);
+  const of = (x: number | null, threads: number) => {
+    const g = gflops(x);
+    return g === null
+      ? "n/a"
+      : `${g.toFixed(1)} GFLOP/s (${((100 * g) / (peak.perCore * threads)).toFixed(1)}% of ${threads === 1 ? "a core" : "both cores"})`;
+  };
+  console.log(
+    `  ${(flops / 1e6).toFixed(1)} MFLOP a token: openblas ${of(b1, 1)}; openblas 2 threads ${of(b2, 2)}; PyTorch ${of(pt, 1)}; PyTorch 2 threads ${of(pt2, 2)}`,
   );
 }
