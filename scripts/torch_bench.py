@@ -10,9 +10,8 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from torch_parity import forward  # noqa: E402
 
 
-def main(width, layers, seq, vocab, threads, seconds):
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+def shapes_for(width, layers, vocab):
+    """The bench's model: 4 heads, 2 KV heads, MLP 3 x width, tied embeddings."""
     heads, kv = 4, 2
     head_dim = width // heads
     cfg = {
@@ -42,6 +41,13 @@ def main(width, layers, seq, vocab, threads, seconds):
             p + "mlp.up_proj.weight": (ff, width),
             p + "mlp.down_proj.weight": (width, ff),
         })
+    return cfg, shapes
+
+
+def main(width, layers, seq, vocab, threads, seconds):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    cfg, shapes = shapes_for(width, layers, vocab)
     params = {k: (torch.randn(s) * 0.02).requires_grad_(True) for k, s in shapes.items()}
     tokens = torch.randint(0, vocab, (seq,))
     done = 0
