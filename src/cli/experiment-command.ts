@@ -54,7 +54,8 @@ The reward-hacking contrast of the Writing-Zero paper on the tiny world, end to 
 resumable (run the same command again after a stop; finished stages are kept):
   prompts and pairs   tiny-world pairs rated by each labeller (label noise, raters who lean
                       towards longer or self-explaining responses when the gold sees little
-                      difference); held-out pairs labelled by the gold
+                      difference), with pairs.on_policy also pairs of the base model's own two
+                      samples of a prompt; held-out pairs labelled by the gold
   judges              a scalar Bradley-Terry reward model (wz train-rm) and a GenRM (wz genrm
                       train) on the same rated pairs, per labeller an arm uses
   arms                wz train per arm and seed, from the same base, prompts and steps
