@@ -20,6 +20,7 @@ import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../src/model/token
 import { TextTokenizer } from "../src/model/tokenizer/tokenizer.ts";
 import { machinePeak, trainFlopsPerToken } from "./machine-peak.ts";
 import { samplingRate } from "./sampling-rate.ts";
+import { trainingRate } from "./training-rate.ts";
 
 const SEQ = 256;
 const LAYERS = 4;
@@ -62,17 +63,7 @@ function config(width: number): ModelConfig {
 function ours(width: number, kernel: MatmulKernel): number {
   const model = Qwen3Model.random(config(width), 1, "f32", kernel);
   const tokens = Array.from({ length: SEQ }, (_, i) => (i * 37) % V);
-  const targets = tokens.slice(1).concat([-1]);
-  const d = new Float64Array(SEQ).fill(-1 / SEQ);
-  model.zeroGrad();
-  let done = 0;
-  const t0 = performance.now();
-  do {
-    model.forward(tokens, targets);
-    model.backward(d);
-    done += SEQ;
-  } while (performance.now() - t0 < SECONDS * 1000);
-  return done / ((performance.now() - t0) / 1000);
+  return trainingRate(model, tokens, SECONDS);
 }
 
 function torch(bin: string, width: number, threads = 1): number | null {

@@ -4,6 +4,7 @@
 // FMA ports is what the server cores this project runs on have; it is an assumption, printed.
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import type { ModelConfig } from "../src/model/config.ts";
 
 export interface Peak {
   cores: number;
@@ -37,18 +38,16 @@ export function machinePeak(fmaPorts = 2): Peak {
  * of weights). Per layer: the q, k, v and o projections, the SwiGLU MLP (3 matrices) and causal
  * attention (scores and values over (seq + 1) / 2 positions on average); then the LM head.
  */
-export function trainFlopsPerToken(c: {
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKVHeads: number;
-  headDim: number;
-  intermediateSize: number;
-  vocabSize: number;
-  seq: number;
-  /** Count attention over every position, masked ones too (what a dense implementation does). */
-  denseAttention?: boolean;
-}): number {
+export function trainFlopsPerToken(
+  c: Pick<
+    ModelConfig,
+    "hiddenSize" | "numLayers" | "numHeads" | "numKVHeads" | "headDim" | "intermediateSize" | "vocabSize"
+  > & {
+    seq: number;
+    /** Count attention over every position, masked ones too (what a dense implementation does). */
+    denseAttention?: boolean;
+  },
+): number {
   const q = c.numHeads * c.headDim;
   const kv = c.numKVHeads * c.headDim;
   const projections = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize;

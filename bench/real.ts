@@ -16,6 +16,7 @@ import { LORA_TARGETS, LoraAdapters } from "../src/model/lora.ts";
 import { createJudge } from "../src/setup/judge.ts";
 import { smolLm2Gguf } from "../test/helpers/python.ts";
 import { samplingRate } from "./sampling-rate.ts";
+import { trainingRate } from "./training-rate.ts";
 
 const SEQ = Number(process.env.BENCH_SEQ ?? 128);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -27,8 +28,6 @@ const kernel = await selectKernel("auto");
 const { model, tokenizer } = importGguf(gguf, { kernel });
 saveModelFolder(join(dir, "hf"), model, tokenizer);
 const tokens = Array.from({ length: SEQ }, (_, i) => (i * 97) % model.cfg.vocabSize);
-const targets = tokens.slice(1).concat([-1]);
-const d = new Float64Array(SEQ).fill(-1 / SEQ);
 
 function ours(threads: number, lora: boolean): number {
   const k = createBlasKernel(threads);
@@ -36,15 +35,7 @@ function ours(threads: number, lora: boolean): number {
   model.lora = lora ? new LoraAdapters(model.cfg, { rank: 8, alpha: 16, targets: [...LORA_TARGETS] }) : null;
   model.trainBase = !lora;
   model.lora?.init(1);
-  model.zeroGrad();
-  let done = 0;
-  const t0 = performance.now();
-  do {
-    model.forward(tokens, targets);
-    model.backward(d);
-    done += SEQ;
-  } while (performance.now() - t0 < SECONDS * 1000);
-  return done / ((performance.now() - t0) / 1000);
+  return trainingRate(model, tokens, SECONDS);
 }
 
 function torch(threads: number): number | null {

@@ -10,6 +10,18 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from torch_parity import forward  # noqa: E402
 
 
+def tokens_per_second(step, seq, seconds):
+    """Runs step() (forward and backward over seq tokens) for `seconds`; tokens per second."""
+    done = 0
+    start = time.perf_counter()
+    while True:
+        step()
+        done += seq
+        if time.perf_counter() - start >= seconds:
+            break
+    return done / (time.perf_counter() - start)
+
+
 def shapes_for(width, layers, vocab):
     """The bench's model: 4 heads, 2 KV heads, MLP 3 x width, tied embeddings."""
     heads, kv = 4, 2
@@ -50,18 +62,15 @@ def main(width, layers, seq, vocab, threads, seconds):
     cfg, shapes = shapes_for(width, layers, vocab)
     params = {k: (torch.randn(s) * 0.02).requires_grad_(True) for k, s in shapes.items()}
     tokens = torch.randint(0, vocab, (seq,))
-    done = 0
-    start = time.perf_counter()
-    while True:
+
+    def step():
         logits = forward(cfg, params, tokens)
         loss = torch.nn.functional.cross_entropy(logits[:-1], tokens[1:])
         loss.backward()
         for t in params.values():
             t.grad = None
-        done += seq
-        if time.perf_counter() - start >= seconds:
-            break
-    print("%.1f" % (done / (time.perf_counter() - start)))
+
+    print("%.1f" % tokens_per_second(step, seq, seconds))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ bench/real.ts (the same imported model, the same token sequence length).
 """
 
 import sys
-import time
 
 import torch
 from transformers import AutoModelForCausalLM
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from torch_bench import tokens_per_second  # noqa: E402
 
 
 def main(model_dir, seq, threads, seconds):
@@ -17,16 +19,12 @@ def main(model_dir, seq, threads, seconds):
     model.train()
     vocab = model.config.vocab_size
     tokens = torch.tensor([[(i * 97) % vocab for i in range(seq)]])
-    done = 0
-    start = time.perf_counter()
-    while True:
+    def step():
         out = model(tokens, labels=tokens)
         out.loss.backward()
         model.zero_grad(set_to_none=True)
-        done += seq
-        if time.perf_counter() - start >= seconds:
-            break
-    print("%.1f" % (done / (time.perf_counter() - start)))
+
+    print("%.1f" % tokens_per_second(step, seq, seconds))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual, parseArgs } from "node:util";
-import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { stringify as toYaml } from "yaml";
 import type { HeadToHeadResult } from "../eval/head-to-head.ts";
 import {
   type ArmSummary,
@@ -30,7 +30,7 @@ import { exportGguf } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { mulberry32 } from "../model/params.ts";
 import { renderExperimentReport } from "../report/experiment-report.ts";
-import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
+import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { loadPolicy } from "../rl/loop.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
 import { RunStore } from "../store/run-store.ts";
@@ -97,15 +97,11 @@ function pathsFor(out: string): Paths {
 
 function readConfig(path: string): ExperimentConfig {
   if (!existsSync(path)) throw new UsageError(`${path}: file not found`);
-  let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, "utf8")) ?? {};
+    return parseYamlConfig(ExperimentConfigSchema, readFileSync(path, "utf8"), path);
   } catch (e) {
-    throw new UsageError(`${path}: not valid YAML (${(e as Error).message})`);
+    throw new UsageError((e as Error).message);
   }
-  const r = ExperimentConfigSchema.safeParse(doc);
-  if (!r.success) throw new UsageError(formatIssues(r.error, path));
-  return r.data;
 }
 
 function describeArm(arm: Arm, config: ExperimentConfig): string {
@@ -182,6 +178,13 @@ async function stage(title: string, args: string[], logPath: string) {
     throw new Error(
       `${title} failed (exit ${code}); its log is ${logPath}. Fix the cause and run the same command again: finished stages are kept.`,
     );
+}
+
+function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 function writeJsonl(path: string, rows: unknown[]) {
@@ -328,10 +331,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (config.pairs.on_policy + config.pairs.eval_on_policy > 0) {
     if (!existsSync(p.baseSamples))
       writeJsonl(p.baseSamples, await sampleBase(config, p, values.kernel as string));
-    const items = readFileSync(p.baseSamples, "utf8")
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as { split: string; id: string; prompt: string; samples: string[] });
+    const items = readJsonl<{ split: string; id: string; prompt: string; samples: string[] }>(p.baseSamples);
     sampled = samplePairs(items.filter((x) => x.split === "pretrain"));
     heldSampled = ratePairs(
       samplePairs(items.filter((x) => x.split === "eval")),
@@ -349,22 +349,24 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   ];
   const tallies: Record<string, LabelTally> = {};
   for (const labels of new Set([...used("rm"), ...used("genrm")])) {
-    const l = config.labellers[labels];
-    const labeller = {
-      noise: l.noise,
-      tieMargin: l.tie_margin,
-      explainBias: l.explain_bias,
-      lengthBias: l.length_bias,
-    };
-    const rated = [
-      ...makeRatedPairs(config.pairs.train_count, config.pairs.seed, "pretrain", labeller),
-      ...ratePairs(sampled, labeller, config.pairs.seed + 1),
-    ];
-    tallies[labels] = tallyLabels(rated);
-    // With sampled pairs, shuffled by a fixed permutation: the GenRM keeps the file's last pairs
-    // for RLVR, and those should be of both kinds.
-    if (!existsSync(p.pairs(labels)))
+    // The pairs file, once written, is what the judges learn from: tally it, never a regeneration.
+    if (!existsSync(p.pairs(labels))) {
+      const l = config.labellers[labels];
+      const labeller = {
+        noise: l.noise,
+        tieMargin: l.tie_margin,
+        explainBias: l.explain_bias,
+        lengthBias: l.length_bias,
+      };
+      const rated = [
+        ...makeRatedPairs(config.pairs.train_count, config.pairs.seed, "pretrain", labeller),
+        ...ratePairs(sampled, labeller, config.pairs.seed + 1),
+      ];
+      // With sampled pairs, shuffled by a fixed permutation: the GenRM keeps the file's last pairs
+      // for RLVR, and those should be of both kinds.
       writeJsonl(p.pairs(labels), sampled.length ? interleave(rated, config.pairs.seed) : rated);
+    }
+    tallies[labels] = tallyLabels(readJsonl<RatedPair>(p.pairs(labels)));
     const t = tallies[labels];
     process.stderr.write(
       `labels "${labels}": ${t.pairs} pairs (${sampled.length} of the base model's own samples), ${(100 * (t.agreesWithGold ?? 0)).toFixed(1)}% agree with the gold; by reason ${Object.entries(

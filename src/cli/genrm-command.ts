@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
 import { type Pair, parsePairLine } from "../eval/pairs.ts";
@@ -19,7 +18,7 @@ import type { ChatMessage } from "../llm/types.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { pretrain } from "../model/pretrain.ts";
-import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
+import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
 import { DEFAULT_GENRM_REWARD, GENRM_REWARD_VERSION } from "../rl/genrm-reward.ts";
 import { genrmTask, judgePrompts } from "../rl/genrm-task.ts";
@@ -282,15 +281,11 @@ type GenRMConfig = z.infer<typeof GenRMConfigSchema>;
 
 function parseGenRMConfig(path: string): GenRMConfig {
   if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
-  let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, "utf8")) ?? {};
+    return parseYamlConfig(GenRMConfigSchema, readFileSync(path, "utf8"), path);
   } catch (e) {
-    throw new UsageError(`${path}: not valid YAML: ${(e as Error).message}`);
+    throw new UsageError((e as Error).message);
   }
-  const r = GenRMConfigSchema.safeParse(doc);
-  if (!r.success) throw new UsageError(formatIssues(r.error, path));
-  return r.data;
 }
 
 const pct = (r: Rate) => (r.value === null ? "n/a" : `${(100 * r.value).toFixed(1)}%`);

@@ -5,14 +5,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Pair } from "../eval/pairs.ts";
 import { mergedModel } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { RewardModel, saveRewardModel } from "../model/reward-model.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-import { formatIssues, TrainConfigSchema } from "../rl/config.ts";
+import { parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatSequence } from "../rl/data.ts";
 import { loadPolicy } from "../rl/loop.ts";
 import { rewardAccuracy, type TokenPair, trainRewardModel } from "../rm/train.ts";
@@ -71,15 +70,7 @@ export const RmConfigSchema = z
 export type RmConfig = z.infer<typeof RmConfigSchema>;
 
 export function parseRmConfig(source: string, origin: string): RmConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(source) ?? {};
-  } catch (e) {
-    throw new Error(`${origin}: not valid YAML (${(e as Error).message})`);
-  }
-  const result = RmConfigSchema.safeParse(doc);
-  if (!result.success) throw new Error(formatIssues(result.error, origin));
-  return result.data;
+  return parseYamlConfig(RmConfigSchema, source, origin);
 }
 
 function tinyPairs(n: number, seed: number, split: "train" | "eval"): Pair[] {

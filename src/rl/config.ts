@@ -252,10 +252,15 @@ export function formatIssues(error: z.ZodError, origin: string): string {
     .join("\n");
 }
 
-export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
-  const result = TrainConfigSchema.safeParse(readYaml(source, origin));
+/** YAML text checked against a schema; errors name the file (origin) and the field at fault. */
+export function parseYamlConfig<S extends z.ZodType>(schema: S, source: string, origin: string): z.infer<S> {
+  const result = schema.safeParse(readYaml(source, origin));
   if (!result.success) throw new Error(formatIssues(result.error, origin));
-  const cfg = result.data;
+  return result.data;
+}
+
+export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
+  const cfg = parseYamlConfig(TrainConfigSchema, source, origin);
   checkJudge(cfg.judge, origin);
   if (typeof cfg.eval.judge === "object") checkJudge(cfg.eval.judge, `${origin}: eval`);
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
