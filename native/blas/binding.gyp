@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "wz_blas",
-      "sources": ["blas.c"],
+      "sources": ["blas.c", "layers.c"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
-      "libraries": ["-lopenblas"],
-      "cflags": ["-O2"]
+      "libraries": ["-lopenblas", "-fopenmp"],
+      "cflags": ["-O3", "-march=native", "-ffp-contract=off", "-fopenmp"]
     }
   ]
 }

@@ -11,7 +11,7 @@ import {
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
-import { selectKernel } from "../model/kernels/select.ts";
+import { kernelFamily, selectKernel } from "../model/kernels/select.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
 import type { PromptItem } from "../rl/rollouts.ts";
@@ -209,10 +209,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const initialDir = join(runDir, "checkpoints", "initial");
   if (startStep === 0) {
     store.setMeta("config", config);
-    store.setMeta(
-      "kernel",
-      { openblas: "blas", "wasm-simd": "wasm", reference: "reference" }[kernel.name] ?? "auto",
-    );
+    store.setMeta("kernel", kernelFamily(kernel));
     writeFileSync(join(runDir, "config.resolved.json"), `${JSON.stringify(config, null, 2)}\n`);
     let baseDir = config.model.init;
     if (baseDir === "tiny")

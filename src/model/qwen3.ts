@@ -5,22 +5,14 @@
 //   logits = head(rmsf(x))          (head = embed^T when tied)
 // forward() keeps the activations of that call; backward() consumes them and accumulates into
 // the gradient buffer, so gradient accumulation over sequences is simply several calls.
+// Activations and scratch live in workspaces sized by the longest sequence seen and reused, so
+// steady-state training allocates nothing large; the layers run on the kernel's backend
+// (kernels/layer-ops.ts: the native C layers with the OpenBLAS kernel, else TypeScript).
 import { hasQkNorm, type ModelConfig } from "./config.ts";
+import { jsLayerOps, type LayerOps } from "./kernels/layer-ops.ts";
 import { referenceKernel } from "./kernels/reference.ts";
 import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
-import {
-  attentionBackward,
-  attentionForward,
-  logSoftmaxBackward,
-  logSoftmaxForward,
-  rmsnormBackward,
-  rmsnormForward,
-  ropeBackward,
-  ropeForward,
-  ropeTables,
-  swigluBackward,
-  swigluForward,
-} from "./layers.ts";
+import { ropeTables } from "./layers.ts";
 import { LoraAdapters, type LoraConfig } from "./lora.ts";
 import {
   allocate,
@@ -34,6 +26,7 @@ import {
   ParamBuffer,
   parameterSpecs,
 } from "./params.ts";
+import { Workspace } from "./workspace.ts";
 
 interface LayerActs {
   xIn: FloatArray; // [T, C] residual stream entering the layer
@@ -87,9 +80,28 @@ export class Qwen3Model {
   lora: LoraAdapters | null = null;
   trainBase = true;
   private acts: Acts | null = null;
-  private readonly loraActs = new Map<string, FloatArray>();
   private readonly names: LayerNames[];
   private readonly qkNorm: boolean;
+  /** Model-level buffers (logits, probabilities, backward scratch) and one workspace per layer. */
+  private readonly space: Workspace;
+  private readonly layerSpace: Workspace[];
+  /** LoRA's x A^T per adapted weight, kept for backward, and its temporaries. */
+  private readonly loraSpace: Workspace;
+  private rope: {
+    T: number;
+    maxT: number;
+    cos: Float64Array;
+    sin: Float64Array;
+    full: { cos: Float64Array; sin: Float64Array };
+  } = {
+    T: 0,
+    maxT: 0,
+    cos: new Float64Array(0),
+    sin: new Float64Array(0),
+    full: { cos: new Float64Array(0), sin: new Float64Array(0) },
+  };
+  private opsFor: MatmulKernel | null = null;
+  private opsCache: LayerOps | null = null;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -100,6 +112,44 @@ export class Qwen3Model {
     this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
     this.names = Array.from({ length: cfg.numLayers }, (_, i) => layerNames(i));
     this.qkNorm = hasQkNorm(cfg);
+    this.space = new Workspace(dtype);
+    this.layerSpace = this.names.map(() => new Workspace(dtype));
+    this.loraSpace = new Workspace(dtype);
+  }
+
+  /** The layers on the current kernel's backend (the kernel may be swapped after construction). */
+  private get ops(): LayerOps {
+    if (this.opsFor !== this.kernel || !this.opsCache) {
+      this.opsCache = this.kernel.layers ?? jsLayerOps(this.kernel);
+      this.opsFor = this.kernel;
+    }
+    return this.opsCache;
+  }
+
+  /** Buffers the workspaces have created, and the bytes they hold (steady state adds none). */
+  workspaceStats(): { allocations: number; bytes: number } {
+    const all = [this.space, this.loraSpace, ...this.layerSpace];
+    return {
+      allocations: all.reduce((n, w) => n + w.allocations, 0),
+      bytes: all.reduce((n, w) => n + w.bytes, 0),
+    };
+  }
+
+  /** cos/sin tables for positions 0..T-1: a prefix of the longest table computed so far. */
+  private ropeFor(T: number): { cos: Float64Array; sin: Float64Array } {
+    const r = this.rope;
+    if (T > r.maxT) {
+      r.full = ropeTables(T, this.cfg.headDim, this.cfg.ropeTheta);
+      r.maxT = T;
+      r.T = 0;
+    }
+    if (r.T !== T) {
+      const n = (T * this.cfg.headDim) / 2;
+      r.cos = r.full.cos.subarray(0, n);
+      r.sin = r.full.sin.subarray(0, n);
+      r.T = T;
+    }
+    return { cos: r.cos, sin: r.sin };
   }
 
   static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: MatmulKernel): Qwen3Model {
@@ -136,22 +186,17 @@ export class Qwen3Model {
     this.lora?.zeroGrad();
   }
 
-  private alloc(n: number): FloatArray {
-    return allocate(this.dtype, n);
-  }
-
   /** out[T, outDim] = inp[T, inDim] W^T (+ scale (inp A^T) B^T with a LoRA adapter on W). */
   private linear(out: FloatArray, inp: FloatArray, name: string, T: number, inDim: number, outDim: number) {
     this.kernel.matmulNT(out, inp, this.params.get(name), T, inDim, outDim, false);
     const pair = this.lora?.pairs.get(name);
     if (!pair) return;
     const r = this.lora!.config.rank;
-    const xa = this.alloc(T * r);
+    const xa = this.loraSpace.get(name, T * r);
     this.kernel.matmulNT(xa, inp, this.lora!.params.get(pair.a), T, inDim, r, false);
-    const scaled = this.alloc(T * r);
+    const scaled = this.loraSpace.get("scaled", T * r);
     for (let i = 0; i < xa.length; i++) scaled[i] = xa[i] * this.lora!.scale;
     this.kernel.matmulNT(out, scaled, this.lora!.params.get(pair.b), T, r, outDim, true);
-    this.loraActs.set(name, xa);
   }
 
   private linearBackward(
@@ -171,24 +216,24 @@ export class Qwen3Model {
     const lora = this.lora!;
     if (!lora.grads) lora.zeroGrad();
     const r = lora.config.rank;
-    const xa = this.loraActs.get(name)!;
+    const xa = this.loraSpace.get(name, T * r);
     const A = lora.params.get(pair.a);
     const B = lora.params.get(pair.b);
     // y += s (x A^T) B^T:  dB += s dout^T (x A^T);  d(xA^T) = s dout B;  dA += d(xA^T)^T x;  dx += d(xA^T) A
-    const scaledXa = this.alloc(T * r);
+    const scaledXa = this.loraSpace.get("scaled", T * r);
     for (let i = 0; i < xa.length; i++) scaledXa[i] = xa[i] * lora.scale;
     this.kernel.matmulTN(lora.grads!.get(pair.b), dout, scaledXa, outDim, T, r, true);
-    const dxa = this.alloc(T * r);
+    const dxa = this.loraSpace.get("dxa", T * r);
     this.kernel.matmulNN(dxa, dout, B, T, outDim, r, false);
     for (let i = 0; i < dxa.length; i++) dxa[i] *= lora.scale;
     this.kernel.matmulTN(lora.grads!.get(pair.a), dxa, inp, r, T, inDim, true);
     this.kernel.matmulNN(dinp, dxa, A, T, r, inDim, true);
   }
 
-  /** Full logits [T, V] for a token sequence (no activations kept). */
+  /** Full logits [T, V] for a token sequence (no activations kept); a fresh array. */
   logits(tokens: ArrayLike<number>): FloatArray {
     const { logits } = this.run(Int32Array.from(tokens), null, false);
-    return logits;
+    return logits.slice();
   }
 
   /**
@@ -204,6 +249,7 @@ export class Qwen3Model {
   /**
    * The trunk's output: the final RMSNorm's hidden states [T, C], the input of any head (a
    * reward model's value head reads the last row). Keeps activations for backwardHidden().
+   * The array is the model's own buffer: read it before the next call on this model.
    */
   hidden(tokens: ArrayLike<number>, keepActivations = true): FloatArray {
     const t = this.trunk(Int32Array.from(tokens));
@@ -218,14 +264,14 @@ export class Qwen3Model {
   ): { logits: FloatArray; result?: ForwardResult } {
     const { T, layers, xFinal: x, lnf, rstdf, rope } = this.trunk(tokens);
     const V = this.cfg.vocabSize;
-    const logits = this.alloc(T * V);
+    const logits = this.space.get("logits", T * V);
     this.linear(logits, lnf, this.headName(), T, this.cfg.hiddenSize, V);
     if (!targets) return { logits };
 
     const logprobs = new Float64Array(T);
     const entropy = new Float64Array(T);
-    const probs = this.alloc(T * V);
-    logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
+    const probs = this.space.get("probs", T * V);
+    this.ops.logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
     this.acts = keep ? { T, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
     return { logits, result: { logprobs, entropy } };
   }
@@ -240,46 +286,48 @@ export class Qwen3Model {
     const F = cfg.intermediateSize;
     const V = cfg.vocabSize;
     const P = this.params;
+    const ops = this.ops;
     if (T === 0) throw new Error("empty sequence");
-    const rope = ropeTables(T, D, cfg.ropeTheta);
+    const rope = this.ropeFor(T);
 
     const embed = P.get(EMBED);
-    let x = this.alloc(T * C);
+    let x = this.space.get("x0", T * C);
     for (let t = 0; t < T; t++) {
       const id = tokens[t];
       if (id < 0 || id >= V)
         throw new Error(`token id ${id} at position ${t} is outside the vocabulary (${V})`);
-      x.set(embed.subarray(id * C, (id + 1) * C), t * C);
+      for (let i = 0; i < C; i++) x[t * C + i] = embed[id * C + i];
     }
 
     const layers: LayerActs[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
       const n = this.names[l];
+      const w = this.layerSpace[l];
       const a: LayerActs = {
         xIn: x,
-        ln1: this.alloc(T * C),
-        rstd1: this.alloc(T),
-        qRaw: this.alloc(T * H * D),
-        kRaw: this.alloc(T * KVH * D),
-        qNormed: this.alloc(T * H * D),
-        kNormed: this.alloc(T * KVH * D),
-        qRstd: this.alloc(T * H),
-        kRstd: this.alloc(T * KVH),
-        q: this.alloc(T * H * D),
-        k: this.alloc(T * KVH * D),
-        v: this.alloc(T * KVH * D),
-        att: this.alloc(H * T * T),
-        atty: this.alloc(T * H * D),
-        xMid: this.alloc(T * C),
-        ln2: this.alloc(T * C),
-        rstd2: this.alloc(T),
-        gate: this.alloc(T * F),
-        up: this.alloc(T * F),
-        sig: this.alloc(T * F),
-        h: this.alloc(T * F),
+        ln1: w.get("ln1", T * C),
+        rstd1: w.get("rstd1", T),
+        qRaw: w.get("qRaw", T * H * D),
+        kRaw: w.get("kRaw", T * KVH * D),
+        qNormed: w.get("qNormed", T * H * D),
+        kNormed: w.get("kNormed", T * KVH * D),
+        qRstd: w.get("qRstd", T * H),
+        kRstd: w.get("kRstd", T * KVH),
+        q: w.get("q", T * H * D),
+        k: w.get("k", T * KVH * D),
+        v: w.get("v", T * KVH * D),
+        att: w.get("att", H * T * T),
+        atty: w.get("atty", T * H * D),
+        xMid: w.get("xMid", T * C),
+        ln2: w.get("ln2", T * C),
+        rstd2: w.get("rstd2", T),
+        gate: w.get("gate", T * F),
+        up: w.get("up", T * F),
+        sig: w.get("sig", T * F),
+        h: w.get("h", T * F),
       };
       // attention block
-      rmsnormForward(a.ln1, a.rstd1, x, P.get(n.inputNorm), T, C, cfg.rmsNormEps);
+      ops.rmsnormForward(a.ln1, a.rstd1, x, P.get(n.inputNorm), T, C, cfg.rmsNormEps);
       this.linear(a.qRaw, a.ln1, n.q, T, C, H * D);
       this.linear(a.kRaw, a.ln1, n.k, T, C, KVH * D);
       this.linear(a.v, a.ln1, n.v, T, C, KVH * D);
@@ -289,34 +337,34 @@ export class Qwen3Model {
         addBias(a.v, P.get(n.vBias), T, KVH * D);
       }
       if (this.qkNorm) {
-        rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
-        rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
+        ops.rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
+        ops.rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
         a.q.set(a.qNormed);
         a.k.set(a.kNormed);
       } else {
         a.q.set(a.qRaw);
         a.k.set(a.kRaw);
       }
-      ropeForward(a.q, T, H, D, rope.cos, rope.sin);
-      ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
-      attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
+      ops.ropeForward(a.q, T, H, D, rope.cos, rope.sin);
+      ops.ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
+      ops.attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D);
       this.linear(a.xMid, a.atty, n.o, T, H * D, C);
-      for (let i = 0; i < T * C; i++) a.xMid[i] += x[i];
+      ops.addInto(a.xMid, x, T * C);
       // MLP block
-      rmsnormForward(a.ln2, a.rstd2, a.xMid, P.get(n.postNorm), T, C, cfg.rmsNormEps);
+      ops.rmsnormForward(a.ln2, a.rstd2, a.xMid, P.get(n.postNorm), T, C, cfg.rmsNormEps);
       this.linear(a.gate, a.ln2, n.gate, T, C, F);
       this.linear(a.up, a.ln2, n.up, T, C, F);
-      swigluForward(a.h, a.sig, a.gate, a.up, T * F);
-      const xOut = this.alloc(T * C);
+      ops.swigluForward(a.h, a.sig, a.gate, a.up, T * F);
+      const xOut = w.get("xOut", T * C);
       this.linear(xOut, a.h, n.down, T, F, C);
-      for (let i = 0; i < T * C; i++) xOut[i] += a.xMid[i];
+      ops.addInto(xOut, a.xMid, T * C);
       layers.push(a);
       x = xOut;
     }
 
-    const lnf = this.alloc(T * C);
-    const rstdf = this.alloc(T);
-    rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
+    const lnf = this.space.get("lnf", T * C);
+    const rstdf = this.space.get("rstdf", T);
+    ops.rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
     return { T, tokens, layers, xFinal: x, lnf, rstdf, rope };
   }
 
@@ -332,9 +380,9 @@ export class Qwen3Model {
     const { T } = acts;
     const C = this.cfg.hiddenSize;
     const V = this.cfg.vocabSize;
-    const dlogits = this.alloc(T * V);
-    logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
-    const dlnf = this.alloc(T * C);
+    const dlogits = this.space.get("dlogits", T * V);
+    this.ops.logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
+    const dlnf = this.space.zeroed("dlnf", T * C);
     this.linearBackward(dlnf, this.headName(), dlogits, acts.lnf, T, C, V);
     this.backwardTrunk(acts, dlnf);
   }
@@ -359,17 +407,11 @@ export class Qwen3Model {
     const D = cfg.headDim;
     const F = cfg.intermediateSize;
 
-    // Per-layer temporaries are reused across layers (zeroed on each use): no garbage per layer.
-    const pool = new Map<string, FloatArray>();
-    const scratch = (name: string, n: number) => {
-      const buf = pool.get(name);
-      if (buf && buf.length === n) return buf.fill(0);
-      const fresh = this.alloc(n);
-      pool.set(name, fresh);
-      return fresh;
-    };
-    let dx = this.alloc(T * C);
-    rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
+    const ops = this.ops;
+    // Per-layer temporaries are shared by the layers (zeroed on each use).
+    const scratch = (name: string, n: number) => this.space.zeroed(name, n);
+    let dx = scratch("dx", T * C);
+    ops.rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
 
     for (let l = cfg.numLayers - 1; l >= 0; l--) {
       const n = this.names[l];
@@ -379,26 +421,26 @@ export class Qwen3Model {
       this.linearBackward(dh, n.down, dx, a.h, T, F, C);
       const dgate = scratch("dgate", T * F);
       const dup = scratch("dup", T * F);
-      swigluBackward(dgate, dup, dh, a.sig, a.gate, a.up, T * F);
+      ops.swigluBackward(dgate, dup, dh, a.sig, a.gate, a.up, T * F);
       const dln2 = scratch("dln2", T * C);
       this.linearBackward(dln2, n.gate, dgate, a.ln2, T, C, F);
       this.linearBackward(dln2, n.up, dup, a.ln2, T, C, F);
       const dxMid = dx; // the residual passes the gradient through unchanged
-      rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
+      ops.rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
       // attention block: x_mid = x_in + o(atty)
       const datty = scratch("datty", T * H * D);
       this.linearBackward(datty, n.o, dxMid, a.atty, T, H * D, C);
       const dq = scratch("dq", T * H * D);
       const dk = scratch("dk", T * KVH * D);
       const dv = scratch("dv", T * KVH * D);
-      attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D, this.kernel);
-      ropeBackward(dq, T, H, D, rope.cos, rope.sin);
-      ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
+      ops.attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      ops.ropeBackward(dq, T, H, D, rope.cos, rope.sin);
+      ops.ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
       const dqRaw = scratch("dqRaw", T * H * D);
       const dkRaw = scratch("dkRaw", T * KVH * D);
       if (this.qkNorm) {
-        rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
-        rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
+        ops.rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
+        ops.rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
       } else {
         dqRaw.set(dq);
         dkRaw.set(dk);
@@ -412,7 +454,7 @@ export class Qwen3Model {
       this.linearBackward(dln1, n.q, dqRaw, a.ln1, T, C, H * D);
       this.linearBackward(dln1, n.k, dkRaw, a.ln1, T, C, KVH * D);
       this.linearBackward(dln1, n.v, dv, a.ln1, T, C, KVH * D);
-      rmsnormBackward(dxMid, G.get(n.inputNorm), dln1, a.xIn, P.get(n.inputNorm), a.rstd1, T, C);
+      ops.rmsnormBackward(dxMid, G.get(n.inputNorm), dln1, a.xIn, P.get(n.inputNorm), a.rstd1, T, C);
       dx = dxMid;
     }
 

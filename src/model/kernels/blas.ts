@@ -1,27 +1,84 @@
-// The optional fast path: OpenBLAS's cblas_sgemm through a small N-API addon (native/blas, built
-// at install when libopenblas-dev is present). No copies: the addon reads the Float32Array views.
+// The native fast path: OpenBLAS's sgemm and the model's other layers in C (native/blas, built at
+// install when libopenblas-dev is present), on the Float32Array views themselves, no copies.
+// Work is split over `threads` threads along rows and attention heads only, so the thread count
+// never changes a result (test/model/native-layers.test.ts checks it bit for bit).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
-import type { MatmulKernel } from "./types.ts";
+import type { FloatArray, MatmulKernel } from "./types.ts";
 
-interface BlasAddon {
+type F32 = Float32Array;
+type F64 = Float64Array;
+
+interface NativeAddon {
   sgemm(
     transA: number,
     transB: number,
     M: number,
     N: number,
     K: number,
-    A: Float32Array,
+    A: F32,
     lda: number,
-    B: Float32Array,
+    B: F32,
     ldb: number,
     beta: number,
-    C: Float32Array,
+    C: F32,
     ldc: number,
   ): void;
   setThreads(n: number): void;
+  rmsnormForward(out: F32, rstd: F32, inp: F32, weight: F32, N: number, C: number, eps: number): void;
+  rmsnormBackward(
+    dinp: F32,
+    dweight: F32,
+    dout: F32,
+    inp: F32,
+    weight: F32,
+    rstd: F32,
+    N: number,
+    C: number,
+  ): void;
+  rope(x: F32, T: number, H: number, D: number, cos: F64, sin: F64, backward: number): void;
+  swigluForward(h: F32, sig: F32, gate: F32, up: F32, N: number): void;
+  swigluBackward(dgate: F32, dup: F32, dh: F32, sig: F32, gate: F32, up: F32, N: number): void;
+  addInto(out: F32, x: F32, N: number): void;
+  attentionForward(
+    out: F32,
+    att: F32,
+    q: F32,
+    k: F32,
+    v: F32,
+    T: number,
+    H: number,
+    KVH: number,
+    D: number,
+  ): void;
+  attentionBackward(
+    dq: F32,
+    dk: F32,
+    dv: F32,
+    dout: F32,
+    att: F32,
+    q: F32,
+    k: F32,
+    v: F32,
+    T: number,
+    H: number,
+    KVH: number,
+    D: number,
+  ): void;
+  logSoftmaxForward(
+    logp: F64,
+    entropy: F64,
+    probs: F32,
+    logits: F32,
+    targets: Int32Array,
+    T: number,
+    V: number,
+  ): void;
+  logSoftmaxBackward(dlogits: F32, dlogp: F64, probs: F32, targets: Int32Array, T: number, V: number): void;
 }
 
 const ADDON = fileURLToPath(new URL("../../../native/blas/build/Release/wz_blas.node", import.meta.url));
@@ -30,24 +87,116 @@ export function blasAvailable(): boolean {
   return existsSync(ADDON);
 }
 
-/** The OpenBLAS kernel, or null when the addon was not built. `threads` > 1 uses both cores. */
-export function createBlasKernel(threads = 1): MatmulKernel | null {
-  if (!blasAvailable()) return null;
-  const blas = createRequire(import.meta.url)(ADDON) as BlasAddon;
-  blas.setThreads(threads);
+/** Threads for training when none is asked for: WZ_THREADS, else every core. */
+export function defaultThreads(): number {
+  const env = Number(process.env.WZ_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+let activeThreads = 0;
+
+const isF32 = (x: FloatArray): x is F32 => x instanceof Float32Array;
+const f64 = (x: ArrayLike<number>): F64 => (x instanceof Float64Array ? x : Float64Array.from(x));
+const i32 = (x: ArrayLike<number>): Int32Array => (x instanceof Int32Array ? x : Int32Array.from(x));
+
+/** The native layers for float32 arrays; float64 (gradient checks) goes to the TypeScript ones. */
+function nativeLayerOps(native: () => NativeAddon, js: LayerOps): LayerOps {
   return {
-    name: threads > 1 ? `openblas-${threads}t` : "openblas",
-    matmulNT(out, a, b, M, K, N, acc) {
-      if (!(a instanceof Float32Array)) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
-      blas.sgemm(0, 1, M, N, K, a, K, b as Float32Array, K, acc ? 1 : 0, out as Float32Array, N);
+    rmsnormForward(out, rstd, inp, weight, N, C, eps) {
+      if (!isF32(out)) return js.rmsnormForward(out, rstd, inp, weight, N, C, eps);
+      native().rmsnormForward(out, rstd as F32, inp as F32, weight as F32, N, C, eps);
     },
-    matmulNN(out, a, b, M, K, N, acc) {
-      if (!(a instanceof Float32Array)) return referenceKernel.matmulNN(out, a, b, M, K, N, acc);
-      blas.sgemm(0, 0, M, N, K, a, K, b as Float32Array, N, acc ? 1 : 0, out as Float32Array, N);
+    rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C) {
+      if (!isF32(dinp)) return js.rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C);
+      native().rmsnormBackward(
+        dinp,
+        dweight as F32,
+        dout as F32,
+        inp as F32,
+        weight as F32,
+        rstd as F32,
+        N,
+        C,
+      );
     },
-    matmulTN(out, a, b, M, K, N, acc) {
-      if (!(a instanceof Float32Array)) return referenceKernel.matmulTN(out, a, b, M, K, N, acc);
-      blas.sgemm(1, 0, M, N, K, a, M, b as Float32Array, N, acc ? 1 : 0, out as Float32Array, N);
+    ropeForward(x, T, H, D, cos, sin) {
+      if (!isF32(x)) return js.ropeForward(x, T, H, D, cos, sin);
+      native().rope(x, T, H, D, cos, sin, 0);
+    },
+    ropeBackward(dx, T, H, D, cos, sin) {
+      if (!isF32(dx)) return js.ropeBackward(dx, T, H, D, cos, sin);
+      native().rope(dx, T, H, D, cos, sin, 1);
+    },
+    attentionForward(out, att, q, k, v, T, H, KVH, D) {
+      if (!isF32(out)) return js.attentionForward(out, att, q, k, v, T, H, KVH, D);
+      native().attentionForward(out, att as F32, q as F32, k as F32, v as F32, T, H, KVH, D);
+    },
+    attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D) {
+      if (!isF32(dq)) return js.attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D);
+      native().attentionBackward(
+        dq,
+        dk as F32,
+        dv as F32,
+        dout as F32,
+        att as F32,
+        q as F32,
+        k as F32,
+        v as F32,
+        T,
+        H,
+        KVH,
+        D,
+      );
+    },
+    swigluForward(h, sig, gate, up, N) {
+      if (!isF32(h)) return js.swigluForward(h, sig, gate, up, N);
+      native().swigluForward(h, sig as F32, gate as F32, up as F32, N);
+    },
+    swigluBackward(dgate, dup, dh, sig, gate, up, N) {
+      if (!isF32(dgate)) return js.swigluBackward(dgate, dup, dh, sig, gate, up, N);
+      native().swigluBackward(dgate, dup as F32, dh as F32, sig as F32, gate as F32, up as F32, N);
+    },
+    addInto(out, x, N) {
+      if (!isF32(out)) return js.addInto(out, x, N);
+      native().addInto(out, x as F32, N);
+    },
+    logSoftmaxForward(logp, entropy, probs, logits, targets, T, V) {
+      if (!isF32(probs)) return js.logSoftmaxForward(logp, entropy, probs, logits, targets, T, V);
+      native().logSoftmaxForward(logp, entropy, probs, logits as F32, i32(targets), T, V);
+    },
+    logSoftmaxBackward(dlogits, dlogp, probs, targets, T, V) {
+      if (!isF32(dlogits)) return js.logSoftmaxBackward(dlogits, dlogp, probs, targets, T, V);
+      native().logSoftmaxBackward(dlogits, f64(dlogp), probs as F32, i32(targets), T, V);
     },
   };
+}
+
+/** The native kernel, or null when the addon was not built. */
+export function createBlasKernel(threads = 1): MatmulKernel | null {
+  if (!blasAvailable()) return null;
+  const addon = createRequire(import.meta.url)(ADDON) as NativeAddon;
+  // One addon serves the process; each kernel sets its own thread count before it computes.
+  const native = () => {
+    if (activeThreads !== threads) addon.setThreads((activeThreads = threads));
+    return addon;
+  };
+  const kernel: MatmulKernel & { layers: LayerOps } = {
+    name: threads > 1 ? `openblas-${threads}t` : "openblas",
+    threads,
+    layers: undefined as unknown as LayerOps,
+    matmulNT(out, a, b, M, K, N, acc) {
+      if (!isF32(a)) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
+      native().sgemm(0, 1, M, N, K, a, K, b as F32, K, acc ? 1 : 0, out as F32, N);
+    },
+    matmulNN(out, a, b, M, K, N, acc) {
+      if (!isF32(a)) return referenceKernel.matmulNN(out, a, b, M, K, N, acc);
+      native().sgemm(0, 0, M, N, K, a, K, b as F32, N, acc ? 1 : 0, out as F32, N);
+    },
+    matmulTN(out, a, b, M, K, N, acc) {
+      if (!isF32(a)) return referenceKernel.matmulTN(out, a, b, M, K, N, acc);
+      native().sgemm(1, 0, M, N, K, a, M, b as F32, N, acc ? 1 : 0, out as F32, N);
+    },
+  };
+  kernel.layers = nativeLayerOps(native, jsLayerOps(kernel));
+  return kernel;
 }

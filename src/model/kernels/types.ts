@@ -4,10 +4,16 @@
 //   TN: out[M,N] (+)= a[K,M]^T . b[K,N]   a linear layer's weight gradient (dout^T . inp)
 // With accumulate false, out is overwritten; with true, the product is added to it.
 
+import type { LayerOps } from "./layer-ops.ts";
+
 export type FloatArray = Float32Array | Float64Array;
 
 export interface MatmulKernel {
   readonly name: string;
+  /** The other layers on this backend (src/model/kernels/layer-ops.ts); absent: the TypeScript ones. */
+  readonly layers?: LayerOps;
+  /** Threads this backend splits its work over (1 when it runs on the calling thread only). */
+  readonly threads?: number;
   matmulNT(
     out: FloatArray,
     a: FloatArray,

@@ -1,0 +1,272 @@
+// The model's non-matmul layers in C, for the native path (see layers.h). Each function computes
+// exactly what its TypeScript twin in src/model/layers.ts computes: intermediates in double, in
+// the same order, each stored value rounded to float once, and no contraction into FMAs
+// (-ffp-contract=off), so the two paths agree to the last bit except where libm's exp or log
+// differs from V8's by an ulp. Work is split over threads only along independent rows or heads:
+// every output element is computed by one thread in the same order, so the thread count never
+// changes a result.
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int g_threads = 1;
+
+void wz_set_threads(int n) { g_threads = n < 1 ? 1 : n; }
+int wz_threads(void) { return g_threads; }
+
+// Rows are split over threads only when there is enough work to pay for waking them.
+#define PAR_FOR(work)        \
+  const long par_work = (work); \
+  _Pragma("omp parallel for schedule(static) num_threads(g_threads) if (par_work > 32768 && g_threads > 1)")
+
+// ---------- matmul: sgemm with its M rows split over the threads ----------
+
+// OpenBLAS computes products of at most 100^3 multiply-adds with its small-matrix kernels, whose
+// rounding differs from the blocked path's. A product is split only when every part stays on the
+// blocked path, in parts of whole 16-row panels: then each element is computed exactly as in one
+// call, and the thread count cannot change a result.
+#define SMALL_MNK 1e6
+
+void wz_sgemm(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc) {
+  int parts = g_threads;
+  int chunk = ((M + parts - 1) / parts + 15) / 16 * 16;
+  int last = M - (parts - 1) * chunk;
+  if (parts < 2 || last < 1 || (double)last * N * K <= SMALL_MNK) parts = 1;
+#pragma omp parallel for schedule(static) num_threads(parts) if (parts > 1)
+  for (int p = 0; p < parts; p++) {
+    int m0 = parts == 1 ? 0 : p * chunk;
+    int m1 = parts == 1 ? M : (p == parts - 1 ? M : m0 + chunk);
+    const float *a = transA ? A + m0 : A + (long)m0 * lda;
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m1 - m0, N,
+                K, 1.0f, a, lda, B, ldb, beta, C + (long)m0 * ldc, ldc);
+  }
+}
+
+// ---------- RMSNorm ----------
+
+void wz_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int N, int C, double eps) {
+  PAR_FOR((long)N * C)
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C;
+    float *y = out + (long)n * C;
+    double ss = 0;
+    for (int i = 0; i < C; i++) ss += (double)x[i] * (double)x[i];
+    double r = 1 / sqrt(ss / C + eps);
+    rstd[n] = (float)r;
+    for (int i = 0; i < C; i++) y[i] = (float)((double)x[i] * r * (double)weight[i]);
+  }
+}
+
+void wz_rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp, const float *weight,
+                         const float *rstd, int N, int C) {
+  // dinp rows are independent; dweight sums over rows, so it is summed in row order afterwards.
+  PAR_FOR((long)N * C)
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
+    float *dx = dinp + (long)n * C;
+    double r = rstd[n];
+    double dot = 0;
+    for (int i = 0; i < C; i++) dot += (double)dy[i] * (double)weight[i] * (double)x[i];
+    double k = dot * r * r * r / C;
+    for (int i = 0; i < C; i++) dx[i] = (float)((double)dx[i] + (r * (double)weight[i] * (double)dy[i] - k * (double)x[i]));
+  }
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
+    double r = rstd[n];
+    for (int i = 0; i < C; i++) dweight[i] = (float)((double)dweight[i] + (double)dy[i] * (double)x[i] * r);
+  }
+}
+
+// ---------- Rotary position embedding (rotate-half) ----------
+
+void wz_rope(float *x, int T, int H, int D, const double *cos_t, const double *sin_t, int backward) {
+  int half = D / 2;
+  PAR_FOR((long)T * H * D)
+  for (int t = 0; t < T; t++) {
+    const double *c = cos_t + (long)t * half, *s = sin_t + (long)t * half;
+    for (int h = 0; h < H; h++) {
+      float *v = x + ((long)t * H + h) * D;
+      for (int i = 0; i < half; i++) {
+        double a = v[i], b = v[i + half];
+        if (backward) {
+          v[i] = (float)(a * c[i] + b * s[i]);
+          v[i + half] = (float)(b * c[i] - a * s[i]);
+        } else {
+          v[i] = (float)(a * c[i] - b * s[i]);
+          v[i + half] = (float)(b * c[i] + a * s[i]);
+        }
+      }
+    }
+  }
+}
+
+// ---------- SwiGLU and the residual add ----------
+
+void wz_swiglu_forward(float *h, float *sig, const float *gate, const float *up, long N) {
+  PAR_FOR(N)
+  for (long i = 0; i < N; i++) {
+    double g = gate[i];
+    double s = 1 / (1 + exp(-g));
+    sig[i] = (float)s;
+    h[i] = (float)(g * s * (double)up[i]);
+  }
+}
+
+void wz_swiglu_backward(float *dgate, float *dup, const float *dh, const float *sig, const float *gate,
+                        const float *up, long N) {
+  PAR_FOR(N)
+  for (long i = 0; i < N; i++) {
+    double g = gate[i], s = sig[i], d = dh[i];
+    dup[i] = (float)(d * g * s);
+    dgate[i] = (float)(d * (double)up[i] * s * (1 + g * (1 - s)));
+  }
+}
+
+void wz_add_into(float *out, const float *x, long N) {
+  PAR_FOR(N)
+  for (long i = 0; i < N; i++) out[i] = (float)((double)out[i] + (double)x[i]);
+}
+
+// ---------- Causal grouped-query attention ----------
+// Heads are read in place through the leading dimension (no per-head copies): query head h is
+// the columns h*D .. h*D+D-1 of q [T, H*D], and reads key/value head h / (H / KVH).
+
+static void causal_softmax(float *P, int T, double scale) {
+  for (int t = 0; t < T; t++) {
+    float *p = P + (long)t * T;
+    double max = -INFINITY;
+    for (int s = 0; s <= t; s++) {
+      double x = (double)p[s] * scale;
+      p[s] = (float)x;
+      if (x > max) max = x;
+    }
+    double sum = 0;
+    for (int s = 0; s <= t; s++) {
+      double e = exp((double)p[s] - max);
+      p[s] = (float)e;
+      sum += e;
+    }
+    for (int s = 0; s <= t; s++) p[s] = (float)((double)p[s] / sum);
+    for (int s = t + 1; s < T; s++) p[s] = 0;
+  }
+}
+
+void wz_attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int T, int H,
+                          int KVH, int D) {
+  double scale = 1 / sqrt((double)D);
+  int group = H / KVH;
+#pragma omp parallel for schedule(static) num_threads(g_threads) if (g_threads > 1)
+  for (int h = 0; h < H; h++) {
+    int kh = h / group;
+    float *P = att + (long)h * T * T;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, q + h * D, H * D, k + kh * D, KVH * D, 0.0f,
+                P, T);
+    causal_softmax(P, T, scale);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, v + kh * D, KVH * D, 0.0f,
+                out + h * D, H * D);
+  }
+}
+
+// Accumulates into dq, dk, dv. One thread per key/value head: it owns that head's dK and dV
+// (summed over its query heads in head order, as the TypeScript version sums them).
+void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
+                           const float *k, const float *v, int T, int H, int KVH, int D) {
+  double scale = 1 / sqrt((double)D);
+  int group = H / KVH;
+#pragma omp parallel num_threads(g_threads) if (g_threads > 1)
+  {
+    float *dS = malloc(sizeof(float) * (size_t)T * T);
+    float *dQh = malloc(sizeof(float) * (size_t)T * D);
+    float *dKh = malloc(sizeof(float) * (size_t)T * D);
+    float *dVh = malloc(sizeof(float) * (size_t)T * D);
+#pragma omp for schedule(static)
+    for (int kh = 0; kh < KVH; kh++) {
+      memset(dKh, 0, sizeof(float) * (size_t)T * D);
+      memset(dVh, 0, sizeof(float) * (size_t)T * D);
+      for (int h = kh * group; h < (kh + 1) * group; h++) {
+        const float *P = att + (long)h * T * T;
+        const float *dOh = dout + h * D;
+        // dV += P^T dO;  dP = dO V^T
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, P, T, dOh, H * D, 1.0f, dVh, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dOh, H * D, v + kh * D, KVH * D, 0.0f,
+                    dS, T);
+        // softmax backward: dS = P (dP - sum P dP), times the score scale
+        for (int t = 0; t < T; t++) {
+          const float *p = P + (long)t * T;
+          float *d = dS + (long)t * T;
+          double pdp = 0;
+          for (int s = 0; s <= t; s++) pdp += (double)p[s] * (double)d[s];
+          for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp) * scale);
+          for (int s = t + 1; s < T; s++) d[s] = 0;
+        }
+        // dQ = dS K (added into dq's head); dK += dS^T Q
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, dS, T, k + kh * D, KVH * D, 0.0f, dQh,
+                    D);
+        for (int t = 0; t < T; t++) {
+          float *o = dq + ((long)t * H + h) * D;
+          const float *src = dQh + (long)t * D;
+          for (int i = 0; i < D; i++) o[i] = (float)((double)o[i] + (double)src[i]);
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, dS, T, q + h * D, H * D, 1.0f, dKh, D);
+      }
+      for (int t = 0; t < T; t++) {
+        float *ok = dk + ((long)t * KVH + kh) * D, *ov = dv + ((long)t * KVH + kh) * D;
+        const float *sk = dKh + (long)t * D, *sv = dVh + (long)t * D;
+        for (int i = 0; i < D; i++) {
+          ok[i] = (float)((double)ok[i] + (double)sk[i]);
+          ov[i] = (float)((double)ov[i] + (double)sv[i]);
+        }
+      }
+    }
+    free(dS);
+    free(dQh);
+    free(dKh);
+    free(dVh);
+  }
+}
+
+// ---------- Log-softmax at the targets ----------
+
+void wz_log_softmax_forward(double *logp, double *entropy, float *probs, const float *logits, const int *targets,
+                            int T, int V) {
+  PAR_FOR((long)T * V)
+  for (int t = 0; t < T; t++) {
+    const float *z = logits + (long)t * V;
+    float *p = probs + (long)t * V;
+    double max = -INFINITY;
+    for (int j = 0; j < V; j++)
+      if (z[j] > max) max = z[j];
+    double sum = 0;
+    for (int j = 0; j < V; j++) {
+      double e = exp((double)z[j] - max);
+      p[j] = (float)e;
+      sum += e;
+    }
+    double lse = max + log(sum);
+    double ent = 0;
+    for (int j = 0; j < V; j++) {
+      double pj = (double)p[j] / sum;
+      p[j] = (float)pj;
+      if (pj > 0) ent -= pj * ((double)z[j] - lse);
+    }
+    entropy[t] = ent;
+    int y = targets[t];
+    logp[t] = y >= 0 ? (double)z[y] - lse : 0;
+  }
+}
+
+void wz_log_softmax_backward(float *dlogits, const double *dlogp, const float *probs, const int *targets, int T,
+                             int V) {
+  PAR_FOR((long)T * V)
+  for (int t = 0; t < T; t++) {
+    double g = targets[t] >= 0 ? dlogp[t] : 0;
+    float *d = dlogits + (long)t * V;
+    const float *p = probs + (long)t * V;
+    for (int j = 0; j < V; j++) d[j] = (float)(-g * (double)p[j]);
+    if (targets[t] >= 0) d[targets[t]] = (float)((double)d[targets[t]] + g);
+  }
+}

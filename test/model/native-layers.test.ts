@@ -1,0 +1,164 @@
+// The native layers (native/blas/layers.c) against the TypeScript layers they replace. The
+// TypeScript layers are the reference: they match PyTorch, llama.cpp and finite differences in the
+// other tests. With the same matmuls, the C layers are written to round exactly as the TypeScript
+// ones, so gradients must agree bit for bit; and splitting the work over threads must not change
+// a single bit either. Also: the model's workspaces stop allocating once a shape has been seen.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { ModelConfig } from "../../src/model/config.ts";
+import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
+import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import { LORA_TARGETS } from "../../src/model/lora.ts";
+import { gaussian, initParams, mulberry32 } from "../../src/model/params.ts";
+import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { randomTokens, tinyConfig } from "../helpers/models.ts";
+
+const skip = blasAvailable()
+  ? false
+  : "the native addon is not built (apt-get install libopenblas-dev, then npm ci)";
+
+/** One forward and backward: log-probabilities and every gradient (base and adapters). */
+function pass(kernel: MatmulKernel, cfg: ModelConfig, T: number, withLora: boolean) {
+  const model = new Qwen3Model(cfg, "f32", { kernel });
+  initParams(model.params, cfg, 5, 0.3);
+  const r = mulberry32(6);
+  for (const s of model.params.specs)
+    if (s.name.endsWith(".bias") || s.shape.length === 1) {
+      const v = model.params.get(s.name);
+      for (let i = 0; i < v.length; i++) v[i] = 1 + 0.2 * gaussian(r);
+    }
+  if (withLora) {
+    const lora = model.attachLora({ rank: 4, alpha: 8, targets: [...LORA_TARGETS] }, 7);
+    for (let i = 0; i < lora.params.data.length; i++) lora.params.data[i] = gaussian(r) * 0.3;
+    model.trainBase = true;
+  }
+  const tokens = randomTokens(T, cfg.vocabSize, 8);
+  const targets = tokens.slice(1).concat([-1]);
+  model.zeroGrad();
+  const { logprobs, entropy } = model.forward(tokens, targets);
+  model.backward(Array.from({ length: T }, (_, t) => Math.sin(t + 1)));
+  return { logprobs, entropy, grads: model.grads!.data, lora: model.lora?.grads?.data ?? null };
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string) {
+  assert.equal(a.length, b.length);
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < a.length; i++)
+    if (!Object.is(a[i], b[i])) {
+      count++;
+      if (first < 0) first = i;
+    }
+  assert.equal(
+    count,
+    0,
+    `${what}: ${count} of ${a.length} differ, first [${first}]: ${a[first]} vs ${b[first]}`,
+  );
+}
+
+const shapes = [
+  {
+    name: "qwen3, untied, GQA",
+    cfg: tinyConfig({ hiddenSize: 48, numHeads: 6, numKVHeads: 2, headDim: 8, vocabSize: 61 }),
+  },
+  {
+    name: "qwen2, q/k/v biases, tied",
+    cfg: tinyConfig({
+      arch: "qwen2",
+      attentionBias: true,
+      tieWordEmbeddings: true,
+      numHeads: 4,
+      numKVHeads: 1,
+    }),
+  },
+  // Wide enough that the matmuls are split over threads (more than 100^3 multiply-adds a part).
+  {
+    name: "qwen3, products split over threads",
+    cfg: tinyConfig({
+      hiddenSize: 96,
+      numHeads: 6,
+      numKVHeads: 2,
+      headDim: 16,
+      intermediateSize: 200,
+      vocabSize: 301,
+    }),
+  },
+];
+
+describe("native layers", { skip }, () => {
+  for (const { name, cfg } of shapes) {
+    for (const withLora of [false, true]) {
+      test(`round exactly as the TypeScript layers (${name}${withLora ? ", LoRA" : ""})`, () => {
+        const native = createBlasKernel(1)!;
+        const typescript: MatmulKernel = { ...native, layers: undefined };
+        const T = 37;
+        const want = pass(typescript, cfg, T, withLora);
+        const got = pass(native, cfg, T, withLora);
+        sameBits(got.grads, want.grads, "gradients");
+        if (withLora) sameBits(got.lora!, want.lora!, "adapter gradients");
+        // exp and log come from libm instead of V8: the float64 outputs may differ by an ulp or so.
+        for (let t = 0; t < T; t++) {
+          assert.ok(Math.abs(got.logprobs[t] - want.logprobs[t]) < 1e-12, `logprob ${t}`);
+          assert.ok(Math.abs(got.entropy[t] - want.entropy[t]) < 1e-12, `entropy ${t}`);
+        }
+      });
+    }
+  }
+
+  test("two threads give the same bits as one", () => {
+    const cfg = shapes[2].cfg;
+    for (const T of [160, 211]) {
+      const one = pass(createBlasKernel(1)!, cfg, T, true);
+      const two = pass(createBlasKernel(2)!, cfg, T, true);
+      sameBits(two.grads, one.grads, `T=${T} gradients`);
+      sameBits(two.lora!, one.lora!, `T=${T} adapter gradients`);
+      sameBits(two.logprobs, one.logprobs, `T=${T} log-probabilities`);
+    }
+  });
+});
+
+describe("workspaces", () => {
+  for (const kernelName of ["native", "typescript"] as const) {
+    test(`steady-state training allocates no buffers and the heap does not grow (${kernelName} layers)`, {
+      skip: kernelName === "native" ? skip : false,
+    }, () => {
+      const cfg = tinyConfig({
+        hiddenSize: 32,
+        numHeads: 4,
+        numKVHeads: 2,
+        headDim: 8,
+        intermediateSize: 64,
+      });
+      const native = createBlasKernel(1);
+      const kernel = kernelName === "native" ? native! : undefined;
+      const model = new Qwen3Model(cfg, "f32", { kernel });
+      initParams(model.params, cfg, 1, 0.2);
+      const step = (T: number) => {
+        const tokens = randomTokens(T, cfg.vocabSize, T);
+        model.forward(tokens, tokens.slice(1).concat([-1]));
+        model.backward(new Float64Array(T).fill(-1 / T));
+      };
+      step(48);
+      const after = model.workspaceStats();
+      assert.ok(after.allocations > 0 && after.bytes > 0);
+      // Any shorter sequence fits in the buffers the longest one made.
+      for (const T of [48, 20, 33, 48, 1]) step(T);
+      assert.deepEqual(model.workspaceStats(), after);
+      // And the heap holds steady over many steps (nothing retained per step).
+      setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as () => void;
+      for (let i = 0; i < 20; i++) step(40);
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 200; i++) step(40);
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      assert.ok(grown < 512 * 1024, `the heap grew by ${grown} bytes over 200 steps`);
+      // A longer sequence grows the buffers once.
+      step(60);
+      assert.ok(model.workspaceStats().allocations > after.allocations);
+    });
+  }
+});
