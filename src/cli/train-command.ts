@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
 import { headToHead } from "../eval/head-to-head.ts";
+import { samplerConcurrency } from "../llm/llama-sampler.ts";
 import {
   exportGguf,
   exportLoraGguf,
@@ -321,6 +322,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: config.seed,
     judges,
     threads: config.rollout.sampler_threads,
+    concurrency: samplerConcurrency(config.rollout.sampler_concurrency, config.rollout.sampler_threads),
     summarize: evaluator.monitor.summarize,
   });
   const minutes = (performance.now() - started) / 60000;

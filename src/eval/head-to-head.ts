@@ -70,12 +70,14 @@ export interface HeadToHeadOptions {
   judges: PairwiseJudge[];
   /** llama.cpp threads for sampling (default 1). */
   threads?: number;
+  /** Prompts sampled at once, each in its own context (default 1; the samples do not depend on it). */
+  concurrency?: number;
   /** Task-specific figures over (prompt, response) items. */
   summarize?: (items: { prompt: string; response: string }[]) => Record<string, number | null>;
 }
 
 async function sampleAll(path: string, o: HeadToHeadOptions, lora?: string): Promise<string[][]> {
-  const sampler = new LlamaSampler(1024, o.threads ?? 1);
+  const sampler = new LlamaSampler(1024, o.threads ?? 1, 1, o.concurrency ?? 1);
   await sampler.load(path, lora ? [{ filePath: lora, scale: 1 }] : undefined);
   try {
     const groups = await sampleGroups(sampler, o.tokenizer, o.prompts, {

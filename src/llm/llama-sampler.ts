@@ -1,16 +1,30 @@
 // The embedded sampler: n seeded samples per prompt from a GGUF through llama.cpp, one after
-// another (the prompt evaluated once, its KV cache reused) or side by side in one batch.
+// another (the prompt evaluated once, its KV cache reused) or side by side in one batch. Several
+// prompts may be sampled at once, each in its own llama.cpp context on its own thread.
 // Weight sync = load(newPath).
+import { availableParallelism } from "node:os";
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { asTokens, createContext, loadGgufModel } from "./llama-cpp.ts";
 import type { Sample, SampleOptions, Sampler } from "./types.ts";
 
 export type { Sample, SampleOptions } from "./types.ts";
 
+/** Prompts to sample at once: `requested`, or (0) as many as the cores give contexts of `threads` threads. */
+export function samplerConcurrency(requested: number, threads: number): number {
+  return requested > 0 ? requested : Math.max(1, Math.floor(availableParallelism() / threads));
+}
+
+/** One llama.cpp context and the sequences it keeps for side-by-side sampling. */
+interface Slot {
+  context: LlamaContext;
+  sequences: LlamaContextSequence[];
+}
+
 export class LlamaSampler implements Sampler {
   private model: LlamaModel | null = null;
-  private context: LlamaContext | null = null;
-  private sequences: LlamaContextSequence[] = [];
+  private slots: Slot[] = [];
+  private free: Slot[] = [];
+  private waiting: ((slot: Slot) => void)[] = [];
   loadedPath: string | null = null;
 
   constructor(
@@ -21,9 +35,16 @@ export class LlamaSampler implements Sampler {
      * Samples of one prompt generated side by side, their tokens decoded in one batch: the
      * weights are read once per step for all of them (a large model's sampling is bound by
      * memory). 1: one after another. Batched arithmetic rounds differently from one sequence's,
-     * so a run's samples depend on this setting (not on timing: the batches are the same each run).
+     * so a run's samples depend on this setting. They also depend on timing: which sequences
+     * share a decode, and where their tokens sit in the shared KV cache, varies from run to run,
+     * so two runs with parallel > 1 do not give the same samples.
      */
     private readonly parallel = 1,
+    /**
+     * Prompts sampled at once, each in a context of its own (each on `threads` threads). A
+     * prompt's samples are the same whatever this is: contexts share nothing but the weights.
+     */
+    private readonly concurrency = 1,
   ) {}
 
   /** Loads (or reloads, after a training step) the GGUF to sample from, with optional LoRA adapters. */
@@ -31,30 +52,55 @@ export class LlamaSampler implements Sampler {
     await this.close();
     this.model = await loadGgufModel(path);
     // Sampling needs no bit-exactness: the trainer recomputes log-probabilities itself.
-    this.context = await createContext(this.model, {
-      exact: false,
-      contextSize: this.contextSize,
-      threads: this.threads,
-      sequences: this.parallel,
-      lora,
-    });
+    for (let i = 0; i < this.concurrency; i++) {
+      const context = await createContext(this.model, {
+        exact: false,
+        contextSize: this.contextSize,
+        threads: this.threads,
+        sequences: this.parallel,
+        lora,
+      });
+      this.slots.push({ context, sequences: [] });
+    }
+    this.free = [...this.slots];
     this.loadedPath = path;
   }
 
+  /** Waits for a context no other prompt is using (first come, first served). */
+  private acquire(): Promise<Slot> {
+    const slot = this.free.shift();
+    return slot ? Promise.resolve(slot) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else this.free.push(slot);
+  }
+
   async sample(promptTokens: number[], options: SampleOptions): Promise<Sample[]> {
-    if (!this.context) throw new Error("LlamaSampler: load() a model first");
+    if (this.slots.length === 0) throw new Error("LlamaSampler: load() a model first");
     if (promptTokens.length === 0) throw new Error("empty prompt");
     const budget = Math.min(options.maxTokens, this.contextSize - promptTokens.length - 1);
     if (budget <= 0)
       throw new Error(
         `prompt of ${promptTokens.length} tokens leaves no room in a ${this.contextSize}-token context`,
       );
+    const slot = await this.acquire();
+    try {
+      return await this.sampleIn(slot, promptTokens, budget, options);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  private async sampleIn(slot: Slot, promptTokens: number[], budget: number, options: SampleOptions) {
     const head = promptTokens.slice(0, -1);
     const last = promptTokens[promptTokens.length - 1];
     const out: Sample[] = [];
     if (this.parallel <= 1) {
       // One sequence: the prompt is evaluated once and its KV cache kept for every sample.
-      const sequence = this.context.getSequence();
+      const sequence = slot.context.getSequence();
       try {
         if (head.length) await sequence.evaluateWithoutGeneratingNewTokens(asTokens(head));
         for (let i = 0; i < options.n; i++) {
@@ -69,11 +115,11 @@ export class LlamaSampler implements Sampler {
     }
     // Side by side: up to `parallel` sequences (kept for the context's life: a disposed one is not
     // free again at once), each cleared and given the prompt, generating together.
-    while (this.sequences.length < this.parallel) this.sequences.push(this.context.getSequence());
+    while (slot.sequences.length < this.parallel) slot.sequences.push(slot.context.getSequence());
     for (let start = 0; start < options.n; start += this.parallel) {
       const count = Math.min(this.parallel, options.n - start);
       const samples = await Promise.all(
-        this.sequences.slice(0, count).map(async (sequence, k) => {
+        slot.sequences.slice(0, count).map(async (sequence, k) => {
           await sequence.clearHistory();
           if (head.length) await sequence.evaluateWithoutGeneratingNewTokens(asTokens(head));
           return generate(sequence, last, budget, options, options.seed + start + k);
@@ -85,10 +131,10 @@ export class LlamaSampler implements Sampler {
   }
 
   async close(): Promise<void> {
-    this.sequences = [];
-    await this.context?.dispose();
+    for (const slot of this.slots) await slot.context.dispose();
+    this.slots = [];
+    this.free = [];
     await this.model?.dispose();
-    this.context = null;
     this.model = null;
   }
 }

@@ -1,6 +1,8 @@
 // Next-token pretraining on token sequences: the same forward/backward the RL loss uses, with
-// d(loss)/d(logp) = -1/N on every scored position. Used to build the tiny base model.
+// d(loss)/d(logp) = -1/N on every scored position, a batch's sequences packed into shared passes.
+// Used to build the tiny base model and for supervised fine-tuning.
 import { AdamW, clipGradNorm, learningRate, type Schedule } from "./optimizer.ts";
+import { DEFAULT_PACK_MIB, packIndices, rowsWithin } from "./packing.ts";
 import { mulberry32 } from "./params.ts";
 import type { Qwen3Model } from "./qwen3.ts";
 import { nextTokenTargets } from "./targets.ts";
@@ -15,6 +17,8 @@ export interface PretrainOptions {
   seed: number;
   /** Per sequence, the first position whose next token is scored (0 = all; SFT: the response start - 1). */
   lossStart?: number[];
+  /** Activation memory of one packed pass, MiB (default 256; 0: one sequence a pass). */
+  packMiB?: number;
   onStep?: (info: { step: number; loss: number; lr: number; tokens: number }) => void;
 }
 
@@ -51,15 +55,24 @@ export function pretrain(model: Qwen3Model, sequences: number[][], options: Pret
     const batch = picks.map((i) => ({ seq: sequences[i], start: options.lossStart?.[i] ?? 0 }));
     const total = batch.reduce((s, b) => s + Math.max(0, b.seq.length - 1 - b.start), 0);
     let loss = 0;
-    for (const { seq, start } of batch) {
-      const targets = nextTokenTargets(seq, start);
-      const { logprobs } = model.forward(seq, targets);
-      const d = new Float64Array(seq.length);
-      for (let t = start; t + 1 < seq.length; t++) {
-        loss -= logprobs[t];
-        d[t] = -1 / total;
-      }
-      model.backward(d);
+    const lengths = batch.map((b) => b.seq.length);
+    const maxRows = rowsWithin(model.cfg, options.packMiB ?? DEFAULT_PACK_MIB, Math.max(...lengths));
+    for (const pack of packIndices(lengths, maxRows)) {
+      const seqs = pack.map((i) => ({
+        tokens: batch[i].seq,
+        targets: nextTokenTargets(batch[i].seq, batch[i].start),
+      }));
+      const results = model.forwardPacked(seqs);
+      const ds = pack.map((i, j) => {
+        const { seq, start } = batch[i];
+        const d = new Float64Array(seq.length);
+        for (let t = start; t + 1 < seq.length; t++) {
+          loss -= results[j].logprobs[t];
+          d[t] = -1 / total;
+        }
+        return d;
+      });
+      model.backwardPacked(ds);
     }
     clipGradNorm(grads.data, options.clip ?? 1);
     const lr = learningRate(options.lr, schedule, step);

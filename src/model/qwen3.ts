@@ -15,7 +15,6 @@ import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
 import { ropeTables } from "./layers.ts";
 import { LoraAdapters, type LoraConfig } from "./lora.ts";
 import {
-  allocate,
   type DType,
   EMBED,
   FINAL_NORM,
@@ -53,7 +52,10 @@ interface LayerActs {
 }
 
 interface Acts {
+  /** Rows in all: the lengths of the packed sequences added up. */
   T: number;
+  /** The packed sequences' lengths, in row order (one entry for a single sequence). */
+  lengths: number[];
   tokens: Int32Array;
   /** Null after hidden(): the trunk only, no language-model head. */
   targets: Int32Array | null;
@@ -63,6 +65,32 @@ interface Acts {
   rstdf: FloatArray;
   probs: FloatArray | null; // [T, V]
   rope: { cos: Float64Array; sin: Float64Array };
+}
+
+/** One sequence of a packed pass: tokens and, for each position, the token it should predict. */
+export interface PackedSequence {
+  tokens: ArrayLike<number>;
+  targets: ArrayLike<number>;
+}
+
+/**
+ * Each packed sequence's rows r0..r1 (len = r1 - r0) and where its [H, len, len] attention
+ * probabilities start in the layer's attention buffer.
+ */
+function segments(lengths: number[], H: number): { r0: number; r1: number; len: number; att: number }[] {
+  let r0 = 0;
+  let att = 0;
+  return lengths.map((len) => {
+    const seg = { r0, r1: r0 + len, len, att };
+    r0 += len;
+    att += H * len * len;
+    return seg;
+  });
+}
+
+/** Rows r0..r1 of a [rows, width] array, without a new view when that is the whole array. */
+function rows(x: FloatArray, r0: number, r1: number, width: number): FloatArray {
+  return r0 === 0 && r1 * width === x.length ? x : x.subarray(r0 * width, r1 * width);
 }
 
 export interface ForwardResult {
@@ -232,7 +260,7 @@ export class Qwen3Model {
 
   /** Full logits [T, V] for a token sequence (no activations kept); a fresh array. */
   logits(tokens: ArrayLike<number>): FloatArray {
-    const { logits } = this.run(Int32Array.from(tokens), null, false);
+    const { logits } = this.run(Int32Array.from(tokens), null, false, [tokens.length]);
     return logits.slice();
   }
 
@@ -242,8 +270,59 @@ export class Qwen3Model {
    */
   forward(tokens: ArrayLike<number>, targets: ArrayLike<number>, keepActivations = true): ForwardResult {
     if (targets.length !== tokens.length) throw new Error("tokens and targets must have the same length");
-    const { result } = this.run(Int32Array.from(tokens), Int32Array.from(targets), keepActivations);
+    const { result } = this.run(Int32Array.from(tokens), Int32Array.from(targets), keepActivations, [
+      tokens.length,
+    ]);
     return result!;
+  }
+
+  /**
+   * Several sequences in one pass, their rows stacked so that every matmul sees them all at once
+   * (large products, split over the cores); attention and positions stay within each sequence.
+   * The same results as one forward() per sequence up to the order of floating-point sums; keeps
+   * activations for backwardPacked().
+   */
+  forwardPacked(seqs: PackedSequence[], keepActivations = true): ForwardResult[] {
+    if (seqs.length === 0) throw new Error("forwardPacked needs at least one sequence");
+    const lengths = seqs.map((q, i) => {
+      if (q.tokens.length === 0) throw new Error(`packed sequence ${i} is empty`);
+      if (q.targets.length !== q.tokens.length)
+        throw new Error(`packed sequence ${i}: tokens and targets must have the same length`);
+      return q.tokens.length;
+    });
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const tokens = new Int32Array(total);
+    const targets = new Int32Array(total);
+    let at = 0;
+    for (const q of seqs) {
+      tokens.set(q.tokens, at);
+      targets.set(q.targets, at);
+      at += q.tokens.length;
+    }
+    const { result } = this.run(tokens, targets, keepActivations, lengths);
+    at = 0;
+    return lengths.map((n) => {
+      const r = {
+        logprobs: result!.logprobs.subarray(at, at + n),
+        entropy: result!.entropy.subarray(at, at + n),
+      };
+      at += n;
+      return r;
+    });
+  }
+
+  /** backward() for the last forwardPacked(): one array of d(objective)/d(logprobs) per sequence. */
+  backwardPacked(dlogprobs: ArrayLike<number>[]): void {
+    const lengths = this.acts?.lengths;
+    if (!lengths || dlogprobs.length !== lengths.length || dlogprobs.some((d, i) => d.length !== lengths[i]))
+      throw new Error("backwardPacked() needs one gradient per sequence of the last forwardPacked()");
+    const all = new Float64Array(this.acts!.T);
+    let at = 0;
+    for (const d of dlogprobs) {
+      all.set(d, at);
+      at += d.length;
+    }
+    this.backward(all);
   }
 
   /**
@@ -252,7 +331,7 @@ export class Qwen3Model {
    * The array is the model's own buffer: read it before the next call on this model.
    */
   hidden(tokens: ArrayLike<number>, keepActivations = true): FloatArray {
-    const t = this.trunk(Int32Array.from(tokens));
+    const t = this.trunk(Int32Array.from(tokens), [tokens.length]);
     this.acts = keepActivations ? { ...t, targets: null, probs: null } : null;
     return t.lnf;
   }
@@ -261,8 +340,9 @@ export class Qwen3Model {
     tokens: Int32Array,
     targets: Int32Array | null,
     keep: boolean,
+    lengths: number[],
   ): { logits: FloatArray; result?: ForwardResult } {
-    const { T, layers, xFinal: x, lnf, rstdf, rope } = this.trunk(tokens);
+    const { T, layers, xFinal: x, lnf, rstdf, rope } = this.trunk(tokens, lengths);
     const V = this.cfg.vocabSize;
     const logits = this.space.get("logits", T * V);
     this.linear(logits, lnf, this.headName(), T, this.cfg.hiddenSize, V);
@@ -272,11 +352,11 @@ export class Qwen3Model {
     const entropy = new Float64Array(T);
     const probs = this.space.get("probs", T * V);
     this.ops.logSoftmaxForward(logprobs, entropy, probs, logits, targets, T, V);
-    this.acts = keep ? { T, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
+    this.acts = keep ? { T, lengths, tokens, targets, layers, xFinal: x, lnf, rstdf, probs, rope } : null;
     return { logits, result: { logprobs, entropy } };
   }
 
-  private trunk(tokens: Int32Array): Omit<Acts, "targets" | "probs"> {
+  private trunk(tokens: Int32Array, lengths: number[]): Omit<Acts, "targets" | "probs"> {
     const cfg = this.cfg;
     const T = tokens.length;
     const C = cfg.hiddenSize;
@@ -288,7 +368,9 @@ export class Qwen3Model {
     const P = this.params;
     const ops = this.ops;
     if (T === 0) throw new Error("empty sequence");
-    const rope = this.ropeFor(T);
+    const rope = this.ropeFor(Math.max(...lengths));
+    const segs = segments(lengths, H);
+    const attSize = H * lengths.reduce((n, len) => n + len * len, 0);
 
     const embed = P.get(EMBED);
     let x = this.space.get("x0", T * C);
@@ -316,7 +398,7 @@ export class Qwen3Model {
         q: w.get("q", T * H * D),
         k: w.get("k", T * KVH * D),
         v: w.get("v", T * KVH * D),
-        att: w.get("att", H * T * T),
+        att: w.get("att", attSize),
         atty: w.get("atty", T * H * D),
         xMid: w.get("xMid", T * C),
         ln2: w.get("ln2", T * C),
@@ -345,9 +427,16 @@ export class Qwen3Model {
         a.q.set(a.qRaw);
         a.k.set(a.kRaw);
       }
-      ops.ropeForward(a.q, T, H, D, rope.cos, rope.sin);
-      ops.ropeForward(a.k, T, KVH, D, rope.cos, rope.sin);
-      ops.attentionForward(a.atty, a.att, a.q, a.k, a.v, T, H, KVH, D);
+      // Positions and attention restart with each packed sequence.
+      for (const { r0, r1, len, att } of segs) {
+        const q = rows(a.q, r0, r1, H * D);
+        const k = rows(a.k, r0, r1, KVH * D);
+        const v = rows(a.v, r0, r1, KVH * D);
+        ops.ropeForward(q, len, H, D, rope.cos, rope.sin);
+        ops.ropeForward(k, len, KVH, D, rope.cos, rope.sin);
+        const probs = rows(a.att, att, att + H * len * len, 1);
+        ops.attentionForward(rows(a.atty, r0, r1, H * D), probs, q, k, v, len, H, KVH, D);
+      }
       this.linear(a.xMid, a.atty, n.o, T, H * D, C);
       ops.addInto(a.xMid, x, T * C);
       // MLP block
@@ -365,7 +454,7 @@ export class Qwen3Model {
     const lnf = this.space.get("lnf", T * C);
     const rstdf = this.space.get("rstdf", T);
     ops.rmsnormForward(lnf, rstdf, x, P.get(FINAL_NORM), T, C, cfg.rmsNormEps);
-    return { T, tokens, layers, xFinal: x, lnf, rstdf, rope };
+    return { T, lengths, tokens, layers, xFinal: x, lnf, rstdf, rope };
   }
 
   private headName(): string {
@@ -400,7 +489,8 @@ export class Qwen3Model {
     const G = this.grads!;
     const P = this.params;
     const cfg = this.cfg;
-    const { T, rope } = acts;
+    const { T, rope, lengths } = acts;
+    const segs = segments(lengths, cfg.numHeads);
     const C = cfg.hiddenSize;
     const H = cfg.numHeads;
     const KVH = cfg.numKVHeads;
@@ -433,9 +523,30 @@ export class Qwen3Model {
       const dq = scratch("dq", T * H * D);
       const dk = scratch("dk", T * KVH * D);
       const dv = scratch("dv", T * KVH * D);
-      ops.attentionBackward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, T, H, KVH, D);
-      ops.ropeBackward(dq, T, H, D, rope.cos, rope.sin);
-      ops.ropeBackward(dk, T, KVH, D, rope.cos, rope.sin);
+      for (const { r0, r1, len, att } of segs) {
+        const q = rows(a.q, r0, r1, H * D);
+        const k = rows(a.k, r0, r1, KVH * D);
+        const v = rows(a.v, r0, r1, KVH * D);
+        const dqs = rows(dq, r0, r1, H * D);
+        const dks = rows(dk, r0, r1, KVH * D);
+        const probs = rows(a.att, att, att + H * len * len, 1);
+        ops.attentionBackward(
+          dqs,
+          dks,
+          rows(dv, r0, r1, KVH * D),
+          rows(datty, r0, r1, H * D),
+          probs,
+          q,
+          k,
+          v,
+          len,
+          H,
+          KVH,
+          D,
+        );
+        ops.ropeBackward(dqs, len, H, D, rope.cos, rope.sin);
+        ops.ropeBackward(dks, len, KVH, D, rope.cos, rope.sin);
+      }
       const dqRaw = scratch("dqRaw", T * H * D);
       const dkRaw = scratch("dkRaw", T * KVH * D);
       if (this.qkNorm) {

@@ -2,6 +2,7 @@
 // errors that name the key; every option has a default; the resolved config is saved in the run.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { DEFAULT_PACK_MIB } from "../model/packing.ts";
 
 const tinyModel = z
   .object({
@@ -130,9 +131,16 @@ export const TrainConfigSchema = z
         /**
          * Samples of a prompt generated side by side in one llama.cpp batch (the weights read once
          * a step for all of them): much faster sampling for a large model. 1: one after another.
-         * The samples of a seed depend on it (batched arithmetic rounds differently).
+         * The samples of a seed depend on it (batched arithmetic rounds differently), and with
+         * more than 1 they also vary from run to run (which samples share a decode depends on
+         * timing), so a run is not reproducible.
          */
         sampler_parallel: z.number().int().positive().default(1),
+        /**
+         * Prompts sampled at once, each in a llama.cpp context of its own on sampler_threads
+         * threads (0: one per core). The samples do not depend on it.
+         */
+        sampler_concurrency: z.number().int().nonnegative().default(0),
       })
       .strict()
       .default({
@@ -146,6 +154,7 @@ export const TrainConfigSchema = z
         sampler_weights: "f32",
         sampler_threads: 1,
         sampler_parallel: 1,
+        sampler_concurrency: 0,
       }),
     train: z
       .object({
@@ -165,6 +174,12 @@ export const TrainConfigSchema = z
         epochs: z.number().int().positive().default(1),
         minibatches: z.number().int().positive().default(1),
         grad_clip: z.number().nonnegative().default(1),
+        /**
+         * Activation memory of one packed forward and backward pass, MiB: short sequences share a
+         * pass (large matmuls, both cores). 0: one sequence a pass, the arithmetic of releases
+         * before packing (the sums of gradients run in another order, so results differ in rounding).
+         */
+        pack_mib: z.number().nonnegative().default(DEFAULT_PACK_MIB),
         checkpoint_every: z.number().int().positive().default(10),
         /** Stop (resumably) after this many consecutive steps whose judge failure rate exceeds the threshold (0: never). */
         max_failing_steps: z.number().int().nonnegative().default(3),
@@ -183,6 +198,7 @@ export const TrainConfigSchema = z
         epochs: 1,
         minibatches: 1,
         grad_clip: 1,
+        pack_mib: DEFAULT_PACK_MIB,
         checkpoint_every: 10,
         max_failing_steps: 3,
         judge_failure_threshold: 0.5,

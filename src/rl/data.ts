@@ -53,6 +53,30 @@ export function responseLogprobs(model: Qwen3Model, s: Sequence, keepActivations
 
 export type ResponseLogprobs = ReturnType<typeof responseLogprobs>;
 
+/** responseLogprobs() for several sequences in one packed pass (Qwen3Model.forwardPacked). */
+export function responseLogprobsPacked(
+  model: Qwen3Model,
+  seqs: Sequence[],
+  keepActivations: boolean,
+): ResponseLogprobs[] {
+  if (seqs.length === 1) return [responseLogprobs(model, seqs[0], keepActivations)];
+  const results = model.forwardPacked(
+    seqs.map((s) => ({ tokens: s.tokens, targets: responseTargets(s) })),
+    keepActivations,
+  );
+  return results.map(({ logprobs, entropy }, i) => {
+    const s = seqs[i];
+    const from = s.promptLength - 1;
+    const to = s.tokens.length - 1;
+    return {
+      logp: logprobs.slice(from, to),
+      entropy: entropy.slice(from, to),
+      length: s.tokens.length,
+      from,
+    };
+  });
+}
+
 export interface TrainingItem {
   sequence: Sequence;
   advantage: number;

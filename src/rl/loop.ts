@@ -8,7 +8,7 @@
 // each step, so a run killed at any moment resumes to the same rollouts and weights.
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LlamaSampler } from "../llm/llama-sampler.ts";
+import { LlamaSampler, samplerConcurrency } from "../llm/llama-sampler.ts";
 import type { Sampler } from "../llm/types.ts";
 import {
   exportGguf,
@@ -113,7 +113,13 @@ export async function runLoop(
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
   const sampler =
-    ctx.sampler ?? new LlamaSampler(1024, config.rollout.sampler_threads, config.rollout.sampler_parallel);
+    ctx.sampler ??
+    new LlamaSampler(
+      1024,
+      config.rollout.sampler_threads,
+      config.rollout.sampler_parallel,
+      samplerConcurrency(config.rollout.sampler_concurrency, config.rollout.sampler_threads),
+    );
   await syncSampler(sampler, runDir, policy, tok, true, config.rollout.sampler_weights);
   const schedule = scheduleOf(config);
   const G = config.rollout.group_size;
@@ -203,6 +209,7 @@ export async function runLoop(
         clipHigh: config.train.clip_high,
         klCoef: config.train.kl_coef,
         gradClip: config.train.grad_clip,
+        packMiB: config.train.pack_mib,
         random: seededRandom(config.seed, "minibatch", step),
       });
       const t3 = performance.now();

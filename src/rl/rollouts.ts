@@ -27,22 +27,23 @@ export async function sampleGroups(
   prompts: PromptItem[],
   opts: { n: number; temperature: number; topP: number; maxTokens: number; seedFor: (g: number) => number },
 ): Promise<Rollout[][]> {
-  const groups: Rollout[][] = [];
   const stop = tok.eosId;
-  for (const [g, p] of prompts.entries()) {
-    const promptTokens = tok.encode(
-      tok.applyChatTemplate(p.messages ?? [{ role: "user", content: p.prompt }], true),
-    );
-    const samples = await sampler.sample(promptTokens, {
-      n: opts.n,
-      temperature: opts.temperature,
-      topP: opts.topP,
-      maxTokens: opts.maxTokens,
-      seed: opts.seedFor(g),
-      stopTokens: stop === null ? [] : [stop],
-    });
-    groups.push(
-      samples.map((s, member) => {
+  // All prompts are asked for at once: a sampler with several contexts works on as many of them
+  // side by side; the groups come back in prompt order whatever finishes first.
+  return Promise.all(
+    prompts.map(async (p, g) => {
+      const promptTokens = tok.encode(
+        tok.applyChatTemplate(p.messages ?? [{ role: "user", content: p.prompt }], true),
+      );
+      const samples = await sampler.sample(promptTokens, {
+        n: opts.n,
+        temperature: opts.temperature,
+        topP: opts.topP,
+        maxTokens: opts.maxTokens,
+        seed: opts.seedFor(g),
+        stopTokens: stop === null ? [] : [stop],
+      });
+      return samples.map((s, member) => {
         const body = s.finishReason === "stop" ? s.tokens.slice(0, -1) : s.tokens;
         return {
           group: g,
@@ -52,8 +53,7 @@ export async function sampleGroups(
           text: tok.decode(body).trim(),
           finishReason: s.finishReason,
         };
-      }),
-    );
-  }
-  return groups;
+      });
+    }),
+  );
 }

@@ -1,9 +1,11 @@
-// One policy update: the clipped surrogate over the step's training items, back-propagated one
-// sequence at a time (token-mean over each minibatch), global-norm clipping, then AdamW. Old
-// log-probabilities come from the weights that sampled; the reference's from the frozen model.
+// One policy update: the clipped surrogate over the step's training items, back-propagated in
+// packed passes of several sequences (token-mean over each minibatch), global-norm clipping, then
+// AdamW. Old log-probabilities come from the weights that sampled; the reference's from the
+// frozen model.
 import { type AdamW, clipGradNorm } from "../model/optimizer.ts";
+import { packIndices, rowsWithin } from "../model/packing.ts";
 import type { Qwen3Model } from "../model/qwen3.ts";
-import { type ResponseLogprobs, responseLogprobs, type TrainingItem } from "./data.ts";
+import { type ResponseLogprobs, responseLogprobsPacked, type TrainingItem } from "./data.ts";
 import { policyLoss } from "./policy-loss.ts";
 import { sampleWithoutReplacement } from "./random.ts";
 
@@ -15,6 +17,8 @@ export interface UpdateOptions {
   clipHigh: number;
   klCoef: number;
   gradClip: number;
+  /** Activation memory for one packed pass, MiB (0: one sequence a pass). */
+  packMiB: number;
   /** Seeded source for the minibatch order. */
   random: () => number;
 }
@@ -39,10 +43,30 @@ export function policyUpdate(
   // With a single update the training forward pass runs on the weights that sampled, so it
   // supplies the old log-probabilities; with several they must be taken up front.
   const singleUpdate = o.epochs * o.minibatches === 1;
-  const old: ResponseLogprobs[] = singleUpdate
-    ? new Array(items.length)
-    : items.map((it) => responseLogprobs(policy, it.sequence, false));
-  const ref = items.map((it) => responseLogprobs(reference, it.sequence, false));
+  const lengths = items.map((it) => it.sequence.tokens.length);
+  const maxRows = rowsWithin(policy.cfg, o.packMiB, Math.max(0, ...lengths));
+  const packsOf = (indices: number[]) =>
+    packIndices(
+      indices.map((i) => lengths[i]),
+      maxRows,
+    ).map((pack) => pack.map((j) => indices[j]));
+  const everything = packsOf(items.map((_, i) => i));
+  const logprobsOf = (model: Qwen3Model) => {
+    const out: ResponseLogprobs[] = new Array(items.length);
+    for (const pack of everything) {
+      const res = responseLogprobsPacked(
+        model,
+        pack.map((i) => items[i].sequence),
+        false,
+      );
+      pack.forEach((i, j) => {
+        out[i] = res[j];
+      });
+    }
+    return out;
+  };
+  const old: ResponseLogprobs[] = singleUpdate ? new Array(items.length) : logprobsOf(policy);
+  const ref = logprobsOf(reference);
   let clipSum = 0;
   let clipTokens = 0;
   let gradNorm = 0;
@@ -56,20 +80,28 @@ export function policyUpdate(
       const N = chunk.reduce((s, i) => s + items[i].rollout.responseTokens.length, 0);
       if (N === 0) continue;
       policy.zeroGrad();
-      for (const i of chunk) {
-        const cur = responseLogprobs(policy, items[i].sequence, true);
-        old[i] ??= cur;
-        const res = policyLoss(
-          [{ logp: cur.logp, logpOld: old[i].logp, logpRef: ref[i].logp, advantage: items[i].advantage }],
-          { clipLow: o.clipLow, clipHigh: o.clipHigh, klCoef: o.klCoef },
-          N,
+      for (const pack of packsOf(chunk)) {
+        const curs = responseLogprobsPacked(
+          policy,
+          pack.map((i) => items[i].sequence),
+          true,
         );
-        const d = new Float64Array(cur.length);
-        d.set(res.grads[0], cur.from);
-        policy.backward(d);
-        clipSum += res.clipFraction * res.tokens;
-        clipTokens += res.tokens;
-        lossSum += res.loss;
+        const ds = pack.map((i, j) => {
+          const cur = curs[j];
+          old[i] ??= cur;
+          const res = policyLoss(
+            [{ logp: cur.logp, logpOld: old[i].logp, logpRef: ref[i].logp, advantage: items[i].advantage }],
+            { clipLow: o.clipLow, clipHigh: o.clipHigh, klCoef: o.klCoef },
+            N,
+          );
+          clipSum += res.clipFraction * res.tokens;
+          clipTokens += res.tokens;
+          lossSum += res.loss;
+          const d = new Float64Array(cur.length);
+          d.set(res.grads[0], cur.from);
+          return d;
+        });
+        policy.backwardPacked(ds);
       }
       const { params, grads } = policy.trainable();
       gradNorm = clipGradNorm(grads.data, o.gradClip);

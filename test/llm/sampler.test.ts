@@ -10,6 +10,7 @@ import { exportGguf } from "../../src/model/checkpoint.ts";
 import type { Qwen3Model } from "../../src/model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
+import { sampleGroups } from "../../src/rl/rollouts.ts";
 import { randomModel, tinyConfig } from "../helpers/models.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-sampler-"));
@@ -118,5 +119,51 @@ describe("LlamaSampler, samples side by side (rollout.sampler_parallel)", () => 
     assert.equal(stopped[0].finishReason, "stop");
     assert.equal(stopped[0].tokens.at(-1), stop);
     await parallel.close();
+  });
+});
+
+describe("LlamaSampler, prompts in several contexts at once (rollout.sampler_concurrency)", () => {
+  test("every prompt gets the samples one context gives it, in prompt order", async () => {
+    const m = randomModel(cfg, 5, "f32", 0.4);
+    writeFileSync(join(dir, "c.gguf"), exportGguf(m, tok));
+    const prompts = ["the lamp", "a river", "quiet", "the river and", "lamp by"].map((p, i) => ({
+      id: `p${i}`,
+      prompt: p,
+    }));
+    const opts = { n: 3, temperature: 1, topP: 1, maxTokens: 12, seedFor: (g: number) => 100 + g };
+    const run = async (concurrency: number) => {
+      const s = new LlamaSampler(512, 1, 1, concurrency);
+      await s.load(join(dir, "c.gguf"));
+      // Count how many prompts are being sampled at the same moment.
+      let inFlight = 0;
+      let most = 0;
+      const inner = s.sample.bind(s);
+      s.sample = async (p, o) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await inner(p, o);
+        } finally {
+          inFlight--;
+        }
+      };
+      const groups = await sampleGroups(s, tok, prompts, opts);
+      await s.close();
+      return {
+        texts: groups.map((g) => g.map((r) => r.responseTokens)),
+        ids: groups.map((g) => g[0].group),
+        most,
+      };
+    };
+    const one = await run(1);
+    const three = await run(3);
+    assert.deepEqual(three.texts, one.texts);
+    assert.deepEqual(three.ids, [0, 1, 2, 3, 4]);
+    assert.equal(
+      new Set(one.texts.map((g) => g.join("|"))).size,
+      prompts.length,
+      "prompts give different samples",
+    );
+    // sampleGroups hands the sampler every prompt at once; the sampler's contexts bound the work.
+    assert.equal(three.most, prompts.length);
   });
 });

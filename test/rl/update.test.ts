@@ -52,13 +52,22 @@ function meanLogp(model: ReturnType<typeof randomModel>, s: Sequence): number {
   return Array.from(logp).reduce((a, b) => a + b, 0) / logp.length;
 }
 
-function update(advantages: number[], steps = 1) {
+function update(
+  advantages: number[],
+  steps = 1,
+  more: { packMiB?: number; epochs?: number; minibatches?: number } = {},
+) {
   const policy = randomModel(tinyConfig(), 11);
   const reference = randomModel(tinyConfig(), 11);
   const { params } = policy.trainable();
   const opt = new AdamW(params.specs, params.data.length, { lr: 0.01, weightDecay: 0 });
-  const groups = [[rollout(0, prompt, good), rollout(1, prompt, bad)]];
-  const items = trainingItems(groups, [estimate(advantages, [false, false])]);
+  const groups = [advantages.map((_, m) => rollout(m, prompt, m % 2 === 0 ? good : bad.slice(0, 2 + m)))];
+  const items = trainingItems(groups, [
+    estimate(
+      advantages,
+      advantages.map(() => false),
+    ),
+  ]);
   const before = Float64Array.from(params.data);
   const seqs = items.map((it) => it.sequence);
   const lpBefore = seqs.map((s) => meanLogp(policy, s));
@@ -66,12 +75,13 @@ function update(advantages: number[], steps = 1) {
   for (let k = 0; k < steps; k++)
     last = policyUpdate(policy, reference, opt, items, {
       lr: 0.01,
-      epochs: 1,
-      minibatches: 1,
+      epochs: more.epochs ?? 1,
+      minibatches: more.minibatches ?? 1,
       clipLow: 0.2,
       clipHigh: 0.28,
-      klCoef: 0,
+      klCoef: 0.1,
       gradClip: 1,
+      packMiB: more.packMiB ?? 256,
       random: seededRandom(1, "mb", k),
     });
   return { policy, before, params, seqs, lpBefore, result: last! };
@@ -84,6 +94,22 @@ test("the update raises the likelihood of a +1 response and lowers a -1 response
   assert.equal(result.old.length, 2);
   assert.equal(result.ref.length, 2);
   assert.ok(result.gradNorm > 0);
+});
+
+test("packed passes give the weights one pass per sequence gives (float64, to rounding)", () => {
+  for (const more of [{}, { epochs: 2, minibatches: 2 }]) {
+    const advantages = [1, -1, 0.5, -0.25, 0.75];
+    const packed = update(advantages, 2, { ...more, packMiB: 256 });
+    const single = update(advantages, 2, { ...more, packMiB: 0 });
+    let moved = 0;
+    for (let i = 0; i < packed.params.data.length; i++) {
+      moved = Math.max(moved, Math.abs(single.params.data[i] - single.before[i]));
+      assert.ok(Math.abs(packed.params.data[i] - single.params.data[i]) < 1e-9, `weight ${i}`);
+    }
+    assert.ok(moved > 1e-3, "the update moved the weights");
+    assert.ok(Math.abs(packed.result.loss - single.result.loss) < 1e-9);
+    assert.ok(Math.abs(packed.result.gradNorm - single.result.gradNorm) < 1e-9);
+  }
 });
 
 test("zero advantages leave every weight exactly as it was", () => {
