@@ -41,8 +41,11 @@ reproduces what an uninterrupted run would have done.
 
   --output DIR     run folder (default: the config's "output")
   --steps N        override train.steps
-  --kernel K       matmul kernel: auto (OpenBLAS if built, else wasm), blas, wasm, reference;
-                   a resumed run reuses the kernel it started with
+  --kernel K       compute kernel: auto (the native addon, OpenBLAS and the layers in C, if
+                   built; else wasm), blas (the native addon), wasm, reference; a resumed run
+                   reuses the kernel it started with
+  --threads N      threads the native kernel splits training over (default: WZ_THREADS, else
+                   every core); results do not depend on it
   --resume DIR     continue the run in DIR with its saved config`;
 
 /**
@@ -129,6 +132,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       output: { type: "string" },
       steps: { type: "string" },
       kernel: { type: "string", default: "auto" },
+      threads: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -195,6 +199,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // resume must reproduce the uninterrupted run exactly.
   let kernelName = values.kernel as string;
   if (values.resume && kernelName === "auto") kernelName = store!.getMeta<string>("kernel") ?? "auto";
+  const threads = numberFlag(values, "threads", { int: true, min: 1 });
+  // Through the environment, so that every kernel of this process and its children uses it.
+  if (threads !== undefined) process.env.WZ_THREADS = String(threads);
   const kernel = await selectKernel(kernelName);
   if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
     throw new UsageError(
