@@ -1,14 +1,17 @@
 // The model's non-matmul layers in C, for the native path (see layers.h). Each function computes
 // exactly what its TypeScript twin in src/model/layers.ts computes: intermediates in double, in
-// the same order, each stored value rounded to float once, and no contraction into FMAs
-// (-ffp-contract=off), so the two paths agree to the last bit except where libm's exp or log
-// differs from V8's by an ulp. Work is split over threads only along independent rows or heads:
+// the same order, each stored value rounded to float once, no contraction into FMAs
+// (-ffp-contract=off), and exp is our own (wz_exp, the twin of src/model/exp.ts), so the two paths
+// agree to the last bit; only a log-softmax's log comes from libm, which may differ from V8's by
+// an ulp in the float64 log-probability. Work is split over threads only along independent rows or heads:
 // every output element is computed by one thread in the same order, so the thread count never
 // changes a result.
 #include "layers.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,29 @@ int wz_threads(void) { return g_threads; }
 #define PAR_FOR(work)        \
   const long par_work = (work); \
   _Pragma("omp parallel for schedule(static) num_threads(g_threads) if (par_work > 32768 && g_threads > 1)")
+
+// ---------- exp: the arithmetic of src/model/exp.ts, branch-free so that loops vectorise ----------
+
+static inline double wz_exp(double x) {
+  const double LOG2E = 1.4426950408889634, LN2_HI = 6.93147180369123816490e-1, LN2_LO = 1.90821492927058770002e-10;
+  // 1.5 * 2^52: y + MAGIC rounds y to an integer k (to nearest, ties to even) held in the low bits
+  const double MAGIC = 6755399441055744.0;
+  union {
+    double d;
+    int64_t i;
+  } t, m, scale;
+  double xc = x > 710 ? 710 : x;
+  t.d = xc * LOG2E + MAGIC;
+  m.d = MAGIC;
+  double k = t.d - MAGIC;
+  double r = xc - k * LN2_HI - k * LN2_LO;
+  double p =
+      1 + r * (1 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 +
+          r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600 +
+          r * (1.0 / 6227020800)))))))))))));
+  scale.i = (t.i - m.i + 1023) << 52; // 2^k
+  return x < -708 ? 0 : p * scale.d;
+}
 
 // ---------- matmul: sgemm with its M rows split over the threads ----------
 
@@ -107,12 +133,19 @@ void wz_rope(float *x, int T, int H, int D, const double *cos_t, const double *s
 // ---------- SwiGLU and the residual add ----------
 
 void wz_swiglu_forward(float *h, float *sig, const float *gate, const float *up, long N) {
+  // In blocks: the exps in one loop (which vectorises), then the rest.
+  long blocks = (N + 255) / 256;
   PAR_FOR(N)
-  for (long i = 0; i < N; i++) {
-    double g = gate[i];
-    double s = 1 / (1 + exp(-g));
-    sig[i] = (float)s;
-    h[i] = (float)(g * s * (double)up[i]);
+  for (long b = 0; b < blocks; b++) {
+    double e[256];
+    long i0 = b * 256, n = N - i0 < 256 ? N - i0 : 256;
+    for (long j = 0; j < n; j++) e[j] = wz_exp(0.0 - (double)gate[i0 + j]); // (0 - g vectorises, -g does not)
+    for (long j = 0; j < n; j++) {
+      double g = gate[i0 + j];
+      double s = 1 / (1 + e[j]);
+      sig[i0 + j] = (float)s;
+      h[i0 + j] = (float)(g * s * (double)up[i0 + j]);
+    }
   }
 }
 
@@ -135,7 +168,8 @@ void wz_add_into(float *out, const float *x, long N) {
 // Heads are read in place through the leading dimension (no per-head copies): query head h is
 // the columns h*D .. h*D+D-1 of q [T, H*D], and reads key/value head h / (H / KVH).
 
-static void causal_softmax(float *P, int T, double scale) {
+// e [T] is scratch: the exps are taken in one vectorised loop, then summed in order.
+static void causal_softmax(float *P, int T, double scale, double *e) {
   for (int t = 0; t < T; t++) {
     float *p = P + (long)t * T;
     double max = -INFINITY;
@@ -144,11 +178,11 @@ static void causal_softmax(float *P, int T, double scale) {
       p[s] = (float)x;
       if (x > max) max = x;
     }
+    for (int s = 0; s <= t; s++) e[s] = wz_exp((double)p[s] - max);
     double sum = 0;
     for (int s = 0; s <= t; s++) {
-      double e = exp((double)p[s] - max);
-      p[s] = (float)e;
-      sum += e;
+      p[s] = (float)e[s];
+      sum += e[s];
     }
     for (int s = 0; s <= t; s++) p[s] = (float)((double)p[s] / sum);
     for (int s = t + 1; s < T; s++) p[s] = 0;
@@ -159,15 +193,20 @@ void wz_attention_forward(float *out, float *att, const float *q, const float *k
                           int KVH, int D) {
   double scale = 1 / sqrt((double)D);
   int group = H / KVH;
-#pragma omp parallel for schedule(static) num_threads(g_threads) if (g_threads > 1)
-  for (int h = 0; h < H; h++) {
-    int kh = h / group;
-    float *P = att + (long)h * T * T;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, q + h * D, H * D, k + kh * D, KVH * D, 0.0f,
-                P, T);
-    causal_softmax(P, T, scale);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, v + kh * D, KVH * D, 0.0f,
-                out + h * D, H * D);
+#pragma omp parallel num_threads(g_threads) if (g_threads > 1)
+  {
+    double *e = malloc(sizeof(double) * (size_t)T);
+#pragma omp for schedule(static)
+    for (int h = 0; h < H; h++) {
+      int kh = h / group;
+      float *P = att + (long)h * T * T;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, q + h * D, H * D, k + kh * D, KVH * D, 0.0f,
+                  P, T);
+      causal_softmax(P, T, scale, e);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, v + kh * D, KVH * D, 0.0f,
+                  out + h * D, H * D);
+    }
+    free(e);
   }
 }
 
@@ -233,18 +272,20 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
 
 void wz_log_softmax_forward(double *logp, double *entropy, float *probs, const float *logits, const int *targets,
                             int T, int V) {
+  double *scratch = malloc(sizeof(double) * (size_t)V * (g_threads > 1 ? g_threads : 1));
   PAR_FOR((long)T * V)
   for (int t = 0; t < T; t++) {
     const float *z = logits + (long)t * V;
     float *p = probs + (long)t * V;
+    double *e = scratch + (long)V * omp_get_thread_num();
     double max = -INFINITY;
     for (int j = 0; j < V; j++)
       if (z[j] > max) max = z[j];
+    for (int j = 0; j < V; j++) e[j] = wz_exp((double)z[j] - max);
     double sum = 0;
     for (int j = 0; j < V; j++) {
-      double e = exp((double)z[j] - max);
-      p[j] = (float)e;
-      sum += e;
+      p[j] = (float)e[j];
+      sum += e[j];
     }
     double lse = max + log(sum);
     double ent = 0;
@@ -257,6 +298,7 @@ void wz_log_softmax_forward(double *logp, double *entropy, float *probs, const f
     int y = targets[t];
     logp[t] = y >= 0 ? (double)z[y] - lse : 0;
   }
+  free(scratch);
 }
 
 void wz_log_softmax_backward(float *dlogits, const double *dlogp, const float *probs, const int *targets, int T,

@@ -1,6 +1,7 @@
 // The Qwen3 layers as pairs of plain functions, forward next to backward (after llm.c).
 // Shapes are in the argument names: N rows of width C, T positions, H heads of size D.
 // Backward functions *accumulate* into their input gradients (residual streams add up).
+import { wzExp } from "./exp.ts";
 import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
 
 // ---------- RMSNorm: y = x / sqrt(mean(x^2) + eps) * w ----------
@@ -183,7 +184,7 @@ export function attentionForward(
         }
         let sum = 0;
         for (let s = 0; s <= t; s++) {
-          const e = Math.exp(P[o + s] - max);
+          const e = wzExp(P[o + s] - max);
           P[o + s] = e;
           sum += e;
         }
@@ -262,7 +263,7 @@ export function swigluForward(
 ): void {
   for (let i = 0; i < N; i++) {
     const g = gate[i];
-    const s = 1 / (1 + Math.exp(-g));
+    const s = 1 / (1 + wzExp(-g));
     sig[i] = s;
     h[i] = g * s * up[i];
   }
@@ -306,7 +307,7 @@ export function logSoftmaxForward(
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
     for (let j = 0; j < V; j++) {
-      const e = Math.exp(logits[o + j] - max);
+      const e = wzExp(logits[o + j] - max);
       probs[o + j] = e;
       sum += e;
     }
