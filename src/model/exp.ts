@@ -25,9 +25,11 @@ const C4 = 1 / 24;
 const C3 = 1 / 6;
 const C2 = 1 / 2;
 
+/** 2^k at index k + 1023, for the k that occur (-1021 to 1024; 2^1024 is Infinity). */
+const POW2 = Float64Array.from({ length: 2048 }, (_, i) => 2 ** (i - 1023));
+
 export function wzExp(x: number): number {
-  if (Number.isNaN(x)) return x;
-  if (x < -708) return 0;
+  if (!(x >= -708)) return Number.isNaN(x) ? x : 0;
   if (x > 710) x = 710; // 2^1024 below: Infinity
   // Adding 1.5 * 2^52 rounds to an integer (to nearest, ties to even): what the C twin does
   // with the same addition, whose low bits then make 2^k.
@@ -49,5 +51,5 @@ export function wzExp(x: number): number {
                           (C6 +
                             r *
                               (C7 + r * (C8 + r * (C9 + r * (C10 + r * (C11 + r * (C12 + r * C13))))))))))));
-  return p * 2 ** k;
+  return p * POW2[k + 1023];
 }
