@@ -6,7 +6,7 @@
 // project's .venv (scripts/setup-python.sh) and Debian's python3-torch (1.13), each named with its
 // BLAS and oneDNN backends.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf } from "../src/model/checkpoint.ts";
@@ -147,3 +147,4 @@ for (const width of widths) {
     `  ${(flops / 1e6).toFixed(1)} MFLOP a token: native ${of(b1, 1)}; native 2 threads ${of(b2, 2)}; PyTorch ${of(pt, 1)}; PyTorch 2 threads ${of(pt2, 2)}`,
   );
 }
+rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 // judge calls/s (the rule-based judge, and the model itself as a local GenRM with the compact
 // template and the grammar).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf, saveModelFolder } from "../src/model/checkpoint.ts";
@@ -105,3 +105,4 @@ genrm.close();
 console.log(
   `judge calls/s: rule-based ${rulesRate.toFixed(0)} | SmolLM2 as a local GenRM (compact template, grammar, both orders per call) ${genrmRate.toFixed(2)}`,
 );
+rmSync(dir, { recursive: true, force: true });
