@@ -28,7 +28,7 @@ int wz_threads(void) { return g_threads; }
 // ---------- exp: the arithmetic of src/model/exp.ts, branch-free so that loops vectorise ----------
 
 static inline double wz_exp(double x) {
-  const double LOG2E = 1.4426950408889634, LN2_HI = 6.93147180369123816490e-1, LN2_LO = 1.90821492927058770002e-10;
+  const double LOG2E = 1.4426950408889634, LN2_HI = 0.6931471803691238, LN2_LO = 1.9082149292705877e-10;
   // 1.5 * 2^52: y + MAGIC rounds y to an integer k (to nearest, ties to even) held in the low bits
   const double MAGIC = 6755399441055744.0;
   union {

@@ -6,9 +6,9 @@
 //   (the remainder is under 1e-17 of the result); ln2 in two parts (Cody and Waite) so k ln2 is
 //   exact for the k that occur.
 
-const LOG2E = 1.4426950408889634;
-const LN2_HI = 6.9314718036912381649e-1;
-const LN2_LO = 1.90821492927058770002e-10;
+const LOG2E = Math.LOG2E;
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
 const MAGIC = 6755399441055744;
 
 /** 1/n! for n = 2..13, from the top: the Horner coefficients of exp(r). */

@@ -177,7 +177,10 @@ export function createBlasKernel(threads = 1): MatmulKernel | null {
   const addon = createRequire(import.meta.url)(ADDON) as NativeAddon;
   // One addon serves the process; each kernel sets its own thread count before it computes.
   const native = () => {
-    if (activeThreads !== threads) addon.setThreads((activeThreads = threads));
+    if (activeThreads !== threads) {
+      addon.setThreads(threads);
+      activeThreads = threads;
+    }
     return addon;
   };
   const kernel: MatmulKernel & { layers: LayerOps } = {
