@@ -9,6 +9,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { ModelConfig } from "../../src/model/config.ts";
 import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
+import { kernelFamily, selectKernel } from "../../src/model/kernels/select.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { LORA_TARGETS } from "../../src/model/lora.ts";
 import { gaussian, initParams, mulberry32 } from "../../src/model/params.ts";
@@ -161,4 +162,27 @@ describe("workspaces", () => {
       assert.ok(model.workspaceStats().allocations > after.allocations);
     });
   }
+});
+
+describe("kernel selection", () => {
+  test("auto takes the native kernel on WZ_THREADS threads, and a resume names its family", {
+    skip,
+  }, async () => {
+    const saved = process.env.WZ_THREADS;
+    try {
+      process.env.WZ_THREADS = "2";
+      const k = await selectKernel("auto");
+      assert.equal(k.name, "openblas-2t");
+      assert.equal(k.threads, 2);
+      assert.equal(kernelFamily(k), "blas");
+      process.env.WZ_THREADS = "1";
+      assert.equal((await selectKernel("blas")).name, "openblas");
+      assert.equal((await selectKernel("blas", 3)).threads, 3);
+      await assert.rejects(selectKernel("blas", 0), /threads must be a positive integer/);
+      assert.equal(kernelFamily(await selectKernel("reference")), "reference");
+    } finally {
+      if (saved === undefined) delete process.env.WZ_THREADS;
+      else process.env.WZ_THREADS = saved;
+    }
+  });
 });
