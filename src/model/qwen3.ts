@@ -115,18 +115,11 @@ export class Qwen3Model {
   private readonly layerSpace: Workspace[];
   /** LoRA's x A^T per adapted weight, kept for backward, and its temporaries. */
   private readonly loraSpace: Workspace;
-  private rope: {
-    T: number;
-    maxT: number;
-    cos: Float64Array;
-    sin: Float64Array;
-    full: { cos: Float64Array; sin: Float64Array };
-  } = {
-    T: 0,
+  /** cos/sin tables of the longest sequence so far; a shorter one reads their prefix. */
+  private rope: { maxT: number; cos: Float64Array; sin: Float64Array } = {
     maxT: 0,
     cos: new Float64Array(0),
     sin: new Float64Array(0),
-    full: { cos: new Float64Array(0), sin: new Float64Array(0) },
   };
   private opsFor: MatmulKernel | null = null;
   private opsCache: LayerOps | null = null;
@@ -165,19 +158,9 @@ export class Qwen3Model {
 
   /** cos/sin tables for positions 0..T-1: a prefix of the longest table computed so far. */
   private ropeFor(T: number): { cos: Float64Array; sin: Float64Array } {
-    const r = this.rope;
-    if (T > r.maxT) {
-      r.full = ropeTables(T, this.cfg.headDim, this.cfg.ropeTheta);
-      r.maxT = T;
-      r.T = 0;
-    }
-    if (r.T !== T) {
-      const n = (T * this.cfg.headDim) / 2;
-      r.cos = r.full.cos.subarray(0, n);
-      r.sin = r.full.sin.subarray(0, n);
-      r.T = T;
-    }
-    return { cos: r.cos, sin: r.sin };
+    if (T > this.rope.maxT) this.rope = { maxT: T, ...ropeTables(T, this.cfg.headDim, this.cfg.ropeTheta) };
+    const n = (T * this.cfg.headDim) / 2;
+    return { cos: this.rope.cos.subarray(0, n), sin: this.rope.sin.subarray(0, n) };
   }
 
   static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: MatmulKernel): Qwen3Model {

@@ -183,10 +183,9 @@ export function createBlasKernel(threads = 1): MatmulKernel | null {
     }
     return addon;
   };
-  const kernel: MatmulKernel & { layers: LayerOps } = {
+  const matmuls: MatmulKernel = {
     name: threads > 1 ? `openblas-${threads}t` : "openblas",
     threads,
-    layers: undefined as unknown as LayerOps,
     matmulNT(out, a, b, M, K, N, acc) {
       if (!isF32(a)) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
       native().sgemm(0, 1, M, N, K, a, K, b as F32, K, acc ? 1 : 0, out as F32, N);
@@ -200,6 +199,5 @@ export function createBlasKernel(threads = 1): MatmulKernel | null {
       native().sgemm(1, 0, M, N, K, a, M, b as F32, N, acc ? 1 : 0, out as F32, N);
     },
   };
-  kernel.layers = nativeLayerOps(native, jsLayerOps(kernel));
-  return kernel;
+  return { ...matmuls, layers: nativeLayerOps(native, jsLayerOps(matmuls)) };
 }

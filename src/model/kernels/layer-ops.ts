@@ -16,38 +16,18 @@ import {
 } from "../layers.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
 
+/** A parameter list without its last entry (the attention functions' matmul kernel). */
+type WithoutKernel<P extends unknown[]> = P extends [...infer Rest, MatmulKernel] ? Rest : never;
+
 export interface LayerOps {
   rmsnormForward: typeof rmsnormForward;
   rmsnormBackward: typeof rmsnormBackward;
   ropeForward: typeof ropeForward;
   ropeBackward: typeof ropeBackward;
-  /** q [T, H, D], k and v [T, KVH, D] -> out [T, H, D]; att [H, T, T] keeps the probabilities. */
-  attentionForward(
-    out: FloatArray,
-    att: FloatArray,
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    T: number,
-    H: number,
-    KVH: number,
-    D: number,
-  ): void;
-  /** Accumulates into dq, dk and dv. */
-  attentionBackward(
-    dq: FloatArray,
-    dk: FloatArray,
-    dv: FloatArray,
-    dout: FloatArray,
-    att: FloatArray,
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    T: number,
-    H: number,
-    KVH: number,
-    D: number,
-  ): void;
+  /** attentionForward of layers.ts without its kernel argument: the backend does the products. */
+  attentionForward: (...args: WithoutKernel<Parameters<typeof attentionForward>>) => void;
+  /** attentionBackward of layers.ts without its kernel argument; accumulates into dq, dk and dv. */
+  attentionBackward: (...args: WithoutKernel<Parameters<typeof attentionBackward>>) => void;
   swigluForward: typeof swigluForward;
   swigluBackward: typeof swigluBackward;
   /** out[i] += x[i] for i < n (the residual stream). */
