@@ -33,7 +33,7 @@ import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 import { forEachConcurrent } from "./pool.ts";
 import { Progress } from "./progress.ts";
 
-export const GENRM_HELP = `wz genrm pairs --tiny N --output FILE [--split train|eval] [--seed S]
+export const GENRM_HELP = `wz genrm pairs --tiny N --output FILE [--split train|eval] [--seed S] [--minimal-share X]
 wz genrm traces --input PAIRS.jsonl --output SFT.jsonl [--teacher tiny | judge options]
     [--template compact|full]
 wz genrm train CONFIG.yaml [--output DIR]
@@ -42,6 +42,8 @@ pairs:  labelled pairs from the tiny world ({"id","prompt","response_a","respons
         base-model-like responses and the bad kinds policies produce (word salad, off-topic,
         repetition, commentary, over-long, missing word), labelled by the world's gold judge.
         --split train draws prompts pretraining saw; eval, prompts no training stage sees.
+        --minimal-share X: that share of the pairs are minimal pairs, a sentence that meets the
+        request against its twin with one fact changed (another word, another topic, no word).
 traces: a teacher judge critiques each pair in both orders; a pair's traces are kept only when
         both orders prefer the labelled response (rejection sampling). --teacher tiny writes
         templated critiques from the tiny world's checks; otherwise the judge options pick any
@@ -73,16 +75,19 @@ function pairsCommand(argv: string[]): number {
       tiny: { type: "string" },
       split: { type: "string", default: "train" },
       seed: { type: "string", default: "1" },
+      "minimal-share": { type: "string", default: "0" },
       output: { type: "string" },
     },
   });
   if (!values.tiny || !values.output) throw new UsageError("usage: wz genrm pairs --tiny N --output FILE");
+  const minimalShare = numberOf(values, "minimal-share", { min: 0, max: 1 });
   const split = values.split === "eval" ? "eval" : values.split === "train" ? "pretrain" : null;
   if (!split) throw new UsageError(`--split: expected train or eval, got "${values.split}"`);
   const pairs = makeJudgePairs(
     numberOf(values, "tiny", { int: true, min: 1 }),
     numberOf(values, "seed", { int: true }),
     split,
+    { minimalShare },
   );
   writeFileSync(values.output, pairs.map((p) => JSON.stringify(p)).join("\n") + "\n");
   console.log(`wrote ${pairs.length} labelled pairs to ${values.output}`);
@@ -238,9 +243,26 @@ const GenRMConfigSchema = z
         eval_count: z.number().int().positive().default(200),
         /** Of the training pairs, how many are kept back from SFT for RLVR. */
         rl_count: z.number().int().nonnegative().default(400),
+        /**
+         * tiny: the prompt splits the training pairs come from. The held-out pairs always come from
+         * "eval", whose topic/word combinations no other split has; "train" is the policy's RL split.
+         */
+        splits: z
+          .array(z.enum(["pretrain", "train"]))
+          .nonempty()
+          .default(["pretrain"]),
+        /** tiny: share of training pairs that are minimal pairs (one fact changed; tiny-judge-data.ts). */
+        minimal_share: z.number().min(0).max(1).default(0),
       })
       .strict()
-      .default({ pairs: "tiny", train_count: 1200, eval_count: 200, rl_count: 400 }),
+      .default({
+        pairs: "tiny",
+        train_count: 1200,
+        eval_count: 200,
+        rl_count: 400,
+        splits: ["pretrain"],
+        minimal_share: 0,
+      }),
     template: z.enum(["compact", "full"]).default("compact"),
     teacher: z.literal("tiny").default("tiny"),
     sft: z
@@ -334,7 +356,11 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   let all: Pair[];
   let held: Pair[];
   if (config.data.pairs === "tiny") {
-    all = readPairsFromRows(makeJudgePairs(config.data.train_count, config.seed, "pretrain"));
+    all = readPairsFromRows(
+      makeJudgePairs(config.data.train_count, config.seed, config.data.splits, {
+        minimalShare: config.data.minimal_share,
+      }),
+    );
     held = readPairsFromRows(makeJudgePairs(config.data.eval_count, config.seed, "eval"));
   } else {
     all = readPairs(config.data.pairs);

@@ -34,7 +34,12 @@ function splitOf(topicIndex: number, wordIndex: number): Split {
   return k === 0 ? "train" : k === 1 ? "eval" : "pretrain";
 }
 
-export function makePrompt(index: number, seed: number, split: Split = "pretrain"): TaskPrompt {
+export function makePrompt(
+  index: number,
+  seed: number,
+  split: Split | readonly Split[] = "pretrain",
+): TaskPrompt {
+  const splits: readonly Split[] = typeof split === "string" ? [split] : split;
   const r = mulberry32(seed * 100_003 + index);
   const topics = Object.keys(TOPICS);
   let ti: number;
@@ -42,13 +47,13 @@ export function makePrompt(index: number, seed: number, split: Split = "pretrain
   do {
     ti = Math.floor(r() * topics.length);
     wi = Math.floor(r() * WORDS.length);
-  } while (splitOf(ti, wi) !== split);
+  } while (!splits.includes(splitOf(ti, wi)));
   const topic = topics[ti];
   const word = WORDS[wi];
   const maxWords = pick([10, 14], r);
   const form = pick(FORMS, r);
   return {
-    id: `${split}-${seed}-${index}`,
+    id: `${splits.join("+")}-${seed}-${index}`,
     topic,
     word,
     maxWords,

@@ -77,31 +77,70 @@ const MAKERS: Record<string, Maker> = {
 export const RESPONSE_KINDS = Object.keys(MAKERS);
 
 /**
+ * A minimal pair: a sentence that meets the request and its twin with exactly one fact changed
+ * (another bank word, another topic's sentence with the same word, or no word), in random order.
+ * Uniformly drawn kinds rarely put a wrong word beside the right one, so a small judge can learn
+ * "a near-word means the word" and "this topic goes with these words" instead of comparing the
+ * response with the request; minimal pairs make the comparison the only thing that separates them.
+ */
+function minimalPair(p: ReturnType<typeof makePrompt>, r: () => number): [string, string] {
+  const base = pick(TOPICS[p.topic], r);
+  const good = sentence(`${base} near a ${p.word}`);
+  const twist = pick(["wrongWord", "offTopic", "noWord"] as const, r);
+  const twin =
+    twist === "wrongWord"
+      ? sentence(
+          `${base} near a ${pick(
+            WORDS.filter((w) => w !== p.word),
+            r,
+          )}`,
+        )
+      : twist === "offTopic"
+        ? topicLine(
+            pick(
+              Object.keys(TOPICS).filter((t) => t !== p.topic),
+              r,
+            ),
+            r,
+            p.word,
+          )
+        : sentence(base);
+  return r() < 0.5 ? [good, twin] : [twin, good];
+}
+
+/**
  * n labelled pairs on prompts of one split. Pairs the gold scores equal are skipped unless
  * keepTies (the labelling model rates those too); a kept tie is labelled "a" here.
  */
 export function makeJudgePairs(
   n: number,
   seed: number,
-  split: Split,
-  options: { keepTies?: boolean } = {},
+  split: Split | readonly Split[],
+  options: { keepTies?: boolean; minimalShare?: number } = {},
 ): LabelledPair[] {
-  const r = mulberry32(seed * 7919 + split.length);
+  const minimalShare = options.minimalShare ?? 0;
+  const r = mulberry32(seed * 7919 + (typeof split === "string" ? split : split.join("+")).length);
   const pairs: LabelledPair[] = [];
   for (let i = 0; pairs.length < n && i < n * 20; i++) {
     const p = makePrompt(i, seed, split);
     const req = parseGoldRequest(p.prompt)!;
-    const kindA = pick(RESPONSE_KINDS, r);
-    let kindB = pick(RESPONSE_KINDS, r);
-    if (kindB === kindA) kindB = "base";
-    const a = MAKERS[kindA](p, r);
-    const b = MAKERS[kindB](p, r);
+    let a: string;
+    let b: string;
+    // (no draw when the share is 0, so the default pairs are the ones they always were)
+    if (minimalShare > 0 && r() < minimalShare) [a, b] = minimalPair(p, r);
+    else {
+      const kindA = pick(RESPONSE_KINDS, r);
+      let kindB = pick(RESPONSE_KINDS, r);
+      if (kindB === kindA) kindB = "base";
+      a = MAKERS[kindA](p, r);
+      b = MAKERS[kindB](p, r);
+    }
     const sa = goldScore(goldChecks(req, a));
     const sb = goldScore(goldChecks(req, b));
     // Two copies of one text are no pair to rate; other ties are kept only when asked.
     if (a === b || (Math.abs(sa - sb) < 0.1 && !options.keepTies)) continue;
     pairs.push({
-      id: `${split}-${seed}-${i}`,
+      id: `${typeof split === "string" ? split : split.join("+")}-${seed}-${i}`,
       prompt: p.prompt,
       response_a: a,
       response_b: b,

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
 import { runWz } from "../helpers/cli.ts";
 
 test("wz genrm pairs and traces: gold-labelled pairs, traces kept only when right in both orders", async () => {
@@ -26,6 +27,17 @@ test("wz genrm pairs and traces: gold-labelled pairs, traces kept only when righ
   const t = await runWz(["genrm", "traces", "--input", pairs, "--output", sft, "--teacher", "tiny"]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /29 of 30 pairs kept .* 1 rejected/);
+  // minimal pairs: every pair is one sentence against one sentence; a share above 1 is refused
+  const minimal = join(dir, "minimal.jsonl");
+  const m = await runWz(["genrm", "pairs", "--tiny", "20", "--minimal-share", "1", "--output", minimal]);
+  assert.equal(m.code, 0, m.stderr);
+  for (const line of readFileSync(minimal, "utf8").trim().split("\n")) {
+    const p = JSON.parse(line);
+    assert.match(`${p.response_a}|${p.response_b}`, /^[^.]+\.\|[^.]+\.$/);
+  }
+  const bad = await runWz(["genrm", "pairs", "--tiny", "5", "--minimal-share", "1.5", "--output", minimal]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--minimal-share/);
   const traces = readFileSync(sft, "utf8")
     .trim()
     .split("\n")
@@ -43,7 +55,7 @@ test("wz genrm train: a miniature recipe (LoRA RLVR) runs end to end and the jud
 model:
   cache: ${join(dir, "cache")}
   tiny: {corpus_size: 300, vocab_size: 330, hidden_size: 32, layers: 1, heads: 2, kv_heads: 1, head_dim: 16, intermediate_size: 64, pretrain_steps: 15, batch_size: 8}
-data: {pairs: tiny, train_count: 40, rl_count: 10, eval_count: 6}
+data: {pairs: tiny, train_count: 40, rl_count: 10, eval_count: 6, splits: [pretrain, train], minimal_share: 0.5}
 sft: {steps: 10, batch_size: 4}
 rl:
   rollout: {group_size: 4, prompts_per_step: 4, max_tokens: 64}
@@ -59,6 +71,17 @@ eval: {max_tokens: 64}
   const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
   assert.equal(summary.rewardVersion, "wz-genrm-reward-v1");
   assert.equal(summary.heldOut, 6);
+  // the traces come from both training splits, never from a held-out combination ((t + w) mod 4 = 1)
+  const topics = Object.keys(TOPICS);
+  const combos = readFileSync(join(out, "sft.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const m = JSON.parse(l).messages[0].content.match(/about the (\w+)\. Include the word (\w+)\./);
+      return (topics.indexOf(m[1]) + WORDS.indexOf(m[2])) % 4;
+    });
+  assert.ok(!combos.includes(1), "a held-out combination in the traces");
+  assert.ok(combos.includes(0) && (combos.includes(2) || combos.includes(3)), String(combos));
   const metrics = readFileSync(join(out, "rl", "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")

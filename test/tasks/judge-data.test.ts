@@ -1,0 +1,67 @@
+// The GenRM's training pairs: which prompts they come from, and the minimal pairs. Each property
+// is checked against the world's own tables and the gold's checks, computed here.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type GoldChecks, goldChecks, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
+import { makeJudgePairs } from "../../src/tasks/tiny-judge-data.ts";
+import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
+
+const topics = Object.keys(TOPICS);
+/** The split of a topic/word combination, as constrained-writing.ts defines it: (t + w) mod 4. */
+const splitOf = (topic: string, word: string) =>
+  ["train", "eval", "pretrain", "pretrain"][(topics.indexOf(topic) + WORDS.indexOf(word)) % 4];
+
+test("training pairs from several splits never use a held-out combination, and use both splits", () => {
+  const pairs = makeJudgePairs(400, 3, ["pretrain", "train"]);
+  const seen = new Set<string>();
+  for (const p of pairs) {
+    const req = parseGoldRequest(p.prompt)!;
+    const split = splitOf(req.topic, req.word);
+    assert.notEqual(split, "eval", p.prompt);
+    seen.add(split);
+  }
+  assert.deepEqual([...seen].sort(), ["pretrain", "train"]);
+  // one split alone stays in it
+  for (const p of makeJudgePairs(100, 3, "pretrain")) {
+    const req = parseGoldRequest(p.prompt)!;
+    assert.equal(splitOf(req.topic, req.word), "pretrain");
+  }
+});
+
+test("a share of 0 leaves the pairs exactly as they were", () => {
+  assert.deepEqual(makeJudgePairs(50, 5, "pretrain", { minimalShare: 0 }), makeJudgePairs(50, 5, "pretrain"));
+});
+
+test("minimal pairs differ in one fact and the label picks the response that meets the request", () => {
+  const pairs = makeJudgePairs(300, 7, ["pretrain", "train"], { minimalShare: 1 });
+  assert.equal(pairs.length, 300);
+  const twists = { word: 0, topic: 0 };
+  const keys: (keyof GoldChecks)[] = [
+    "fluent",
+    "onTopic",
+    "requiredWord",
+    "length",
+    "noCommentary",
+    "noRepetition",
+  ];
+  for (const p of pairs) {
+    const req = parseGoldRequest(p.prompt)!;
+    const a = goldChecks(req, p.response_a);
+    const b = goldChecks(req, p.response_b);
+    const good = p.label === "a" ? a : b;
+    const twin = p.label === "a" ? b : a;
+    assert.ok(good.allMet, `${p.prompt} | ${p.label === "a" ? p.response_a : p.response_b}`);
+    const differing = keys.filter((k) => a[k] !== b[k]);
+    assert.equal(differing.length, 1, `${p.response_a} | ${p.response_b}`);
+    if (!twin.requiredWord) twists.word++;
+    if (!twin.onTopic) twists.topic++;
+    // one sentence each, never a salad or a commentary
+    assert.equal(p.response_a.split(". ").length, 1);
+    assert.equal(p.response_b.split(". ").length, 1);
+  }
+  // both kinds of twist occur, each in a fair share (wrong word and no word both miss the word)
+  assert.ok(twists.topic > 60 && twists.word > 140, JSON.stringify(twists));
+  // the good response is first about half the time, so position carries no signal
+  const first = pairs.filter((p) => p.label === "a").length;
+  assert.ok(first > 110 && first < 190, String(first));
+});
