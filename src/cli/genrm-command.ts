@@ -301,7 +301,7 @@ const GenRMConfigSchema = z
 
 type GenRMConfig = z.infer<typeof GenRMConfigSchema>;
 
-function parseGenRMConfig(path: string): GenRMConfig {
+export function parseGenRMConfig(path: string): GenRMConfig {
   if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
   try {
     return parseYamlConfig(GenRMConfigSchema, readFileSync(path, "utf8"), path);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parseGenRMConfig } from "../../src/cli/genrm-command.ts";
 import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
 import { runWz } from "../helpers/cli.ts";
 
@@ -115,4 +116,13 @@ eval: {max_tokens: 64}
     assert.equal(v.template_version, "wz-pairwise-compact-v1");
     assert.notEqual(v.outcome, "failed", JSON.stringify(v.conditions));
   }
+});
+
+test("the tiny GenRM preset parses; a training split that is the held-out one is refused by name", () => {
+  const cfg = parseGenRMConfig("examples/tiny-genrm/config.yaml");
+  assert.deepEqual(cfg.data.splits, ["pretrain", "train"]);
+  assert.equal(cfg.data.minimal_share, 0.33);
+  const dir = mkdtempSync(join(tmpdir(), "wz-genrm-cfg-"));
+  writeFileSync(join(dir, "bad.yaml"), "data: {splits: [pretrain, eval]}\n");
+  assert.throws(() => parseGenRMConfig(join(dir, "bad.yaml")), /data\.splits/);
 });
