@@ -23,7 +23,7 @@ int wz_threads(void) { return g_threads; }
 // Rows are split over threads only when there is enough work to pay for waking them.
 #define PAR_FOR(work)        \
   const long par_work = (work); \
-  _Pragma("omp parallel for schedule(static) num_threads(g_threads) if (par_work > 32768 && g_threads > 1)")
+  _Pragma("omp parallel for schedule(static) num_threads(g_threads) if (par_work > 4096 && g_threads > 1)")
 
 // ---------- exp: the arithmetic of src/model/exp.ts, branch-free so that loops vectorise ----------
 
@@ -100,10 +100,16 @@ void wz_rmsnorm_backward(float *dinp, float *dweight, const float *dout, const f
     double k = dot * r * r * r / C;
     for (int i = 0; i < C; i++) dx[i] = (float)((double)dx[i] + (r * (double)weight[i] * (double)dy[i] - k * (double)x[i]));
   }
-  for (int n = 0; n < N; n++) {
-    const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
-    double r = rstd[n];
-    for (int i = 0; i < C; i++) dweight[i] = (float)((double)dweight[i] + (double)dy[i] * (double)x[i] * r);
+  // dweight: the threads take column ranges, and each column still sums its rows in order.
+#pragma omp parallel num_threads(g_threads) if ((long)N * C > 4096 && g_threads > 1)
+  {
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    int c0 = (int)((long)C * id / nt), c1 = (int)((long)C * (id + 1) / nt);
+    for (int n = 0; n < N; n++) {
+      const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
+      double r = rstd[n];
+      for (int i = c0; i < c1; i++) dweight[i] = (float)((double)dweight[i] + (double)dy[i] * (double)x[i] * r);
+    }
   }
 }
 
@@ -168,10 +174,17 @@ void wz_add_into(float *out, const float *x, long N) {
 // Heads are read in place through the leading dimension (no per-head copies): query head h is
 // the columns h*D .. h*D+D-1 of q [T, H*D], and reads key/value head h / (H / KVH).
 
-// e [T] is scratch: the exps are taken in one vectorised loop, then summed in order.
-static void causal_softmax(float *P, int T, double scale, double *e) {
-  for (int t = 0; t < T; t++) {
-    float *p = P + (long)t * T;
+// Causal attention skips what the mask discards: query rows go in blocks of WZ_ATT_BLOCK, and a
+// block's products stop at its last row's position, so about 5/8 of the full T x T work is done
+// at T = 256. src/model/layers.ts blocks the same way, so both paths make the same BLAS calls.
+#define WZ_ATT_BLOCK 64
+
+// Softmax of rows t0..t1-1 of P (row stride ld), each over its positions 0..t; the rest of the
+// row up to T is zeroed. e [T] is scratch: the exps are taken in one vectorised loop, then summed
+// in order.
+static void causal_softmax_rows(float *P, int ld, int t0, int t1, int T, double scale, double *e) {
+  for (int t = t0; t < t1; t++) {
+    float *p = P + (long)(t - t0) * ld;
     double max = -INFINITY;
     for (int s = 0; s <= t; s++) {
       double x = (double)p[s] * scale;
@@ -200,26 +213,32 @@ void wz_attention_forward(float *out, float *att, const float *q, const float *k
     for (int h = 0; h < H; h++) {
       int kh = h / group;
       float *P = att + (long)h * T * T;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, q + h * D, H * D, k + kh * D, KVH * D, 0.0f,
-                  P, T);
-      causal_softmax(P, T, scale, e);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, v + kh * D, KVH * D, 0.0f,
-                  out + h * D, H * D);
+      for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
+        int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
+        float *Pb = P + (long)t0 * T;
+        // S = Q[t0:t1] K[0:t1]^T, P = softmax(S * scale), O[t0:t1] = P V[0:t1]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, q + (long)t0 * H * D + h * D, H * D,
+                    k + kh * D, KVH * D, 0.0f, Pb, T);
+        causal_softmax_rows(Pb, T, t0, t1, T, scale, e);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, Pb, T, v + kh * D, KVH * D, 0.0f,
+                    out + (long)t0 * H * D + h * D, H * D);
+      }
     }
     free(e);
   }
 }
 
 // Accumulates into dq, dk, dv. One thread per key/value head: it owns that head's dK and dV
-// (summed over its query heads in head order, as the TypeScript version sums them).
+// (summed over its query heads in head order and over query blocks in order, as the TypeScript
+// version sums them).
 void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
                            const float *k, const float *v, int T, int H, int KVH, int D) {
   double scale = 1 / sqrt((double)D);
   int group = H / KVH;
 #pragma omp parallel num_threads(g_threads) if (g_threads > 1)
   {
-    float *dS = malloc(sizeof(float) * (size_t)T * T);
-    float *dQh = malloc(sizeof(float) * (size_t)T * D);
+    float *dS = malloc(sizeof(float) * (size_t)WZ_ATT_BLOCK * T);
+    float *dQh = malloc(sizeof(float) * (size_t)WZ_ATT_BLOCK * D);
     float *dKh = malloc(sizeof(float) * (size_t)T * D);
     float *dVh = malloc(sizeof(float) * (size_t)T * D);
 #pragma omp for schedule(static)
@@ -227,30 +246,34 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
       memset(dKh, 0, sizeof(float) * (size_t)T * D);
       memset(dVh, 0, sizeof(float) * (size_t)T * D);
       for (int h = kh * group; h < (kh + 1) * group; h++) {
-        const float *P = att + (long)h * T * T;
-        const float *dOh = dout + h * D;
-        // dV += P^T dO;  dP = dO V^T
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, P, T, dOh, H * D, 1.0f, dVh, D);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dOh, H * D, v + kh * D, KVH * D, 0.0f,
-                    dS, T);
-        // softmax backward: dS = P (dP - sum P dP), times the score scale
-        for (int t = 0; t < T; t++) {
-          const float *p = P + (long)t * T;
-          float *d = dS + (long)t * T;
-          double pdp = 0;
-          for (int s = 0; s <= t; s++) pdp += (double)p[s] * (double)d[s];
-          for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp) * scale);
-          for (int s = t + 1; s < T; s++) d[s] = 0;
+        for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
+          int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
+          const float *Pb = att + (long)h * T * T + (long)t0 * T;
+          const float *dOb = dout + (long)t0 * H * D + h * D;
+          // dV[0:t1] += P^T dO;  dP = dO V[0:t1]^T
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, Pb, T, dOb, H * D, 1.0f, dVh, D);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, dOb, H * D, v + kh * D, KVH * D, 0.0f,
+                      dS, t1);
+          // softmax backward: dS = P (dP - sum P dP), times the score scale
+          for (int t = t0; t < t1; t++) {
+            const float *p = Pb + (long)(t - t0) * T;
+            float *d = dS + (long)(t - t0) * t1;
+            double pdp = 0;
+            for (int s = 0; s <= t; s++) pdp += (double)p[s] * (double)d[s];
+            for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp) * scale);
+            for (int s = t + 1; s < t1; s++) d[s] = 0;
+          }
+          // dQ[t0:t1] = dS K[0:t1] (added into dq's head); dK[0:t1] += dS^T Q[t0:t1]
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, dS, t1, k + kh * D, KVH * D, 0.0f,
+                      dQh, D);
+          for (int t = t0; t < t1; t++) {
+            float *o = dq + ((long)t * H + h) * D;
+            const float *src = dQh + (long)(t - t0) * D;
+            for (int i = 0; i < D; i++) o[i] = (float)((double)o[i] + (double)src[i]);
+          }
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, dS, t1, q + (long)t0 * H * D + h * D,
+                      H * D, 1.0f, dKh, D);
         }
-        // dQ = dS K (added into dq's head); dK += dS^T Q
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, dS, T, k + kh * D, KVH * D, 0.0f, dQh,
-                    D);
-        for (int t = 0; t < T; t++) {
-          float *o = dq + ((long)t * H + h) * D;
-          const float *src = dQh + (long)t * D;
-          for (int i = 0; i < D; i++) o[i] = (float)((double)o[i] + (double)src[i]);
-        }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, dS, T, q + h * D, H * D, 1.0f, dKh, D);
       }
       for (int t = 0; t < T; t++) {
         float *ok = dk + ((long)t * KVH + kh) * D, *ov = dv + ((long)t * KVH + kh) * D;

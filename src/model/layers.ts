@@ -148,6 +148,13 @@ function scatterHead(
   }
 }
 
+/**
+ * Query rows go in blocks of this many, and a block's products stop at its last row's position:
+ * the causal mask discards the rest, so at T = 256 about 5/8 of the full T x T work is done.
+ * native/blas/layers.c blocks the same way (WZ_ATT_BLOCK), so both make the same matmul calls.
+ */
+export const ATTENTION_BLOCK = 64;
+
 /** q [T, H, D], k and v [T, KVH, D] -> out [T, H, D]; att [H, T, T] keeps the probabilities. */
 export function attentionForward(
   out: FloatArray,
@@ -167,31 +174,40 @@ export function attentionForward(
   const Kh = like(q, T * D);
   const Vh = like(q, T * D);
   const Oh = like(q, T * D);
+  const S = like(q, Math.min(T, ATTENTION_BLOCK) * T);
   for (let kh = 0; kh < KVH; kh++) {
     gatherHead(Kh, k, T, KVH, kh, D);
     gatherHead(Vh, v, T, KVH, kh, D);
     for (let h = kh * group; h < (kh + 1) * group; h++) {
       gatherHead(Qh, q, T, H, h, D);
       const P = att.subarray(h * T * T, (h + 1) * T * T);
-      kernel.matmulNT(P, Qh, Kh, T, D, T, false);
-      for (let t = 0; t < T; t++) {
-        const o = t * T;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let s = 0; s <= t; s++) {
-          const x = P[o + s] * scale;
-          P[o + s] = x;
-          if (x > max) max = x;
+      for (let t0 = 0; t0 < T; t0 += ATTENTION_BLOCK) {
+        const t1 = Math.min(T, t0 + ATTENTION_BLOCK);
+        const B = t1 - t0;
+        // S = Q[t0:t1] K[0:t1]^T, [B, t1]
+        kernel.matmulNT(S, Qh.subarray(t0 * D, t1 * D), Kh.subarray(0, t1 * D), B, D, t1, false);
+        for (let t = t0; t < t1; t++) {
+          const o = (t - t0) * t1;
+          let max = Number.NEGATIVE_INFINITY;
+          for (let s = 0; s <= t; s++) {
+            const x = S[o + s] * scale;
+            S[o + s] = x;
+            if (x > max) max = x;
+          }
+          let sum = 0;
+          for (let s = 0; s <= t; s++) {
+            const e = wzExp(S[o + s] - max);
+            S[o + s] = e;
+            sum += e;
+          }
+          for (let s = 0; s <= t; s++) S[o + s] /= sum;
+          for (let s = t + 1; s < t1; s++) S[o + s] = 0;
+          P.set(S.subarray(o, o + t1), t * T);
+          P.fill(0, t * T + t1, (t + 1) * T);
         }
-        let sum = 0;
-        for (let s = 0; s <= t; s++) {
-          const e = wzExp(P[o + s] - max);
-          P[o + s] = e;
-          sum += e;
-        }
-        for (let s = 0; s <= t; s++) P[o + s] /= sum;
-        for (let s = t + 1; s < T; s++) P[o + s] = 0;
+        // O[t0:t1] = P V[0:t1]
+        kernel.matmulNN(Oh.subarray(t0 * D, t1 * D), S, Vh.subarray(0, t1 * D), B, t1, D, false);
       }
-      kernel.matmulNN(Oh, P, Vh, T, T, D, false);
       scatterHead(out, Oh, T, H, h, D, false);
     }
   }
@@ -222,7 +238,8 @@ export function attentionBackward(
   const dQh = like(q, T * D);
   const dKh = like(q, T * D);
   const dVh = like(q, T * D);
-  const dS = like(q, T * T);
+  const Pb = like(q, Math.min(T, ATTENTION_BLOCK) * T);
+  const dS = like(q, Math.min(T, ATTENTION_BLOCK) * T);
   for (let kh = 0; kh < KVH; kh++) {
     gatherHead(Kh, k, T, KVH, kh, D);
     gatherHead(Vh, v, T, KVH, kh, D);
@@ -232,19 +249,25 @@ export function attentionBackward(
       gatherHead(Qh, q, T, H, h, D);
       gatherHead(dOh, dout, T, H, h, D);
       const P = att.subarray(h * T * T, (h + 1) * T * T);
-      kernel.matmulTN(dVh, P, dOh, T, T, D, true); // dV += P^T dO
-      kernel.matmulNT(dS, dOh, Vh, T, D, T, false); // dP = dO V^T
-      // softmax backward: dS = P (dP - sum P dP), times the score scale
-      for (let t = 0; t < T; t++) {
-        const o = t * T;
-        let pdp = 0;
-        for (let s = 0; s <= t; s++) pdp += P[o + s] * dS[o + s];
-        for (let s = 0; s <= t; s++) dS[o + s] = P[o + s] * (dS[o + s] - pdp) * scale;
-        for (let s = t + 1; s < T; s++) dS[o + s] = 0;
+      for (let t0 = 0; t0 < T; t0 += ATTENTION_BLOCK) {
+        const t1 = Math.min(T, t0 + ATTENTION_BLOCK);
+        const B = t1 - t0;
+        for (let t = t0; t < t1; t++) Pb.set(P.subarray(t * T, t * T + t1), (t - t0) * t1);
+        const dOb = dOh.subarray(t0 * D, t1 * D);
+        kernel.matmulTN(dVh.subarray(0, t1 * D), Pb, dOb, t1, B, D, true); // dV[0:t1] += P^T dO
+        kernel.matmulNT(dS, dOb, Vh.subarray(0, t1 * D), B, D, t1, false); // dP = dO V[0:t1]^T
+        // softmax backward: dS = P (dP - sum P dP), times the score scale
+        for (let t = t0; t < t1; t++) {
+          const o = (t - t0) * t1;
+          let pdp = 0;
+          for (let s = 0; s <= t; s++) pdp += Pb[o + s] * dS[o + s];
+          for (let s = 0; s <= t; s++) dS[o + s] = Pb[o + s] * (dS[o + s] - pdp) * scale;
+          for (let s = t + 1; s < t1; s++) dS[o + s] = 0;
+        }
+        kernel.matmulNN(dQh.subarray(t0 * D, t1 * D), dS, Kh.subarray(0, t1 * D), B, t1, D, false); // dQ = dS K
+        kernel.matmulTN(dKh.subarray(0, t1 * D), dS, Qh.subarray(t0 * D, t1 * D), t1, B, D, true); // dK += dS^T Q
       }
-      kernel.matmulNN(dQh, dS, Kh, T, T, D, false); // dQ = dS K
       scatterHead(dq, dQh, T, H, h, D, true);
-      kernel.matmulTN(dKh, dS, Qh, T, T, D, true); // dK += dS^T Q
     }
     scatterHead(dk, dKh, T, KVH, kh, D, true);
     scatterHead(dv, dVh, T, KVH, kh, D, true);
