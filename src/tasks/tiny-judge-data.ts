@@ -32,18 +32,24 @@ function topicLine(topic: string, r: () => number, word?: string): string {
   return sentence(word ? `${base} near a ${word}` : base);
 }
 
+/** A bank word other than the requested one. */
+const otherWord = (word: string, r: () => number) =>
+  pick(
+    WORDS.filter((w) => w !== word),
+    r,
+  );
+
+/** A topic other than the requested one. */
+const otherTopic = (topic: string, r: () => number) =>
+  pick(
+    Object.keys(TOPICS).filter((t) => t !== topic),
+    r,
+  );
+
 const MAKERS: Record<string, Maker> = {
   base: (p, r) => makeResponse(p, r).response,
   good: (p, r) => topicLine(p.topic, r, p.word),
-  wrongWord: (p, r) =>
-    topicLine(
-      p.topic,
-      r,
-      pick(
-        WORDS.filter((w) => w !== p.word),
-        r,
-      ),
-    ),
+  wrongWord: (p, r) => topicLine(p.topic, r, otherWord(p.word, r)),
   noWord: (p, r) => topicLine(p.topic, r),
   salad: (p, r) => {
     // the words of a good sentence, shuffled: the rule checks still see the word
@@ -55,10 +61,7 @@ const MAKERS: Record<string, Maker> = {
     return sentence(words.join(" "));
   },
   offTopic: (p, r) => {
-    const other = pick(
-      Object.keys(TOPICS).filter((t) => t !== p.topic),
-      r,
-    );
+    const other = otherTopic(p.topic, r);
     return topicLine(other, r, r() < 0.5 ? p.word : undefined);
   },
   repetition: (p, r) => {
@@ -89,21 +92,9 @@ function minimalPair(p: ReturnType<typeof makePrompt>, r: () => number): [string
   const twist = pick(["wrongWord", "offTopic", "noWord"] as const, r);
   const twin =
     twist === "wrongWord"
-      ? sentence(
-          `${base} near a ${pick(
-            WORDS.filter((w) => w !== p.word),
-            r,
-          )}`,
-        )
+      ? sentence(`${base} near a ${otherWord(p.word, r)}`)
       : twist === "offTopic"
-        ? topicLine(
-            pick(
-              Object.keys(TOPICS).filter((t) => t !== p.topic),
-              r,
-            ),
-            r,
-            p.word,
-          )
+        ? topicLine(otherTopic(p.topic, r), r, p.word)
         : sentence(base);
   return r() < 0.5 ? [good, twin] : [twin, good];
 }
@@ -119,7 +110,8 @@ export function makeJudgePairs(
   options: { keepTies?: boolean; minimalShare?: number } = {},
 ): LabelledPair[] {
   const minimalShare = options.minimalShare ?? 0;
-  const r = mulberry32(seed * 7919 + (typeof split === "string" ? split : split.join("+")).length);
+  const splitName = typeof split === "string" ? split : split.join("+");
+  const r = mulberry32(seed * 7919 + splitName.length);
   const pairs: LabelledPair[] = [];
   for (let i = 0; pairs.length < n && i < n * 20; i++) {
     const p = makePrompt(i, seed, split);
@@ -140,7 +132,7 @@ export function makeJudgePairs(
     // Two copies of one text are no pair to rate; other ties are kept only when asked.
     if (a === b || (Math.abs(sa - sb) < 0.1 && !options.keepTies)) continue;
     pairs.push({
-      id: `${typeof split === "string" ? split : split.join("+")}-${seed}-${i}`,
+      id: `${splitName}-${seed}-${i}`,
       prompt: p.prompt,
       response_a: a,
       response_b: b,
