@@ -74,41 +74,108 @@ void wz_sgemm(int transA, int transB, int M, int N, int K, const float *A, int l
 
 // ---------- RMSNorm ----------
 
+// A row's sum is one chain of dependent double adds: summed one row at a time, the adder waits on
+// itself. So the norms work on WZ_ROWS rows at once: the products are taken in one vectorised loop,
+// then each row's products are summed alone and in index order (the same bits as one row at a
+// time), the rows' chains side by side so that they overlap.
+#define WZ_ROWS 8
+#define WZ_CHUNK 256
+
+// acc[j] += p[j][0] + p[j][1] + ... + p[j][n + j*grow - 1], left to right, for rows j < R of
+// stride ld: rows of n values, or with grow = 1 each row one longer than the one before (the rows
+// of a causal softmax). The common n go side by side, then each row's own tail.
+// (Kept scalar: vectorised across rows, the compiler assembles each vector from eight loads.)
+__attribute__((noinline, optimize("no-tree-slp-vectorize", "no-tree-loop-vectorize"))) static void add_rows_in_order(
+    double *acc, const double *p, long ld, int R, int n, int grow) {
+  if (R == WZ_ROWS) {
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < WZ_ROWS; j++) acc[j] += p[j * ld + i];
+  } else {
+    for (int j = 0; j < R; j++)
+      for (int i = 0; i < n; i++) acc[j] += p[j * ld + i];
+  }
+  if (grow)
+    for (int j = 1; j < R; j++)
+      for (int i = n; i < n + j; i++) acc[j] += p[j * ld + i];
+}
+
+// ss[j] = sum over i of x[j][i]^2, for R rows of C (row stride C).
+static void sum_squares_rows(double *ss, const float *x, int R, int C) {
+  double p[WZ_ROWS * WZ_CHUNK];
+  for (int j = 0; j < R; j++) ss[j] = 0;
+  for (int c0 = 0; c0 < C; c0 += WZ_CHUNK) {
+    int n = C - c0 < WZ_CHUNK ? C - c0 : WZ_CHUNK;
+    for (int j = 0; j < R; j++) {
+      const float *xj = x + (long)j * C + c0;
+      for (int i = 0; i < n; i++) p[j * WZ_CHUNK + i] = (double)xj[i] * (double)xj[i];
+    }
+    add_rows_in_order(ss, p, WZ_CHUNK, R, n, 0);
+  }
+}
+
+// dot[j] = sum over i of dy[j][i] * w[i] * x[j][i], for R rows of C.
+static void weighted_dots_rows(double *dot, const float *dy, const float *w, const float *x, int R, int C) {
+  double p[WZ_ROWS * WZ_CHUNK];
+  for (int j = 0; j < R; j++) dot[j] = 0;
+  for (int c0 = 0; c0 < C; c0 += WZ_CHUNK) {
+    int n = C - c0 < WZ_CHUNK ? C - c0 : WZ_CHUNK;
+    for (int j = 0; j < R; j++) {
+      const float *dyj = dy + (long)j * C + c0, *xj = x + (long)j * C + c0, *wc = w + c0;
+      for (int i = 0; i < n; i++) p[j * WZ_CHUNK + i] = (double)dyj[i] * (double)wc[i] * (double)xj[i];
+    }
+    add_rows_in_order(dot, p, WZ_CHUNK, R, n, 0);
+  }
+}
+
 void wz_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, int N, int C, double eps) {
+  int blocks = (N + WZ_ROWS - 1) / WZ_ROWS;
   PAR_FOR((long)N * C)
-  for (int n = 0; n < N; n++) {
-    const float *x = inp + (long)n * C;
-    float *y = out + (long)n * C;
-    double ss = 0;
-    for (int i = 0; i < C; i++) ss += (double)x[i] * (double)x[i];
-    double r = 1 / sqrt(ss / C + eps);
-    rstd[n] = (float)r;
-    for (int i = 0; i < C; i++) y[i] = (float)((double)x[i] * r * (double)weight[i]);
+  for (int b = 0; b < blocks; b++) {
+    int n0 = b * WZ_ROWS, R = N - n0 < WZ_ROWS ? N - n0 : WZ_ROWS;
+    double ss[WZ_ROWS];
+    sum_squares_rows(ss, inp + (long)n0 * C, R, C);
+    for (int j = 0; j < R; j++) {
+      const float *x = inp + (long)(n0 + j) * C;
+      float *y = out + (long)(n0 + j) * C;
+      double r = 1 / sqrt(ss[j] / C + eps);
+      rstd[n0 + j] = (float)r;
+      for (int i = 0; i < C; i++) y[i] = (float)((double)x[i] * r * (double)weight[i]);
+    }
   }
 }
 
 void wz_rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp, const float *weight,
                          const float *rstd, int N, int C) {
   // dinp rows are independent; dweight sums over rows, so it is summed in row order afterwards.
+  int blocks = (N + WZ_ROWS - 1) / WZ_ROWS;
   PAR_FOR((long)N * C)
-  for (int n = 0; n < N; n++) {
-    const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
-    float *dx = dinp + (long)n * C;
-    double r = rstd[n];
-    double dot = 0;
-    for (int i = 0; i < C; i++) dot += (double)dy[i] * (double)weight[i] * (double)x[i];
-    double k = dot * r * r * r / C;
-    for (int i = 0; i < C; i++) dx[i] = (float)((double)dx[i] + (r * (double)weight[i] * (double)dy[i] - k * (double)x[i]));
+  for (int b = 0; b < blocks; b++) {
+    int n0 = b * WZ_ROWS, R = N - n0 < WZ_ROWS ? N - n0 : WZ_ROWS;
+    double dot[WZ_ROWS];
+    weighted_dots_rows(dot, dout + (long)n0 * C, weight, inp + (long)n0 * C, R, C);
+    for (int j = 0; j < R; j++) {
+      const float *x = inp + (long)(n0 + j) * C, *dy = dout + (long)(n0 + j) * C;
+      float *dx = dinp + (long)(n0 + j) * C;
+      double r = rstd[n0 + j];
+      double k = dot[j] * r * r * r / C;
+      for (int i = 0; i < C; i++) dx[i] = (float)((double)dx[i] + (r * (double)weight[i] * (double)dy[i] - k * (double)x[i]));
+    }
   }
-  // dweight: the threads take column ranges, and each column still sums its rows in order.
+  // dweight: the threads take column ranges, and each column still sums its rows in order (in a
+  // local copy, which the compiler knows no other pointer writes).
 #pragma omp parallel num_threads(g_threads) if ((long)N * C > 4096 && g_threads > 1)
   {
     int nt = omp_get_num_threads(), id = omp_get_thread_num();
-    int c0 = (int)((long)C * id / nt), c1 = (int)((long)C * (id + 1) / nt);
-    for (int n = 0; n < N; n++) {
-      const float *x = inp + (long)n * C, *dy = dout + (long)n * C;
-      double r = rstd[n];
-      for (int i = c0; i < c1; i++) dweight[i] = (float)((double)dweight[i] + (double)dy[i] * (double)x[i] * r);
+    for (int c0 = (int)((long)C * id / nt), c1 = (int)((long)C * (id + 1) / nt); c0 < c1; c0 += WZ_CHUNK) {
+      int n = c1 - c0 < WZ_CHUNK ? c1 - c0 : WZ_CHUNK;
+      float acc[WZ_CHUNK];
+      for (int i = 0; i < n; i++) acc[i] = dweight[c0 + i];
+      for (int r0 = 0; r0 < N; r0++) {
+        const float *x = inp + (long)r0 * C + c0, *dy = dout + (long)r0 * C + c0;
+        double r = rstd[r0];
+        for (int i = 0; i < n; i++) acc[i] = (float)((double)acc[i] + (double)dy[i] * (double)x[i] * r);
+      }
+      for (int i = 0; i < n; i++) dweight[c0 + i] = acc[i];
     }
   }
 }
@@ -180,25 +247,41 @@ void wz_add_into(float *out, const float *x, long N) {
 #define WZ_ATT_BLOCK 64
 
 // Softmax of rows t0..t1-1 of P (row stride ld), each over its positions 0..t; the rest of the
-// row up to T is zeroed. e [T] is scratch: the exps are taken in one vectorised loop, then summed
-// in order.
+// row up to T is zeroed. e [WZ_ROWS * T] is scratch: WZ_ROWS rows at a time, the exps are taken in
+// one vectorised loop, then each row's are summed in order, the rows side by side.
 static void causal_softmax_rows(float *P, int ld, int t0, int t1, int T, double scale, double *e) {
-  for (int t = t0; t < t1; t++) {
-    float *p = P + (long)(t - t0) * ld;
-    double max = -INFINITY;
-    for (int s = 0; s <= t; s++) {
-      double x = (double)p[s] * scale;
-      p[s] = (float)x;
-      if (x > max) max = x;
+  for (int g = t0; g < t1; g += WZ_ROWS) {
+    int R = t1 - g < WZ_ROWS ? t1 - g : WZ_ROWS;
+    double sum[WZ_ROWS] = {0};
+    for (int j = 0; j < R; j++) {
+      int t = g + j;
+      float *p = P + (long)(t - t0) * ld;
+      double *ej = e + (long)j * T;
+      // The largest score, in eight lanes (a maximum is the same in any order).
+      double lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+      int s = 0;
+      for (; s + 8 <= t + 1; s += 8)
+        for (int l = 0; l < 8; l++) {
+          double x = (double)p[s + l] * scale;
+          p[s + l] = (float)x;
+          lane[l] = x > lane[l] ? x : lane[l];
+        }
+      for (; s <= t; s++) {
+        double x = (double)p[s] * scale;
+        p[s] = (float)x;
+        lane[0] = x > lane[0] ? x : lane[0];
+      }
+      double max = lane[0];
+      for (int l = 1; l < 8; l++) max = lane[l] > max ? lane[l] : max;
+      for (s = 0; s <= t; s++) ej[s] = wz_exp((double)p[s] - max);
+      for (s = 0; s <= t; s++) p[s] = (float)ej[s];
+      for (s = t + 1; s < T; s++) p[s] = 0;
     }
-    for (int s = 0; s <= t; s++) e[s] = wz_exp((double)p[s] - max);
-    double sum = 0;
-    for (int s = 0; s <= t; s++) {
-      p[s] = (float)e[s];
-      sum += e[s];
+    add_rows_in_order(sum, e, T, R, g + 1, 1);
+    for (int j = 0; j < R; j++) {
+      float *p = P + (long)(g + j - t0) * ld;
+      for (int s = 0; s <= g + j; s++) p[s] = (float)((double)p[s] / sum[j]);
     }
-    for (int s = 0; s <= t; s++) p[s] = (float)((double)p[s] / sum);
-    for (int s = t + 1; s < T; s++) p[s] = 0;
   }
 }
 
@@ -208,7 +291,7 @@ void wz_attention_forward(float *out, float *att, const float *q, const float *k
   int group = H / KVH;
 #pragma omp parallel num_threads(g_threads) if (g_threads > 1)
   {
-    double *e = malloc(sizeof(double) * (size_t)T);
+    double *e = malloc(sizeof(double) * (size_t)WZ_ROWS * T);
 #pragma omp for schedule(static)
     for (int h = 0; h < H; h++) {
       int kh = h / group;
@@ -241,6 +324,7 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
     float *dQh = malloc(sizeof(float) * (size_t)WZ_ATT_BLOCK * D);
     float *dKh = malloc(sizeof(float) * (size_t)T * D);
     float *dVh = malloc(sizeof(float) * (size_t)T * D);
+    double *prod = malloc(sizeof(double) * (size_t)WZ_ROWS * T);
 #pragma omp for schedule(static)
     for (int kh = 0; kh < KVH; kh++) {
       memset(dKh, 0, sizeof(float) * (size_t)T * D);
@@ -255,13 +339,22 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, dOb, H * D, v + kh * D, KVH * D, 0.0f,
                       dS, t1);
           // softmax backward: dS = P (dP - sum P dP), times the score scale
-          for (int t = t0; t < t1; t++) {
-            const float *p = Pb + (long)(t - t0) * T;
-            float *d = dS + (long)(t - t0) * t1;
-            double pdp = 0;
-            for (int s = 0; s <= t; s++) pdp += (double)p[s] * (double)d[s];
-            for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp) * scale);
-            for (int s = t + 1; s < t1; s++) d[s] = 0;
+          // (the sums P dP of WZ_ROWS rows at a time: products in one loop, then summed in order)
+          for (int g = t0; g < t1; g += WZ_ROWS) {
+            int R = t1 - g < WZ_ROWS ? t1 - g : WZ_ROWS;
+            double pdp[WZ_ROWS] = {0};
+            for (int j = 0; j < R; j++) {
+              const float *p = Pb + (long)(g + j - t0) * T, *d = dS + (long)(g + j - t0) * t1;
+              for (int s = 0; s <= g + j; s++) prod[(long)j * T + s] = (double)p[s] * (double)d[s];
+            }
+            add_rows_in_order(pdp, prod, T, R, g + 1, 1);
+            for (int j = 0; j < R; j++) {
+              int t = g + j;
+              const float *p = Pb + (long)(t - t0) * T;
+              float *d = dS + (long)(t - t0) * t1;
+              for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp[j]) * scale);
+              for (int s = t + 1; s < t1; s++) d[s] = 0;
+            }
           }
           // dQ[t0:t1] = dS K[0:t1] (added into dq's head); dK[0:t1] += dS^T Q[t0:t1]
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, dS, t1, k + kh * D, KVH * D, 0.0f,
@@ -288,6 +381,7 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
     free(dQh);
     free(dKh);
     free(dVh);
+    free(prod);
   }
 }
 

@@ -210,8 +210,13 @@ export class Qwen3Model {
     this.kernel.matmulNT(out, scaled, this.lora!.params.get(pair.b), T, r, outDim, true);
   }
 
+  /**
+   * Backward of linear(): the weight's (and adapter's) gradients accumulate; the input gradient is
+   * added into dinp when `add`, else written (so the first contribution needs no zeroed buffer).
+   */
   private linearBackward(
     dinp: FloatArray,
+    add: boolean,
     name: string,
     dout: FloatArray,
     inp: FloatArray,
@@ -220,7 +225,7 @@ export class Qwen3Model {
     outDim: number,
   ) {
     const weight = this.params.get(name);
-    this.kernel.matmulNN(dinp, dout, weight, T, outDim, inDim, true);
+    this.kernel.matmulNN(dinp, dout, weight, T, outDim, inDim, add);
     if (this.trainBase) this.kernel.matmulTN(this.grads!.get(name), dout, inp, outDim, T, inDim, true);
     const pair = this.lora?.pairs.get(name);
     if (!pair) return;
@@ -454,8 +459,8 @@ export class Qwen3Model {
     const V = this.cfg.vocabSize;
     const dlogits = this.space.get("dlogits", T * V);
     this.ops.logSoftmaxBackward(dlogits, dlogprobs, acts.probs, acts.targets, T, V);
-    const dlnf = this.space.zeroed("dlnf", T * C);
-    this.linearBackward(dlnf, this.headName(), dlogits, acts.lnf, T, C, V);
+    const dlnf = this.space.get("dlnf", T * C);
+    this.linearBackward(dlnf, false, this.headName(), dlogits, acts.lnf, T, C, V);
     this.backwardTrunk(acts, dlnf);
   }
 
@@ -481,8 +486,10 @@ export class Qwen3Model {
     const F = cfg.intermediateSize;
 
     const ops = this.ops;
-    // Per-layer temporaries are shared by the layers (zeroed on each use).
+    // Per-layer temporaries are shared by the layers: zeroed on each use where the first
+    // contribution is added (scratch), else written over (space.get).
     const scratch = (name: string, n: number) => this.space.zeroed(name, n);
+    const written = (name: string, n: number) => this.space.get(name, n);
     let dx = scratch("dx", T * C);
     ops.rmsnormBackward(dx, G.get(FINAL_NORM), dlnf, acts.xFinal, P.get(FINAL_NORM), acts.rstdf, T, C);
 
@@ -490,19 +497,19 @@ export class Qwen3Model {
       const n = this.names[l];
       const a = acts.layers[l];
       // MLP block: x_out = x_mid + down(h)
-      const dh = scratch("dh", T * F);
-      this.linearBackward(dh, n.down, dx, a.h, T, F, C);
-      const dgate = scratch("dgate", T * F);
-      const dup = scratch("dup", T * F);
+      const dh = written("dh", T * F);
+      this.linearBackward(dh, false, n.down, dx, a.h, T, F, C);
+      const dgate = written("dgate", T * F);
+      const dup = written("dup", T * F);
       ops.swigluBackward(dgate, dup, dh, a.sig, a.gate, a.up, T * F);
-      const dln2 = scratch("dln2", T * C);
-      this.linearBackward(dln2, n.gate, dgate, a.ln2, T, C, F);
-      this.linearBackward(dln2, n.up, dup, a.ln2, T, C, F);
+      const dln2 = written("dln2", T * C);
+      this.linearBackward(dln2, false, n.gate, dgate, a.ln2, T, C, F);
+      this.linearBackward(dln2, true, n.up, dup, a.ln2, T, C, F);
       const dxMid = dx; // the residual passes the gradient through unchanged
       ops.rmsnormBackward(dxMid, G.get(n.postNorm), dln2, a.xMid, P.get(n.postNorm), a.rstd2, T, C);
       // attention block: x_mid = x_in + o(atty)
-      const datty = scratch("datty", T * H * D);
-      this.linearBackward(datty, n.o, dxMid, a.atty, T, H * D, C);
+      const datty = written("datty", T * H * D);
+      this.linearBackward(datty, false, n.o, dxMid, a.atty, T, H * D, C);
       const dq = scratch("dq", T * H * D);
       const dk = scratch("dk", T * KVH * D);
       const dv = scratch("dv", T * KVH * D);
@@ -530,8 +537,8 @@ export class Qwen3Model {
         ops.ropeBackward(dqs, len, H, D, rope.cos, rope.sin);
         ops.ropeBackward(dks, len, KVH, D, rope.cos, rope.sin);
       }
-      const dqRaw = scratch("dqRaw", T * H * D);
-      const dkRaw = scratch("dkRaw", T * KVH * D);
+      const dqRaw = this.qkNorm ? scratch("dqRaw", T * H * D) : written("dqRaw", T * H * D);
+      const dkRaw = this.qkNorm ? scratch("dkRaw", T * KVH * D) : written("dkRaw", T * KVH * D);
       if (this.qkNorm) {
         ops.rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
         ops.rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
@@ -544,10 +551,10 @@ export class Qwen3Model {
         biasBackward(G.get(n.kBias), dkRaw, T, KVH * D);
         biasBackward(G.get(n.vBias), dv, T, KVH * D);
       }
-      const dln1 = scratch("dln1", T * C);
-      this.linearBackward(dln1, n.q, dqRaw, a.ln1, T, C, H * D);
-      this.linearBackward(dln1, n.k, dkRaw, a.ln1, T, C, KVH * D);
-      this.linearBackward(dln1, n.v, dv, a.ln1, T, C, KVH * D);
+      const dln1 = written("dln1", T * C);
+      this.linearBackward(dln1, false, n.q, dqRaw, a.ln1, T, C, H * D);
+      this.linearBackward(dln1, true, n.k, dkRaw, a.ln1, T, C, KVH * D);
+      this.linearBackward(dln1, true, n.v, dv, a.ln1, T, C, KVH * D);
       ops.rmsnormBackward(dxMid, G.get(n.inputNorm), dln1, a.xIn, P.get(n.inputNorm), a.rstd1, T, C);
       dx = dxMid;
     }

@@ -86,15 +86,28 @@ const shapes = [
       vocabSize: 301,
     }),
   },
+  // Rows wider than the C norms' chunk of 256 columns (and not a multiple of 8), a row count that
+  // is not a multiple of the 8 rows they take at once, and three attention blocks, the last partial.
+  {
+    name: "qwen3, wide rows, three attention blocks",
+    cfg: tinyConfig({
+      hiddenSize: 264,
+      numHeads: 4,
+      numKVHeads: 2,
+      headDim: 66,
+      intermediateSize: 300,
+      vocabSize: 61,
+    }),
+    T: 150,
+  },
 ];
 
 describe("native layers", { skip }, () => {
-  for (const { name, cfg } of shapes) {
+  for (const { name, cfg, T = 37 } of shapes) {
     for (const withLora of [false, true]) {
       test(`round exactly as the TypeScript layers (${name}${withLora ? ", LoRA" : ""})`, () => {
         const native = createBlasKernel(1)!;
         const typescript: MatmulKernel = { ...native, layers: undefined };
-        const T = 37;
         const want = pass(typescript, cfg, T, withLora);
         const got = pass(native, cfg, T, withLora);
         sameBits(got.grads, want.grads, "gradients");
