@@ -1,7 +1,8 @@
 // npm run bench:engine: forward+backward tokens/s of our engine (each kernel) against PyTorch on
 // CPU with the same thread count (1), for widths 128, 256 and 512 (4 layers, sequence 256), as a
 // ratio; our best configuration against PyTorch's best (any installed version, 1 or 2 threads);
-// GFLOP/s and the fraction of the machine's fp32 peak (bench/machine-peak.ts); and sampling tokens/s
+// GFLOP/s and the fraction of the machine's fp32 peak (bench/machine-peak.ts); the ceilings the
+// matmuls alone set (bench/matmul-floor.ts) against the 1.5x and 0.5x targets; and sampling tokens/s
 // through llama.cpp for the same models. PyTorch peers: 2.13 in the
 // project's .venv (scripts/setup-python.sh) and Debian's python3-torch (1.13), each named with its
 // BLAS and oneDNN backends.
@@ -19,6 +20,7 @@ import { Qwen3Model } from "../src/model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../src/model/tokenizer/tokenizer.ts";
 import { machinePeak, trainFlopsPerToken } from "./machine-peak.ts";
+import { matmulFloor } from "./matmul-floor.ts";
 import { samplingRate } from "./sampling-rate.ts";
 import { trainingRate } from "./training-rate.ts";
 
@@ -60,10 +62,10 @@ function config(width: number): ModelConfig {
   };
 }
 
+const benchTokens = Array.from({ length: SEQ }, (_, i) => (i * 37) % V);
+
 function ours(width: number, kernel: MatmulKernel): number {
-  const model = Qwen3Model.random(config(width), 1, "f32", kernel);
-  const tokens = Array.from({ length: SEQ }, (_, i) => (i * 37) % V);
-  return trainingRate(model, tokens, SECONDS);
+  return trainingRate(Qwen3Model.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
 }
 
 function torch(bin: string, width: number, threads = 1): number | null {
@@ -135,6 +137,25 @@ for (const width of widths) {
   console.log(
     `  best against best: ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}`,
   );
+  // The ceilings: the same step's linear-layer matmuls alone, and what each target would leave
+  // for the rest of the step (attention, norms, SwiGLU, the softmaxes, JavaScript).
+  const ceiling = (
+    label: string,
+    kernel: MatmulKernel,
+    step: number | null,
+    peer: number | null,
+    target: number,
+  ) => {
+    if (step === null || peer === null) return;
+    const floor = matmulFloor(Qwen3Model.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
+    const us = (rate: number) => 1e6 / rate;
+    console.log(
+      `  ceiling, ${label}: its linear-layer matmuls alone ${f(floor)} tokens/s = ${ratio(floor, peer)}; ` +
+        `${target}x leaves ${(us(target * peer) - us(floor)).toFixed(1)} us a token for the rest of the step (it spends ${(us(step) - us(floor)).toFixed(1)})`,
+    );
+  };
+  if (blas2) ceiling("native 2 threads against PyTorch's best", blas2, b2, bestTorch, 1.5);
+  ceiling("wasm against one-thread PyTorch", wasm, w, pt, 0.5);
   const flops = trainFlopsPerToken({ ...config(width), seq: SEQ });
   const gflops = (x: number | null) => (x === null ? null : (x * flops) / 1e9);
   const of = (x: number | null, threads: number) => {
