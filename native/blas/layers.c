@@ -99,31 +99,22 @@ __attribute__((noinline, optimize("no-tree-slp-vectorize", "no-tree-loop-vectori
       for (int i = n; i < n + j; i++) acc[j] += p[j * ld + i];
 }
 
-// ss[j] = sum over i of x[j][i]^2, for R rows of C (row stride C).
-static void sum_squares_rows(double *ss, const float *x, int R, int C) {
+// out[j] = sum over i of y[j][i] * w[i] * x[j][i], or of x[j][i]^2 when w is NULL (RMSNorm's
+// backward and forward), for R rows of C (row stride C).
+static void row_dots(double *out, const float *x, const float *y, const float *w, int R, int C) {
   double p[WZ_ROWS * WZ_CHUNK];
-  for (int j = 0; j < R; j++) ss[j] = 0;
+  for (int j = 0; j < R; j++) out[j] = 0;
   for (int c0 = 0; c0 < C; c0 += WZ_CHUNK) {
     int n = C - c0 < WZ_CHUNK ? C - c0 : WZ_CHUNK;
     for (int j = 0; j < R; j++) {
-      const float *xj = x + (long)j * C + c0;
-      for (int i = 0; i < n; i++) p[j * WZ_CHUNK + i] = (double)xj[i] * (double)xj[i];
+      const float *xj = x + (long)j * C + c0, *yj = y + (long)j * C + c0;
+      double *pj = p + j * WZ_CHUNK;
+      if (w)
+        for (int i = 0; i < n; i++) pj[i] = (double)yj[i] * (double)w[c0 + i] * (double)xj[i];
+      else
+        for (int i = 0; i < n; i++) pj[i] = (double)xj[i] * (double)xj[i];
     }
-    add_rows_in_order(ss, p, WZ_CHUNK, R, n, 0);
-  }
-}
-
-// dot[j] = sum over i of dy[j][i] * w[i] * x[j][i], for R rows of C.
-static void weighted_dots_rows(double *dot, const float *dy, const float *w, const float *x, int R, int C) {
-  double p[WZ_ROWS * WZ_CHUNK];
-  for (int j = 0; j < R; j++) dot[j] = 0;
-  for (int c0 = 0; c0 < C; c0 += WZ_CHUNK) {
-    int n = C - c0 < WZ_CHUNK ? C - c0 : WZ_CHUNK;
-    for (int j = 0; j < R; j++) {
-      const float *dyj = dy + (long)j * C + c0, *xj = x + (long)j * C + c0, *wc = w + c0;
-      for (int i = 0; i < n; i++) p[j * WZ_CHUNK + i] = (double)dyj[i] * (double)wc[i] * (double)xj[i];
-    }
-    add_rows_in_order(dot, p, WZ_CHUNK, R, n, 0);
+    add_rows_in_order(out, p, WZ_CHUNK, R, n, 0);
   }
 }
 
@@ -133,7 +124,7 @@ void wz_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *
   for (int b = 0; b < blocks; b++) {
     int n0 = b * WZ_ROWS, R = N - n0 < WZ_ROWS ? N - n0 : WZ_ROWS;
     double ss[WZ_ROWS];
-    sum_squares_rows(ss, inp + (long)n0 * C, R, C);
+    row_dots(ss, inp + (long)n0 * C, inp + (long)n0 * C, NULL, R, C);
     for (int j = 0; j < R; j++) {
       const float *x = inp + (long)(n0 + j) * C;
       float *y = out + (long)(n0 + j) * C;
@@ -152,7 +143,7 @@ void wz_rmsnorm_backward(float *dinp, float *dweight, const float *dout, const f
   for (int b = 0; b < blocks; b++) {
     int n0 = b * WZ_ROWS, R = N - n0 < WZ_ROWS ? N - n0 : WZ_ROWS;
     double dot[WZ_ROWS];
-    weighted_dots_rows(dot, dout + (long)n0 * C, weight, inp + (long)n0 * C, R, C);
+    row_dots(dot, inp + (long)n0 * C, dout + (long)n0 * C, weight, R, C);
     for (int j = 0; j < R; j++) {
       const float *x = inp + (long)(n0 + j) * C, *dy = dout + (long)(n0 + j) * C;
       float *dx = dinp + (long)(n0 + j) * C;
@@ -285,6 +276,30 @@ static void causal_softmax_rows(float *P, int ld, int t0, int t1, int T, double 
   }
 }
 
+// Softmax backward of rows t0..t1-1, in place on dS (its rows of t1, dP in, dS out; P's rows of
+// stride ldp): dS = P (dP - sum P dP) times the score scale, zero past each row's position. prod
+// [WZ_ROWS * T] is scratch: WZ_ROWS rows at a time, the products P dP in one loop, then each row's
+// summed in order, the rows side by side.
+static void causal_softmax_backward_rows(float *dS, const float *P, int ldp, int t0, int t1, double scale,
+                                         double *prod) {
+  for (int g = t0; g < t1; g += WZ_ROWS) {
+    int R = t1 - g < WZ_ROWS ? t1 - g : WZ_ROWS;
+    double pdp[WZ_ROWS] = {0};
+    for (int j = 0; j < R; j++) {
+      const float *p = P + (long)(g + j - t0) * ldp, *d = dS + (long)(g + j - t0) * t1;
+      for (int s = 0; s <= g + j; s++) prod[(long)j * ldp + s] = (double)p[s] * (double)d[s];
+    }
+    add_rows_in_order(pdp, prod, ldp, R, g + 1, 1);
+    for (int j = 0; j < R; j++) {
+      int t = g + j;
+      const float *p = P + (long)(t - t0) * ldp;
+      float *d = dS + (long)(t - t0) * t1;
+      for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp[j]) * scale);
+      for (int s = t + 1; s < t1; s++) d[s] = 0;
+    }
+  }
+}
+
 void wz_attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int T, int H,
                           int KVH, int D) {
   double scale = 1 / sqrt((double)D);
@@ -338,24 +353,7 @@ void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, c
           cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, Pb, T, dOb, H * D, 1.0f, dVh, D);
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, dOb, H * D, v + kh * D, KVH * D, 0.0f,
                       dS, t1);
-          // softmax backward: dS = P (dP - sum P dP), times the score scale
-          // (the sums P dP of WZ_ROWS rows at a time: products in one loop, then summed in order)
-          for (int g = t0; g < t1; g += WZ_ROWS) {
-            int R = t1 - g < WZ_ROWS ? t1 - g : WZ_ROWS;
-            double pdp[WZ_ROWS] = {0};
-            for (int j = 0; j < R; j++) {
-              const float *p = Pb + (long)(g + j - t0) * T, *d = dS + (long)(g + j - t0) * t1;
-              for (int s = 0; s <= g + j; s++) prod[(long)j * T + s] = (double)p[s] * (double)d[s];
-            }
-            add_rows_in_order(pdp, prod, T, R, g + 1, 1);
-            for (int j = 0; j < R; j++) {
-              int t = g + j;
-              const float *p = Pb + (long)(t - t0) * T;
-              float *d = dS + (long)(t - t0) * t1;
-              for (int s = 0; s <= t; s++) d[s] = (float)((double)p[s] * ((double)d[s] - pdp[j]) * scale);
-              for (int s = t + 1; s < t1; s++) d[s] = 0;
-            }
-          }
+          causal_softmax_backward_rows(dS, Pb, T, t0, t1, scale, prod);
           // dQ[t0:t1] = dS K[0:t1] (added into dq's head); dK[0:t1] += dS^T Q[t0:t1]
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, dS, t1, k + kh * D, KVH * D, 0.0f,
                       dQh, D);

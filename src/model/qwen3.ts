@@ -537,8 +537,9 @@ export class Qwen3Model {
         ops.ropeBackward(dqs, len, H, D, rope.cos, rope.sin);
         ops.ropeBackward(dks, len, KVH, D, rope.cos, rope.sin);
       }
-      const dqRaw = this.qkNorm ? scratch("dqRaw", T * H * D) : written("dqRaw", T * H * D);
-      const dkRaw = this.qkNorm ? scratch("dkRaw", T * KVH * D) : written("dkRaw", T * KVH * D);
+      const qkGrad = this.qkNorm ? scratch : written; // the norms' backward adds; the copies write
+      const dqRaw = qkGrad("dqRaw", T * H * D);
+      const dkRaw = qkGrad("dkRaw", T * KVH * D);
       if (this.qkNorm) {
         ops.rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
         ops.rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
