@@ -16,6 +16,9 @@ const shapes: [number, number, number][] = [
   [64, 96, 80],
   [2, 130, 1],
   [31, 4, 65],
+  // the wasm kernel's blocks: more than KC = 256 steps along K (a second block added to the
+  // first) and more than MC = 96 rows of A (a second packed block), neither a whole multiple
+  [101, 300, 19],
 ];
 
 function rand(n: number, seed: number): Float32Array {
@@ -47,7 +50,29 @@ function check(kernel: MatmulKernel) {
 }
 
 describe("matmul kernels agree with the reference kernel", () => {
-  test("wasm-simd", async () => check(await createWasmKernel()));
+  test("wasm-simd, a multiply and an add", async () => {
+    const kernel = await createWasmKernel({ fma: false });
+    assert.equal(kernel.name, "wasm-simd");
+    check(kernel);
+  });
+  test("wasm-simd, relaxed SIMD's fused multiply-add", async () => {
+    const kernel = await createWasmKernel({ fma: true });
+    // Node 20's V8 has relaxed SIMD behind a flag the kernel turns on, so it is there
+    assert.equal(kernel.name, "wasm-simd-fma");
+    check(kernel);
+    // A dot product whose answer a fused multiply-add gives and a multiply then an add cannot:
+    // 1 * -(1 + 2^-11) + (1 + 2^-12)^2 is 2^-24 exactly, but (1 + 2^-12)^2 rounded to float32
+    // first loses that 2^-24 and the sum is 0.
+    const e = 2 ** -12;
+    const a = new Float32Array([1, 1 + e]);
+    const b = new Float32Array([-(1 + 2 * e), 1 + e]);
+    const fused = new Float32Array(1);
+    kernel.matmulNN(fused, a, b, 1, 2, 1, false);
+    assert.equal(fused[0], 2 ** -24);
+    const plain = new Float32Array(1);
+    (await createWasmKernel({ fma: false })).matmulNN(plain, a, b, 1, 2, 1, false);
+    assert.equal(plain[0], 0);
+  });
   const skip = blasAvailable()
     ? false
     : "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)";

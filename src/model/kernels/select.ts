@@ -11,7 +11,7 @@ export const KERNELS = ["auto", "blas", "wasm", "reference"] as const;
 /** The name a run records for its kernel, so that a resume picks the same arithmetic. */
 export function kernelFamily(kernel: MatmulKernel): (typeof KERNELS)[number] {
   if (kernel.name.startsWith("openblas")) return "blas";
-  if (kernel.name === "wasm-simd") return "wasm";
+  if (kernel.name.startsWith("wasm-simd")) return "wasm";
   if (kernel.name === "reference") return "reference";
   return "auto";
 }
