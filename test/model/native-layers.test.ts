@@ -7,100 +7,18 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { ModelConfig } from "../../src/model/config.ts";
 import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
 import { kernelFamily, selectKernel } from "../../src/model/kernels/select.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
-import { LORA_TARGETS } from "../../src/model/lora.ts";
-import { gaussian, initParams, mulberry32 } from "../../src/model/params.ts";
+import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
+import { initParams } from "../../src/model/params.ts";
 import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { pass, sameBits, shapes } from "../helpers/layer-parity.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
 
 const skip = blasAvailable()
   ? false
   : "the native addon is not built (apt-get install libopenblas-dev, then npm ci)";
-
-/** One forward and backward: log-probabilities and every gradient (base and adapters). */
-function pass(kernel: MatmulKernel, cfg: ModelConfig, T: number, withLora: boolean) {
-  const model = new Qwen3Model(cfg, "f32", { kernel });
-  initParams(model.params, cfg, 5, 0.3);
-  const r = mulberry32(6);
-  for (const s of model.params.specs)
-    if (s.name.endsWith(".bias") || s.shape.length === 1) {
-      const v = model.params.get(s.name);
-      for (let i = 0; i < v.length; i++) v[i] = 1 + 0.2 * gaussian(r);
-    }
-  if (withLora) {
-    const lora = model.attachLora({ rank: 4, alpha: 8, targets: [...LORA_TARGETS] }, 7);
-    for (let i = 0; i < lora.params.data.length; i++) lora.params.data[i] = gaussian(r) * 0.3;
-    model.trainBase = true;
-  }
-  const tokens = randomTokens(T, cfg.vocabSize, 8);
-  const targets = tokens.slice(1).concat([-1]);
-  model.zeroGrad();
-  const { logprobs, entropy } = model.forward(tokens, targets);
-  model.backward(Array.from({ length: T }, (_, t) => Math.sin(t + 1)));
-  return { logprobs, entropy, grads: model.grads!.data, lora: model.lora?.grads?.data ?? null };
-}
-
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string) {
-  assert.equal(a.length, b.length);
-  let first = -1;
-  let count = 0;
-  for (let i = 0; i < a.length; i++)
-    if (!Object.is(a[i], b[i])) {
-      count++;
-      if (first < 0) first = i;
-    }
-  assert.equal(
-    count,
-    0,
-    `${what}: ${count} of ${a.length} differ, first [${first}]: ${a[first]} vs ${b[first]}`,
-  );
-}
-
-const shapes = [
-  {
-    name: "qwen3, untied, GQA",
-    cfg: tinyConfig({ hiddenSize: 48, numHeads: 6, numKVHeads: 2, headDim: 8, vocabSize: 61 }),
-  },
-  {
-    name: "qwen2, q/k/v biases, tied",
-    cfg: tinyConfig({
-      arch: "qwen2",
-      attentionBias: true,
-      tieWordEmbeddings: true,
-      numHeads: 4,
-      numKVHeads: 1,
-    }),
-  },
-  // Wide enough that the matmuls are split over threads (more than 100^3 multiply-adds a part).
-  {
-    name: "qwen3, products split over threads",
-    cfg: tinyConfig({
-      hiddenSize: 96,
-      numHeads: 6,
-      numKVHeads: 2,
-      headDim: 16,
-      intermediateSize: 200,
-      vocabSize: 301,
-    }),
-  },
-  // Rows wider than the C norms' chunk of 256 columns (and not a multiple of 8), a row count that
-  // is not a multiple of the 8 rows they take at once, and three attention blocks, the last partial.
-  {
-    name: "qwen3, wide rows, three attention blocks",
-    cfg: tinyConfig({
-      hiddenSize: 264,
-      numHeads: 4,
-      numKVHeads: 2,
-      headDim: 66,
-      intermediateSize: 300,
-      vocabSize: 61,
-    }),
-    T: 150,
-  },
-];
 
 describe("native layers", { skip }, () => {
   for (const { name, cfg, T = 37 } of shapes) {
@@ -134,10 +52,10 @@ describe("native layers", { skip }, () => {
 });
 
 describe("workspaces", () => {
-  for (const kernelName of ["native", "typescript"] as const) {
+  for (const kernelName of ["native", "typescript", "wasm"] as const) {
     test(`steady-state training allocates no buffers and the heap does not grow (${kernelName} layers)`, {
       skip: kernelName === "native" ? skip : false,
-    }, () => {
+    }, async () => {
       const cfg = tinyConfig({
         hiddenSize: 32,
         numHeads: 4,
@@ -145,8 +63,12 @@ describe("workspaces", () => {
         headDim: 8,
         intermediateSize: 64,
       });
-      const native = createBlasKernel(1);
-      const kernel = kernelName === "native" ? native! : undefined;
+      const kernel =
+        kernelName === "native"
+          ? createBlasKernel(1)!
+          : kernelName === "wasm"
+            ? await createWasmKernel()
+            : undefined;
       const model = new Qwen3Model(cfg, "f32", { kernel });
       initParams(model.params, cfg, 1, 0.2);
       const step = (T: number) => {

@@ -1,16 +1,24 @@
-// The portable fast kernel: WebAssembly SIMD built from wasm/matmul.c (rebuild with
-// wasm/build.sh). Operands are copied into the module's memory for each call; the copies are
-// O(MK + KN + MN) against O(MKN) work, so they matter only for tiny products.
+// The portable fast kernel: WebAssembly SIMD, built by wasm/build.sh from wasm/matmul.c (the
+// products) and native/blas/layers.c (every other layer: the native path's own C, compiled to
+// WebAssembly, one thread). Operands are copied into the module's memory for each call and the
+// results copied back: O(MK + KN + MN) against a product's O(MKN) work, and for a layer about as
+// many passes over memory as the layer makes itself.
 //
-// Two builds of the same source: matmul-relaxed.wasm multiplies and adds with relaxed SIMD's
-// madd, one fused multiply-add on CPUs that have one (1.2x the products at widths 128 and 256 on
-// this machine), and matmul.wasm with a multiply and an add. Relaxed SIMD is on by default from
-// Node 22; Node 20 has it behind V8's --experimental-wasm-relaxed-simd, which this module turns on
-// (it only widens what the wasm decoder accepts). WZ_WASM_FMA=0, or { fma: false }, keeps the
-// multiply and add. The two round differently (a fused multiply-add rounds once), so a run
-// resumed on a runtime without relaxed SIMD continues with slightly different arithmetic.
+// The layers round exactly as the TypeScript layers do with this kernel's products (double
+// intermediates in the same order, no FMA contraction, our exp, JavaScript's Math.log imported),
+// so the two give the same bits (test/model/wasm-layers.test.ts).
+//
+// Two builds of the same source: kernel-relaxed.wasm multiplies and adds in the products with
+// relaxed SIMD's madd, one fused multiply-add on CPUs that have one (1.2x the products at widths
+// 128 and 256 on this machine), and kernel.wasm with a multiply and an add. Relaxed SIMD is on by
+// default from Node 22; Node 20 has it behind V8's --experimental-wasm-relaxed-simd, which this
+// module turns on (it only widens what the wasm decoder accepts). WZ_WASM_FMA=0, or
+// { fma: false }, keeps the multiply and add. The two round differently (a fused multiply-add
+// rounds once), so a run resumed on a runtime without relaxed SIMD continues with slightly
+// different arithmetic.
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
+import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
 
@@ -24,7 +32,7 @@ interface WasmMemory {
   grow(pages: number): number;
 }
 
-type Fn = (c: number, a: number, b: number, M: number, K: number, N: number, accumulate: number) => void;
+type Fn = (...args: number[]) => void;
 
 interface Exports {
   memory: WasmMemory;
@@ -32,79 +40,220 @@ interface Exports {
   matmul_nt: Fn;
   matmul_nn: Fn;
   matmul_tn: Fn;
+  wz_arena: Fn;
+  wz_rmsnorm_forward: Fn;
+  wz_rmsnorm_backward: Fn;
+  wz_rope: Fn;
+  wz_swiglu_forward: Fn;
+  wz_swiglu_backward: Fn;
+  wz_add_into: Fn;
+  wz_attention_forward: Fn;
+  wz_attention_backward: Fn;
+  wz_log_softmax_forward: Fn;
+  wz_log_softmax_backward: Fn;
 }
 
 export interface WasmKernelOptions {
   /** Use the fused multiply-add build where the runtime has relaxed SIMD (default: WZ_WASM_FMA, else yes). */
   fma?: boolean;
+  /** Run the other layers in WebAssembly too (default); false: the TypeScript layers. */
+  layers?: boolean;
 }
 
 /** The relaxed-SIMD build's bytes, when this runtime accepts them (turning V8's flag on if needed). */
 function relaxedModule(): Uint8Array | null {
-  const bytes = readFileSync(new URL("./wasm/matmul-relaxed.wasm", import.meta.url));
+  const bytes = readFileSync(new URL("./wasm/kernel-relaxed.wasm", import.meta.url));
   if (WebAssembly.validate(bytes)) return bytes;
   setFlagsFromString("--experimental-wasm-relaxed-simd");
   return WebAssembly.validate(bytes) ? bytes : null;
 }
 
+type Typed = Float32Array | Float64Array | Int32Array;
+
+/**
+ * The module's memory as seen from JavaScript: a call's operands are laid out one after another
+ * from the heap's base (16-byte aligned), inputs copied in, outputs copied back after the call.
+ */
+class Frame {
+  private at: number;
+  private readonly back: [Typed, number, number][] = [];
+  constructor(private readonly mem: ModuleMemory) {
+    this.at = mem.base;
+  }
+  private place(a: Typed, n: number, copyIn: boolean, copyOut: boolean): number {
+    const ptr = this.at;
+    this.at = (ptr + n * a.BYTES_PER_ELEMENT + 15) & ~15;
+    this.mem.ensure(this.at);
+    if (copyIn) this.mem.view(a).set(a.subarray(0, n), ptr / a.BYTES_PER_ELEMENT);
+    if (copyOut) this.back.push([a, ptr, n]);
+    return ptr;
+  }
+  in(a: Typed, n: number): number {
+    return this.place(a, n, true, false);
+  }
+  out(a: Typed, n: number): number {
+    return this.place(a, n, true, true);
+  }
+  inout(a: Typed, n: number): number {
+    return this.place(a, n, true, true);
+  }
+  /** Runs fn with the arena for its scratch after the operands, then copies the outputs back. */
+  call(fn: Fn, ...args: number[]): void {
+    this.mem.exports.wz_arena(this.at);
+    fn(...args);
+    for (const [a, ptr, n] of this.back) {
+      const e = a.BYTES_PER_ELEMENT;
+      a.set(this.mem.view(a).subarray(ptr / e, ptr / e + n));
+    }
+  }
+}
+
+class ModuleMemory {
+  readonly base: number;
+  private buffer: ArrayBuffer | null = null;
+  private f32 = new Float32Array(0);
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
+  constructor(readonly exports: Exports) {
+    this.base = (exports.__heap_base.value + 15) & ~15;
+  }
+  ensure(end: number): void {
+    const have = this.exports.memory.buffer.byteLength;
+    if (end > have) this.exports.memory.grow(Math.ceil((end - have) / 65536));
+  }
+  /** A view of the memory of a's type, renewed when the memory has grown (the module may grow it). */
+  view<T extends Typed>(a: T): T {
+    const buffer = this.exports.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.f32 = new Float32Array(buffer);
+      this.f64 = new Float64Array(buffer);
+      this.i32 = new Int32Array(buffer);
+    }
+    return (a instanceof Float32Array ? this.f32 : a instanceof Float64Array ? this.f64 : this.i32) as T;
+  }
+  frame(): Frame {
+    return new Frame(this);
+  }
+}
+
+const isF32 = (x: FloatArray): x is Float32Array => x instanceof Float32Array;
+const f64 = (x: ArrayLike<number>): Float64Array => (x instanceof Float64Array ? x : Float64Array.from(x));
+const i32 = (x: ArrayLike<number>): Int32Array => (x instanceof Int32Array ? x : Int32Array.from(x));
+
+/** The layers in WebAssembly for float32 arrays; float64 (gradient checks) goes to the TypeScript ones. */
+function wasmLayerOps(mem: ModuleMemory, js: LayerOps): LayerOps {
+  const ex = mem.exports;
+  return {
+    rmsnormForward(out, rstd, inp, weight, N, C, eps) {
+      if (!isF32(out)) return js.rmsnormForward(out, rstd, inp, weight, N, C, eps);
+      const f = mem.frame();
+      const args = [f.out(out, N * C), f.out(rstd, N), f.in(inp, N * C), f.in(weight, C)];
+      f.call(ex.wz_rmsnorm_forward, ...args, N, C, eps);
+    },
+    rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C) {
+      if (!isF32(dinp)) return js.rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C);
+      const f = mem.frame();
+      const args = [f.inout(dinp, N * C), f.inout(dweight, C), f.in(dout, N * C), f.in(inp, N * C)];
+      f.call(ex.wz_rmsnorm_backward, ...args, f.in(weight, C), f.in(rstd, N), N, C);
+    },
+    ropeForward(x, T, H, D, cos, sin) {
+      if (!isF32(x)) return js.ropeForward(x, T, H, D, cos, sin);
+      const f = mem.frame();
+      const n = (T * D) / 2;
+      f.call(ex.wz_rope, f.inout(x, T * H * D), T, H, D, f.in(cos, n), f.in(sin, n), 0);
+    },
+    ropeBackward(dx, T, H, D, cos, sin) {
+      if (!isF32(dx)) return js.ropeBackward(dx, T, H, D, cos, sin);
+      const f = mem.frame();
+      const n = (T * D) / 2;
+      f.call(ex.wz_rope, f.inout(dx, T * H * D), T, H, D, f.in(cos, n), f.in(sin, n), 1);
+    },
+    attentionForward(out, att, q, k, v, T, H, KVH, D) {
+      if (!isF32(out)) return js.attentionForward(out, att, q, k, v, T, H, KVH, D);
+      const f = mem.frame();
+      const args = [f.out(out, T * H * D), f.out(att, H * T * T), f.in(q, T * H * D)];
+      f.call(ex.wz_attention_forward, ...args, f.in(k, T * KVH * D), f.in(v, T * KVH * D), T, H, KVH, D);
+    },
+    attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D) {
+      if (!isF32(dq)) return js.attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D);
+      const f = mem.frame();
+      const grads = [f.inout(dq, T * H * D), f.inout(dk, T * KVH * D), f.inout(dv, T * KVH * D)];
+      const saved = [f.in(dout, T * H * D), f.in(att, H * T * T), f.in(q, T * H * D)];
+      f.call(
+        ex.wz_attention_backward,
+        ...grads,
+        ...saved,
+        f.in(k, T * KVH * D),
+        f.in(v, T * KVH * D),
+        T,
+        H,
+        KVH,
+        D,
+      );
+    },
+    swigluForward(h, sig, gate, up, N) {
+      if (!isF32(h)) return js.swigluForward(h, sig, gate, up, N);
+      const f = mem.frame();
+      f.call(ex.wz_swiglu_forward, f.out(h, N), f.out(sig, N), f.in(gate, N), f.in(up, N), N);
+    },
+    swigluBackward(dgate, dup, dh, sig, gate, up, N) {
+      if (!isF32(dgate)) return js.swigluBackward(dgate, dup, dh, sig, gate, up, N);
+      const f = mem.frame();
+      const args = [f.out(dgate, N), f.out(dup, N), f.in(dh, N), f.in(sig, N), f.in(gate, N), f.in(up, N)];
+      f.call(ex.wz_swiglu_backward, ...args, N);
+    },
+    addInto(out, x, N) {
+      if (!isF32(out)) return js.addInto(out, x, N);
+      const f = mem.frame();
+      f.call(ex.wz_add_into, f.inout(out, N), f.in(x, N), N);
+    },
+    logSoftmaxForward(logp, entropy, probs, logits, targets, T, V) {
+      if (!isF32(probs)) return js.logSoftmaxForward(logp, entropy, probs, logits, targets, T, V);
+      const f = mem.frame();
+      const args = [f.out(logp, T), f.out(entropy, T), f.out(probs, T * V), f.in(logits, T * V)];
+      f.call(ex.wz_log_softmax_forward, ...args, f.in(i32(targets), T), T, V);
+    },
+    logSoftmaxBackward(dlogits, dlogp, probs, targets, T, V) {
+      if (!isF32(dlogits)) return js.logSoftmaxBackward(dlogits, dlogp, probs, targets, T, V);
+      const f = mem.frame();
+      const args = [f.out(dlogits, T * V), f.in(f64(dlogp), T), f.in(probs, T * V), f.in(i32(targets), T)];
+      f.call(ex.wz_log_softmax_backward, ...args, T, V);
+    },
+  };
+}
+
 export async function createWasmKernel(options: WasmKernelOptions = {}): Promise<MatmulKernel> {
   const fma = options.fma ?? process.env.WZ_WASM_FMA !== "0";
   const relaxed = fma ? relaxedModule() : null;
-  const bytes = relaxed ?? readFileSync(new URL("./wasm/matmul.wasm", import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, {});
-  const ex = instance.exports as unknown as Exports;
-  const base = (ex.__heap_base.value + 15) & ~15;
-  let view = new Float32Array(ex.memory.buffer);
+  const bytes = relaxed ?? readFileSync(new URL("./wasm/kernel.wasm", import.meta.url));
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { log: Math.log } });
+  const mem = new ModuleMemory(instance.exports as unknown as Exports);
+  const ex = mem.exports;
 
-  function ensure(bytesNeeded: number) {
-    const have = ex.memory.buffer.byteLength;
-    if (base + bytesNeeded > have) {
-      ex.memory.grow(Math.ceil((base + bytesNeeded - have) / 65536));
-      view = new Float32Array(ex.memory.buffer);
-    }
+  function product(fn: Fn, out: FloatArray, a: FloatArray, b: FloatArray, dims: number[], acc: boolean) {
+    if (!isF32(out) || !isF32(a) || !isF32(b)) throw new Error("the wasm kernel works on Float32Array only");
+    const [M, K, N] = dims;
+    const f = mem.frame();
+    const ptrs = [acc ? f.inout(out, M * N) : f.out(out, M * N), f.in(a, M * K), f.in(b, K * N)];
+    f.call(fn, ...ptrs, M, K, N, acc ? 1 : 0);
   }
 
-  function run(
-    fn: Fn,
-    out: FloatArray,
-    a: FloatArray,
-    b: FloatArray,
-    M: number,
-    K: number,
-    N: number,
-    acc: boolean,
-    aLen: number,
-    bLen: number,
-  ) {
-    if (!(out instanceof Float32Array) || !(a instanceof Float32Array) || !(b instanceof Float32Array)) {
-      throw new Error("the wasm kernel works on Float32Array only");
-    }
-    const cLen = M * N;
-    ensure((aLen + bLen + cLen) * 4 + 64);
-    const aOff = base;
-    const bOff = aOff + ((aLen * 4 + 15) & ~15);
-    const cOff = bOff + ((bLen * 4 + 15) & ~15);
-    view.set(a.subarray(0, aLen), aOff / 4);
-    view.set(b.subarray(0, bLen), bOff / 4);
-    if (acc) view.set(out.subarray(0, cLen), cOff / 4);
-    fn(cOff, aOff, bOff, M, K, N, acc ? 1 : 0);
-    out.set(view.subarray(cOff / 4, cOff / 4 + cLen));
-  }
-
-  const kernel: MatmulKernel = {
+  const matmuls: MatmulKernel = {
     name: relaxed ? "wasm-simd-fma" : "wasm-simd",
     matmulNT(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
-      run(ex.matmul_nt, out, a, b, M, K, N, acc, M * K, N * K);
+      product(ex.matmul_nt, out, a, b, [M, K, N], acc);
     },
     matmulNN(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulNN(out, a, b, M, K, N, acc);
-      run(ex.matmul_nn, out, a, b, M, K, N, acc, M * K, K * N);
+      product(ex.matmul_nn, out, a, b, [M, K, N], acc);
     },
     matmulTN(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulTN(out, a, b, M, K, N, acc);
-      run(ex.matmul_tn, out, a, b, M, K, N, acc, K * M, K * N);
+      product(ex.matmul_tn, out, a, b, [M, K, N], acc);
     },
   };
-  return kernel;
+  if (options.layers === false) return matmuls;
+  return { ...matmuls, layers: wasmLayerOps(mem, jsLayerOps(matmuls)) };
 }

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Rebuilds matmul.wasm (simd128: a multiply and an add) and matmul-relaxed.wasm (relaxed SIMD's
-# fused multiply-add) from matmul.c. Debian: apt-get install clang-16 lld-16 (relaxed SIMD's
-# final opcodes need LLVM 16 or later).
+# Rebuilds the portable kernel from matmul.c (the products), native/blas/layers.c (the other
+# layers, the native path's own C, with include/ and runtime.c standing in for the C library,
+# CBLAS and OpenMP) into kernel.wasm (simd128: a multiply and an add) and kernel-relaxed.wasm
+# (relaxed SIMD's fused multiply-add in the products). Debian: apt-get install clang-16 lld-16
+# (relaxed SIMD's final opcodes need LLVM 16 or later). The layers are built without FMA
+# contraction, as on the native path, so that they round as the TypeScript layers do.
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/lib/llvm-16/bin"
 CLANG=${CLANG:-$(command -v clang-16 || command -v clang)}
+EXPORTS=(matmul_nt matmul_nn matmul_tn wz_arena wz_rmsnorm_forward wz_rmsnorm_backward wz_rope
+  wz_swiglu_forward wz_swiglu_backward wz_add_into wz_attention_forward wz_attention_backward
+  wz_log_softmax_forward wz_log_softmax_backward __heap_base)
 build() {
-  "$CLANG" --target=wasm32 -O3 -msimd128 "$@" -nostdlib -fno-builtin \
-    -Wl,--no-entry -Wl,--export=matmul_nt -Wl,--export=matmul_nn -Wl,--export=matmul_tn \
-    -Wl,--export=__heap_base matmul.c
+  "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
+    -Wno-unknown-pragmas -Wno-unknown-attributes -Wno-ignored-attributes \
+    -Wl,--no-entry -Wl,-z,stack-size=1048576 "${EXPORTS[@]/#/-Wl,--export=}" \
+    matmul.c runtime.c ../../../../native/blas/layers.c
 }
-build -o matmul.wasm
-build -mrelaxed-simd -DRELAXED -o matmul-relaxed.wasm
-echo "built $(pwd)/matmul.wasm ($(wc -c < matmul.wasm) bytes), matmul-relaxed.wasm ($(wc -c < matmul-relaxed.wasm) bytes)"
+build -o kernel.wasm
+build -mrelaxed-simd -DRELAXED -o kernel-relaxed.wasm
+echo "built $(pwd)/kernel.wasm ($(wc -c < kernel.wasm) bytes), kernel-relaxed.wasm ($(wc -c < kernel-relaxed.wasm) bytes)"

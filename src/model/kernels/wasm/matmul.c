@@ -62,12 +62,14 @@ static void tile(float out[MR * NR], const float *a, int kc) {
   wasm_v128_store(out + 28, c31);
 }
 
-// C[M,N] (+)= op(A) . op(B), op(A)[i, k] = A[i * sai + k * sak], op(B)[k, j] = B[k * sbk + j * sbj].
-static void gemm(float *C, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K, int N,
-                 int accumulate) {
+// C[M,N] (+)= op(A) . op(B), op(A)[i, k] = A[i * sai + k * sak], op(B)[k, j] = B[k * sbk + j * sbj],
+// C's rows ldc apart. runtime.c answers layers.c's CBLAS calls with it.
+void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K,
+             int N, int accumulate) {
   float out[MR * NR] __attribute__((aligned(16)));
   if (K == 0 && !accumulate)
-    for (long t = 0; t < (long)M * N; t++) C[t] = 0;
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) C[(long)i * ldc + j] = 0;
   for (int k0 = 0; k0 < K; k0 += KC) {
     int kc = K - k0 < KC ? K - k0 : KC;
     int add = accumulate || k0 > 0;
@@ -88,9 +90,9 @@ static void gemm(float *C, const float *A, int sai, int sak, const float *B, int
         for (int i0 = 0; i0 < mc; i0 += MR) {
           int rows = mc - i0 < MR ? mc - i0 : MR;
           tile(out, apack + i0 * kc, kc);
-          float *c = C + (long)(m0 + i0) * N + j0;
+          float *c = C + (long)(m0 + i0) * ldc + j0;
           if (rows == MR && cols == NR) {
-            for (int r = 0; r < MR; r++, c += N) {
+            for (int r = 0; r < MR; r++, c += ldc) {
               v128_t lo = wasm_v128_load(out + r * NR), hi = wasm_v128_load(out + r * NR + 4);
               if (add) {
                 lo = wasm_f32x4_add(wasm_v128_load(c), lo);
@@ -100,7 +102,7 @@ static void gemm(float *C, const float *A, int sai, int sak, const float *B, int
               wasm_v128_store(c + 4, hi);
             }
           } else {
-            for (int r = 0; r < rows; r++, c += N)
+            for (int r = 0; r < rows; r++, c += ldc)
               for (int j = 0; j < cols; j++) c[j] = add ? c[j] + out[r * NR + j] : out[r * NR + j];
           }
         }
@@ -111,15 +113,15 @@ static void gemm(float *C, const float *A, int sai, int sak, const float *B, int
 
 // C[M,N] (+)= A[M,K] . B[N,K]^T
 void matmul_nt(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  gemm(C, A, K, 1, B, 1, K, M, K, N, accumulate);
+  wz_gemm(C, N, A, K, 1, B, 1, K, M, K, N, accumulate);
 }
 
 // C[M,N] (+)= A[M,K] . B[K,N]
 void matmul_nn(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  gemm(C, A, K, 1, B, N, 1, M, K, N, accumulate);
+  wz_gemm(C, N, A, K, 1, B, N, 1, M, K, N, accumulate);
 }
 
 // C[M,N] (+)= A[K,M]^T . B[K,N]
 void matmul_tn(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  gemm(C, A, 1, M, B, N, 1, M, K, N, accumulate);
+  wz_gemm(C, N, A, 1, M, B, N, 1, M, K, N, accumulate);
 }

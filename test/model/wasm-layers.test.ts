@@ -1,0 +1,28 @@
+// The WebAssembly layers (native/blas/layers.c compiled by src/model/kernels/wasm/build.sh)
+// against the TypeScript layers on the same wasm products. WebAssembly's float64 arithmetic is
+// IEEE's, the C is built without FMA contraction, exp is our own on both sides and log is
+// JavaScript's own Math.log, imported: so everything, log-probabilities included, must agree bit
+// for bit, on both builds of the module.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
+import { pass, sameBits, shapes } from "../helpers/layer-parity.ts";
+
+describe("wasm layers", () => {
+  for (const fma of [false, true]) {
+    for (const { name, cfg, T = 37 } of shapes) {
+      test(`round exactly as the TypeScript layers (${name}, ${fma ? "fused" : "plain"} products, LoRA)`, async () => {
+        const wasm = await createWasmKernel({ fma });
+        assert.ok(wasm.layers, "the wasm kernel brings its layers");
+        const typescript: MatmulKernel = { ...wasm, layers: undefined };
+        const want = pass(typescript, cfg, T, true);
+        const got = pass(wasm, cfg, T, true);
+        sameBits(got.grads, want.grads, "gradients");
+        sameBits(got.lora!, want.lora!, "adapter gradients");
+        sameBits(got.logprobs, want.logprobs, "log-probabilities");
+        sameBits(got.entropy, want.entropy, "entropies");
+      });
+    }
+  }
+});
