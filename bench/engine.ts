@@ -150,7 +150,7 @@ for (const width of widths) {
   const bestTorch = best(pts.flatMap((p) => [p.t1, p.t2]));
   const sample = await sampling(width);
   console.log(
-    `width ${width}: ${pts[0]?.name ?? "pytorch"} ${f(pt)} | native ${f(b1)} (${ratio(b1)}) | openblas + TypeScript layers ${f(bts)} (${ratio(bts)}) | wasm-simd ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, native ${f(b2)} (${ratio(b2, pt2)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
+    `width ${width}: ${pts[0]?.name ?? "pytorch"} ${f(pt)} | native ${f(b1)} (${ratio(b1)}) | openblas + TypeScript layers ${f(bts)} (${ratio(bts)}) | ${wasm.name} with its layers ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, native ${f(b2)} (${ratio(b2, pt2)}) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
   );
   for (const p of pts.slice(1)) console.log(`  also ${p.name}: 1 thread ${f(p.t1)}, 2 threads ${f(p.t2)}`);
   console.log(

@@ -133,9 +133,12 @@ export class Qwen3Model {
     this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
     this.names = Array.from({ length: cfg.numLayers }, (_, i) => layerNames(i));
     this.qkNorm = hasQkNorm(cfg);
-    this.space = new Workspace(dtype);
-    this.layerSpace = this.names.map(() => new Workspace(dtype));
-    this.loraSpace = new Workspace(dtype);
+    // Buffers come from the kernel in use when they are made (the wasm kernel keeps them in its own
+    // memory and works on them in place); a kernel swapped in later copies what is not its own.
+    const fromKernel = (n: number) => this.kernel.allocate?.(n) ?? null;
+    this.space = new Workspace(dtype, fromKernel);
+    this.layerSpace = this.names.map(() => new Workspace(dtype, fromKernel));
+    this.loraSpace = new Workspace(dtype, fromKernel);
   }
 
   /** The layers on the current kernel's backend (the kernel may be swapped after construction). */

@@ -14,7 +14,14 @@ export class Workspace {
   /** Buffers created so far (a test reads it: steady state creates none). */
   allocations = 0;
 
-  constructor(private readonly dtype: DType) {}
+  /**
+   * `fromKernel` gives float32 buffers in the compute backend's own memory when it has any (the
+   * wasm kernel: then it works on them in place); otherwise, or when it says no, ordinary arrays.
+   */
+  constructor(
+    private readonly dtype: DType,
+    private readonly fromKernel?: (n: number) => Float32Array | null,
+  ) {}
 
   /** A view of n elements of buffer `name`, contents undefined. */
   get(name: string, n: number): FloatArray {
@@ -22,7 +29,8 @@ export class Workspace {
     if (slot && slot.view.length === n) return slot.view;
     if (!slot || slot.buf.length < n) {
       // A quarter of headroom, so sequences that grow a little at a time do not reallocate each time.
-      const buf = allocate(this.dtype, slot ? Math.max(n, Math.ceil(slot.buf.length * 1.25)) : n);
+      const size = slot ? Math.max(n, Math.ceil(slot.buf.length * 1.25)) : n;
+      const buf = (this.dtype === "f32" ? this.fromKernel?.(size) : null) ?? allocate(this.dtype, size);
       this.allocations++;
       slot = { buf, view: buf };
       this.slots.set(name, slot);

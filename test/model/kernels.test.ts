@@ -6,6 +6,8 @@ import { referenceKernel } from "../../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
 import { mulberry32 } from "../../src/model/params.ts";
+import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { randomTokens, tinyConfig } from "../helpers/models.ts";
 
 const shapes: [number, number, number][] = [
   [1, 1, 1],
@@ -78,4 +80,66 @@ describe("matmul kernels agree with the reference kernel", () => {
     : "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)";
   test("openblas, one thread", { skip }, () => check(createBlasKernel(1)!));
   test("openblas, two threads", { skip }, () => check(createBlasKernel(2)!));
+});
+
+describe("the wasm kernel's own memory", () => {
+  test("arrays it hands out are computed on in place, stay valid as its memory grows, and another instance copies them", async () => {
+    const k = await createWasmKernel();
+    const other = await createWasmKernel();
+    const [M, K, N] = [37, 300, 23];
+    const own = (src: Float32Array) => {
+      const a = k.allocate!(src.length)!;
+      assert.ok(a.buffer instanceof SharedArrayBuffer);
+      assert.ok(
+        a.every((x) => x === 0),
+        "handed out zeroed",
+      );
+      a.set(src);
+      return a;
+    };
+    const a = rand(M * K, 1);
+    const b = rand(N * K, 2);
+    const want = new Float32Array(M * N);
+    referenceKernel.matmulNT(want, a, b, M, K, N, false);
+    const close = (got: Float32Array, what: string) => {
+      for (let i = 0; i < M * N; i++)
+        assert.ok(Math.abs(got[i] - want[i]) <= 1e-4, `${what} [${i}]: ${got[i]} vs ${want[i]}`);
+    };
+    const [ownA, ownB, ownOut] = [own(a), own(b), own(new Float32Array(M * N))];
+    k.matmulNT(ownOut, ownA, ownB, M, K, N, false);
+    close(ownOut, "all three in its memory");
+    // 64 MiB more: the memory grows, and the arrays from before still hold and still work
+    const big = k.allocate!(16 * 2 ** 20)!;
+    big.fill(1);
+    assert.ok(ownA.length === M * K && ownA[5] === a[5]);
+    ownOut.fill(0);
+    k.matmulNT(ownOut, ownA, ownB, M, K, N, false);
+    close(ownOut, "after growing");
+    // one instance's arrays are any other's ordinary arrays: copied in and out
+    const out2 = new Float32Array(M * N);
+    other.matmulNT(out2, ownA, b, M, K, N, false);
+    close(out2, "another instance");
+    const ownOut2 = own(new Float32Array(M * N));
+    other.matmulNT(ownOut2, a, ownB, M, K, N, false);
+    close(ownOut2, "another instance, output in the first's memory");
+    assert.equal(big[0], 1, "nothing was written over the big array");
+  });
+
+  test("the model's workspaces come from the kernel", async () => {
+    const k = await createWasmKernel();
+    let asked = 0;
+    const counting: MatmulKernel = {
+      ...k,
+      allocate: (n) => {
+        asked++;
+        return k.allocate!(n);
+      },
+    };
+    const cfg = { ...tinyConfig(), vocabSize: 50 };
+    const model = Qwen3Model.random(cfg, 1, "f32", counting);
+    const tokens = randomTokens(12, cfg.vocabSize, 3);
+    model.forward(tokens, tokens.slice(1).concat([-1]));
+    assert.ok(asked > 0);
+    assert.equal(asked, model.workspaceStats().allocations);
+  });
 });

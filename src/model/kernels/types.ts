@@ -14,6 +14,11 @@ export interface MatmulKernel {
   readonly layers?: LayerOps;
   /** Threads this backend splits its work over (1 when it runs on the calling thread only). */
   readonly threads?: number;
+  /**
+   * n zeroed floats in the backend's own memory, which it reads and writes in place (no copy in or
+   * out); null when it has no room. Absent: the backend works on any array as it is.
+   */
+  allocate?(n: number): Float32Array | null;
   matmulNT(
     out: FloatArray,
     a: FloatArray,

@@ -1,8 +1,15 @@
 // The portable fast kernel: WebAssembly SIMD, built by wasm/build.sh from wasm/matmul.c (the
 // products) and native/blas/layers.c (every other layer: the native path's own C, compiled to
-// WebAssembly, one thread). Operands are copied into the module's memory for each call and the
-// results copied back: O(MK + KN + MN) against a product's O(MKN) work, and for a layer about as
-// many passes over memory as the layer makes itself.
+// WebAssembly, one thread).
+//
+// The module's memory is shared (a SharedArrayBuffer, which stays valid when the memory grows),
+// and the kernel hands out arrays in it (`allocate`): the model's workspaces (activations,
+// gradients of activations, scratch) live there, and the module reads and writes them in place.
+// Any other operand (the weights, their gradients, arrays from elsewhere) is copied in for the
+// call and its results copied back: O(MK + KN + MN) against a product's O(MKN) work, and for a
+// layer about as many passes over memory as the layer makes itself. Allocated space is never
+// reused (a workspace that grows leaves its old buffer behind), so no array can ever alias
+// another; past MAX_ALLOCATED bytes, allocate() says no and the caller makes an ordinary array.
 //
 // The layers round exactly as the TypeScript layers do with this kernel's products (double
 // intermediates in the same order, no FMA contraction, our exp, JavaScript's Math.log imported),
@@ -70,17 +77,22 @@ function relaxedModule(): Uint8Array | null {
 
 type Typed = Float32Array | Float64Array | Int32Array;
 
+/** Bytes allocate() hands out at most, per kernel (the memory itself may grow to 4 GiB). */
+const MAX_ALLOCATED = 2 ** 31;
+
 /**
- * The module's memory as seen from JavaScript: a call's operands are laid out one after another
- * from the heap's base (16-byte aligned), inputs copied in, outputs copied back after the call.
+ * One call's operands: arrays in the module's memory are passed where they are; any other is
+ * laid out after the allocated space (16-byte aligned), inputs copied in, outputs copied back
+ * after the call.
  */
 class Frame {
   private at: number;
   private readonly back: [Typed, number, number][] = [];
   constructor(private readonly mem: ModuleMemory) {
-    this.at = mem.base;
+    this.at = mem.top;
   }
   private place(a: Typed, n: number, copyIn: boolean, copyOut: boolean): number {
+    if (this.mem.owns(a)) return a.byteOffset;
     const ptr = this.at;
     this.at = (ptr + n * a.BYTES_PER_ELEMENT + 15) & ~15;
     this.mem.ensure(this.at);
@@ -92,7 +104,7 @@ class Frame {
     return this.place(a, n, true, false);
   }
   out(a: Typed, n: number): number {
-    return this.place(a, n, true, true);
+    return this.place(a, n, false, true);
   }
   inout(a: Typed, n: number): number {
     return this.place(a, n, true, true);
@@ -109,28 +121,49 @@ class Frame {
 }
 
 class ModuleMemory {
-  readonly base: number;
-  private buffer: ArrayBuffer | null = null;
+  /** The end of the allocated space: a call's copied operands and scratch go above it. */
+  top: number;
+  private readonly base: number;
+  private buffer: ArrayBufferLike | null = null;
+  /** Every buffer object the memory has had: it gets a new one each time it grows. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
   private f32 = new Float32Array(0);
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
   constructor(readonly exports: Exports) {
-    this.base = (exports.__heap_base.value + 15) & ~15;
+    this.base = (exports.__heap_base.value + 63) & ~63;
+    this.top = this.base;
   }
   ensure(end: number): void {
     const have = this.exports.memory.buffer.byteLength;
     if (end > have) this.exports.memory.grow(Math.ceil((end - have) / 65536));
+  }
+  /** Whether a is a view of this module's memory (one of its buffers, before or after growing). */
+  owns(a: Typed): boolean {
+    this.view(a);
+    return this.buffers.has(a.buffer);
   }
   /** A view of the memory of a's type, renewed when the memory has grown (the module may grow it). */
   view<T extends Typed>(a: T): T {
     const buffer = this.exports.memory.buffer;
     if (buffer !== this.buffer) {
       this.buffer = buffer;
+      this.buffers.add(buffer);
       this.f32 = new Float32Array(buffer);
       this.f64 = new Float64Array(buffer);
       this.i32 = new Int32Array(buffer);
     }
     return (a instanceof Float32Array ? this.f32 : a instanceof Float64Array ? this.f64 : this.i32) as T;
+  }
+  /** n zeroed floats in the memory, 64-byte aligned, never handed out again; null past MAX_ALLOCATED. */
+  allocate(n: number): Float32Array | null {
+    const end = (this.top + n * 4 + 63) & ~63;
+    if (end - this.base > MAX_ALLOCATED) return null;
+    this.ensure(end);
+    const a = new Float32Array(this.exports.memory.buffer, this.top, n);
+    this.buffers.add(a.buffer);
+    this.top = end;
+    return a.fill(0);
   }
   frame(): Frame {
     return new Frame(this);
@@ -241,6 +274,7 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
 
   const matmuls: MatmulKernel = {
     name: relaxed ? "wasm-simd-fma" : "wasm-simd",
+    allocate: (n) => mem.allocate(n),
     matmulNT(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
       product(ex.matmul_nt, out, a, b, [M, K, N], acc);

@@ -13,9 +13,9 @@ EXPORTS=(matmul_nt matmul_nn matmul_tn wz_arena wz_rmsnorm_forward wz_rmsnorm_ba
   wz_swiglu_forward wz_swiglu_backward wz_add_into wz_attention_forward wz_attention_backward
   wz_log_softmax_forward wz_log_softmax_backward __heap_base)
 build() {
-  "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
+  "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
     -Wno-unknown-pragmas -Wno-unknown-attributes -Wno-ignored-attributes \
-    -Wl,--no-entry -Wl,-z,stack-size=1048576 "${EXPORTS[@]/#/-Wl,--export=}" \
+    -Wl,--no-entry -Wl,-z,stack-size=1048576 -Wl,--shared-memory -Wl,--max-memory=4294967296 "${EXPORTS[@]/#/-Wl,--export=}" \
     matmul.c runtime.c ../../../../native/blas/layers.c
 }
 build -o kernel.wasm
