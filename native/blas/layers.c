@@ -5,7 +5,8 @@
 // agree to the last bit; only a log-softmax's log comes from libm, which may differ from V8's by
 // an ulp in the float64 log-probability. Work is split over threads only along independent rows or heads:
 // every output element is computed by one thread in the same order, so the thread count never
-// changes a result.
+// changes a result. The portable path compiles this same file to WebAssembly
+// (src/model/kernels/wasm/build.sh): after a change, rebuild that too (a test checks).
 #include "layers.h"
 
 #include <cblas.h>

@@ -4,6 +4,8 @@
 // JavaScript's own Math.log, imported: so everything, log-probabilities included, must agree bit
 // for bit, on both builds of the module.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
@@ -25,4 +27,29 @@ describe("wasm layers", () => {
       });
     }
   }
+});
+
+test("the committed wasm builds were made from the sources in the tree", () => {
+  // build.sh records the hash of its sources: a change to layers.c (the native layers) or to
+  // matmul.c without a rebuild would leave the portable path computing something else.
+  const dir = new URL("../../src/model/kernels/wasm/", import.meta.url);
+  const sources = [
+    "matmul.c",
+    "runtime.c",
+    "include/cblas.h",
+    "include/math.h",
+    "include/omp.h",
+    "include/stdlib.h",
+    "include/string.h",
+    "../../../../native/blas/layers.c",
+    "../../../../native/blas/layers.h",
+  ];
+  const hash = createHash("sha256");
+  for (const f of sources) hash.update(readFileSync(new URL(f, dir)));
+  const recorded = readFileSync(new URL("kernel.sources.sha256", dir), "utf8").trim();
+  assert.equal(
+    hash.digest("hex"),
+    recorded,
+    "rebuild with src/model/kernels/wasm/build.sh (clang-16, lld-16)",
+  );
 });

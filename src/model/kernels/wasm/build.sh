@@ -20,4 +20,9 @@ build() {
 }
 build -o kernel.wasm
 build -mrelaxed-simd -DRELAXED -o kernel-relaxed.wasm
+# What the builds were made from: test/model/wasm-layers.test.ts hashes the same files, in this
+# order, and fails when a source changed without a rebuild.
+SOURCES=(matmul.c runtime.c include/cblas.h include/math.h include/omp.h include/stdlib.h include/string.h
+  ../../../../native/blas/layers.c ../../../../native/blas/layers.h)
+cat "${SOURCES[@]}" | sha256sum | cut -d' ' -f1 > kernel.sources.sha256
 echo "built $(pwd)/kernel.wasm ($(wc -c < kernel.wasm) bytes), kernel-relaxed.wasm ($(wc -c < kernel-relaxed.wasm) bytes)"
