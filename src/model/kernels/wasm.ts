@@ -34,8 +34,9 @@ declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
   validate(bytes: Uint8Array): boolean;
 };
+/** The module's memory: shared, so a buffer taken from it stays valid when it grows. */
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
 
@@ -127,9 +128,9 @@ class ModuleMemory {
   private buffer: ArrayBufferLike | null = null;
   /** Every buffer object the memory has had: it gets a new one each time it grows. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
-  private f32 = new Float32Array(0);
-  private f64 = new Float64Array(0);
-  private i32 = new Int32Array(0);
+  private f32: Float32Array = new Float32Array(0);
+  private f64: Float64Array = new Float64Array(0);
+  private i32: Int32Array = new Int32Array(0);
   constructor(readonly exports: Exports) {
     this.base = (exports.__heap_base.value + 63) & ~63;
     this.top = this.base;
