@@ -57,6 +57,23 @@ describe("matmul kernels agree with the reference kernel", () => {
     assert.equal(kernel.name, "wasm-simd");
     check(kernel);
   });
+  test("wasm-simd, products split over two threads", async () => {
+    const kernel = await createWasmKernel({ threads: 2 });
+    assert.equal(kernel.threads, 2);
+    check(kernel);
+    // and a product large enough to be split, in all three shapes, both ways of writing C
+    const [M, K, N] = [203, 130, 77];
+    for (const op of ["matmulNT", "matmulNN", "matmulTN"] as const)
+      for (const acc of [false, true]) {
+        const a = rand(M * K, 11);
+        const b = rand(K * N, 12);
+        const want = rand(M * N, 13);
+        const got = Float32Array.from(want);
+        (await createWasmKernel({ threads: 1 }))[op](want, a, b, M, K, N, acc);
+        kernel[op](got, a, b, M, K, N, acc);
+        assert.deepEqual(got, want, `${op} acc=${acc}: two threads give one thread's bits`);
+      }
+  });
   test("wasm-simd, relaxed SIMD's fused multiply-add", async () => {
     const kernel = await createWasmKernel({ fma: true });
     // Node 20's V8 has relaxed SIMD behind a flag the kernel turns on, so it is there

@@ -29,12 +29,25 @@ describe("wasm layers", () => {
   }
 });
 
+test("two threads give the same bits as one", async () => {
+  // products of the model's widest shape here are split over the threads (SPLIT_MACS)
+  const cfg = shapes[2].cfg;
+  for (const T of [160, 211]) {
+    const one = pass(await createWasmKernel({ threads: 1 }), cfg, T, true);
+    const two = pass(await createWasmKernel({ threads: 2 }), cfg, T, true);
+    sameBits(two.grads, one.grads, `T=${T} gradients`);
+    sameBits(two.lora!, one.lora!, `T=${T} adapter gradients`);
+    sameBits(two.logprobs, one.logprobs, `T=${T} log-probabilities`);
+  }
+});
+
 test("the committed wasm builds were made from the sources in the tree", () => {
   // build.sh records the hash of its sources: a change to layers.c (the native layers) or to
   // matmul.c without a rebuild would leave the portable path computing something else.
   const dir = new URL("../../src/model/kernels/wasm/", import.meta.url);
   const sources = [
     "matmul.c",
+    "gemm.h",
     "runtime.c",
     "include/cblas.h",
     "include/math.h",

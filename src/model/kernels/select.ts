@@ -1,6 +1,7 @@
 // Picks the compute backend at start-up: the native addon (OpenBLAS and the layers in C) when it
-// was built, fastest, on `threads` threads (default: WZ_THREADS, else every core); else the
-// portable WebAssembly SIMD matmul with the TypeScript layers; `reference` forces plain TypeScript.
+// was built, fastest; else the portable WebAssembly kernel (the products, split over the threads,
+// and the same C layers on the calling thread); both on `threads` threads (default: WZ_THREADS,
+// else every core). `reference` forces plain TypeScript.
 import { createBlasKernel, defaultThreads } from "./blas.ts";
 import { referenceKernel } from "./reference.ts";
 import type { MatmulKernel } from "./types.ts";
@@ -20,7 +21,7 @@ export async function selectKernel(name = "auto", threads = defaultThreads()): P
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`threads must be a positive integer, got ${threads}`);
   if (name === "reference") return referenceKernel;
-  if (name === "wasm") return createWasmKernel();
+  if (name === "wasm") return createWasmKernel({ threads });
   if (name === "blas") {
     const k = createBlasKernel(threads);
     if (!k)
@@ -31,7 +32,7 @@ export async function selectKernel(name = "auto", threads = defaultThreads()): P
     const blas = createBlasKernel(threads);
     if (blas) return blas;
     try {
-      return await createWasmKernel();
+      return await createWasmKernel({ threads });
     } catch {
       return referenceKernel;
     }

@@ -1,6 +1,7 @@
 // The portable fast kernel: WebAssembly SIMD, built by wasm/build.sh from wasm/matmul.c (the
 // products) and native/blas/layers.c (every other layer: the native path's own C, compiled to
-// WebAssembly, one thread).
+// WebAssembly). The products' rows are split over `threads` threads (wasm-worker.mjs: more
+// instances of the module on the same memory); the layers run on the calling thread.
 //
 // The module's memory is shared (a SharedArrayBuffer, which stays valid when the memory grows),
 // and the kernel hands out arrays in it (`allocate`): the model's workspaces (activations,
@@ -25,14 +26,17 @@
 // different arithmetic.
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
+import { Worker } from "node:worker_threads";
 import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
 
 // The few WebAssembly types used here (TypeScript ships them only with the DOM library).
 declare const WebAssembly: {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<{ exports: unknown }>;
   validate(bytes: Uint8Array): boolean;
+  Memory: new (limits: { initial: number; maximum: number; shared: true }) => WasmMemory;
 };
 /** The module's memory: shared, so a buffer taken from it stays valid when it grows. */
 interface WasmMemory {
@@ -43,11 +47,8 @@ interface WasmMemory {
 type Fn = (...args: number[]) => void;
 
 interface Exports {
-  memory: WasmMemory;
   __heap_base: { value: number };
-  matmul_nt: Fn;
-  matmul_nn: Fn;
-  matmul_tn: Fn;
+  wz_gemm: Fn;
   wz_arena: Fn;
   wz_rmsnorm_forward: Fn;
   wz_rmsnorm_backward: Fn;
@@ -66,6 +67,8 @@ export interface WasmKernelOptions {
   fma?: boolean;
   /** Run the other layers in WebAssembly too (default); false: the TypeScript layers. */
   layers?: boolean;
+  /** Threads the products' rows are split over (default 1); the layers run on the calling thread. */
+  threads?: number;
 }
 
 /** The relaxed-SIMD build's bytes, when this runtime accepts them (turning V8's flag on if needed). */
@@ -80,6 +83,16 @@ type Typed = Float32Array | Float64Array | Int32Array;
 
 /** Bytes allocate() hands out at most, per kernel (the memory itself may grow to 4 GiB). */
 const MAX_ALLOCATED = 2 ** 31;
+/** The memory the module declares (build.sh: --initial-memory) and its maximum, in 64 KiB pages. */
+const INITIAL_PAGES = 64;
+const MAX_PAGES = 65536;
+/** Scratch floats of one thread's product (wasm/gemm.h: WZ_PANEL_FLOATS, WZ_APACK_FLOATS). */
+const PANEL_FLOATS = 256 * 8;
+const APACK_FLOATS = 96 * 256;
+/** Stack bytes of a worker's instance (build.sh's stack-size, as the main instance's). */
+const WORKER_STACK = 2 ** 20;
+/** A product is split over threads from this many multiply-adds (waking a thread costs microseconds). */
+const SPLIT_MACS = 2 ** 20;
 
 /**
  * One call's operands: arrays in the module's memory are passed where they are; any other is
@@ -131,13 +144,16 @@ class ModuleMemory {
   private f32: Float32Array = new Float32Array(0);
   private f64: Float64Array = new Float64Array(0);
   private i32: Int32Array = new Int32Array(0);
-  constructor(readonly exports: Exports) {
+  constructor(
+    readonly memory: WasmMemory,
+    readonly exports: Exports,
+  ) {
     this.base = (exports.__heap_base.value + 63) & ~63;
     this.top = this.base;
   }
   ensure(end: number): void {
-    const have = this.exports.memory.buffer.byteLength;
-    if (end > have) this.exports.memory.grow(Math.ceil((end - have) / 65536));
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
   }
   /** Whether a is a view of this module's memory (one of its buffers, before or after growing). */
   owns(a: Typed): boolean {
@@ -146,7 +162,7 @@ class ModuleMemory {
   }
   /** A view of the memory of a's type, renewed when the memory has grown (the module may grow it). */
   view<T extends Typed>(a: T): T {
-    const buffer = this.exports.memory.buffer;
+    const buffer = this.memory.buffer;
     if (buffer !== this.buffer) {
       this.buffer = buffer;
       this.buffers.add(buffer);
@@ -156,20 +172,95 @@ class ModuleMemory {
     }
     return (a instanceof Float32Array ? this.f32 : a instanceof Float64Array ? this.f64 : this.i32) as T;
   }
+  /** The address of n bytes, 64-byte aligned, never handed out again (or -1 past MAX_ALLOCATED). */
+  reserve(bytes: number): number {
+    const end = (this.top + bytes + 63) & ~63;
+    if (end - this.base > MAX_ALLOCATED) return -1;
+    this.ensure(end);
+    const at = this.top;
+    this.top = end;
+    return at;
+  }
   /** n zeroed floats in the memory, 64-byte aligned, never handed out again; null past MAX_ALLOCATED. */
   allocate(n: number): Float32Array | null {
-    const end = (this.top + n * 4 + 63) & ~63;
-    if (end - this.base > MAX_ALLOCATED) return null;
-    this.ensure(end);
-    const a = new Float32Array(this.exports.memory.buffer, this.top, n);
+    const at = this.reserve(n * 4);
+    if (at < 0) return null;
+    const a = new Float32Array(this.memory.buffer, at, n);
     this.buffers.add(a.buffer);
-    this.top = end;
     return a.fill(0);
   }
   frame(): Frame {
     return new Frame(this);
   }
 }
+
+/**
+ * One more thread for the products (wasm-worker.mjs): its own instance on the same memory. The
+ * main thread writes a job's arguments into a shared control block and wakes it; both compute
+ * their rows; the main thread then waits for it (Atomics.wait, which Node allows on the main
+ * thread). It never keeps the process alive.
+ */
+class ProductThread {
+  private job = 0;
+  private error = "";
+  private constructor(
+    private readonly ctrl: Int32Array,
+    readonly worker: Worker,
+  ) {}
+
+  static async start(module: object, mem: ModuleMemory): Promise<ProductThread> {
+    const stack = mem.reserve(WORKER_STACK);
+    const panel = mem.reserve(PANEL_FLOATS * 4);
+    const apack = mem.reserve(APACK_FLOATS * 4);
+    if (stack < 0 || panel < 0 || apack < 0) throw new Error("no room for a wasm thread's stack");
+    const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+    const workerData = {
+      module,
+      memory: mem.memory,
+      control: ctrl.buffer,
+      stackTop: stack + WORKER_STACK,
+      panel,
+      apack,
+    };
+    const worker = new Worker(new URL("./wasm-worker.mjs", import.meta.url), { workerData });
+    const thread = new ProductThread(ctrl, worker);
+    await new Promise<void>((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", reject);
+    });
+    worker.on("message", (m) => {
+      thread.error = String(m);
+    });
+    worker.unref();
+    return thread;
+  }
+
+  /** Starts wz_gemm with these arguments on the thread. */
+  begin(args: number[]): void {
+    this.ctrl.set(args, 2);
+    this.job++;
+    Atomics.store(this.ctrl, 0, this.job);
+    Atomics.notify(this.ctrl, 0);
+  }
+
+  /** Waits until the thread has done its job. */
+  end(): void {
+    // The thread's half takes about as long as ours: look before sleeping.
+    const until = performance.now() + 0.2;
+    while (Atomics.load(this.ctrl, 1) !== this.job && performance.now() < until);
+    for (;;) {
+      const done = Atomics.load(this.ctrl, 1);
+      if (done === this.job) return;
+      if (done === -1) throw new Error(`a wasm product thread failed: ${this.error || "(no message)"}`);
+      Atomics.wait(this.ctrl, 1, done);
+    }
+  }
+}
+
+/** A kernel's threads end when the kernel is collected (they never keep the process alive either). */
+const threadsOf = new FinalizationRegistry((workers: Worker[]) => {
+  for (const w of workers) void w.terminate();
+});
 
 const isF32 = (x: FloatArray): x is Float32Array => x instanceof Float32Array;
 const f64 = (x: ArrayLike<number>): Float64Array => (x instanceof Float64Array ? x : Float64Array.from(x));
@@ -259,36 +350,73 @@ function wasmLayerOps(mem: ModuleMemory, js: LayerOps): LayerOps {
 
 export async function createWasmKernel(options: WasmKernelOptions = {}): Promise<MatmulKernel> {
   const fma = options.fma ?? process.env.WZ_WASM_FMA !== "0";
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`threads must be a positive integer, got ${threads}`);
   const relaxed = fma ? relaxedModule() : null;
-  const bytes = relaxed ?? readFileSync(new URL("./wasm/kernel.wasm", import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { log: Math.log } });
-  const mem = new ModuleMemory(instance.exports as unknown as Exports);
+  const module = await WebAssembly.compile(
+    relaxed ?? readFileSync(new URL("./wasm/kernel.wasm", import.meta.url)),
+  );
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory, log: Math.log } });
+  const mem = new ModuleMemory(memory, instance.exports as Exports);
   const ex = mem.exports;
+  const scratch = [mem.reserve(PANEL_FLOATS * 4), mem.reserve(APACK_FLOATS * 4)];
+  const helpers: ProductThread[] = [];
+  for (let t = 1; t < threads; t++) helpers.push(await ProductThread.start(module, mem));
 
-  function product(fn: Fn, out: FloatArray, a: FloatArray, b: FloatArray, dims: number[], acc: boolean) {
+  // C[M,N] (+)= op(A) op(B) with op(A)[i,k] = A[i sai + k sak], op(B)[k,j] = B[k sbk + j sbj]: the
+  // rows of C in parts of whole register tiles, one a thread. A row's arithmetic does not depend
+  // on which thread computes it, so the thread count never changes a result.
+  function product(
+    out: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    dims: number[],
+    strides: number[],
+    acc: boolean,
+  ) {
     if (!isF32(out) || !isF32(a) || !isF32(b)) throw new Error("the wasm kernel works on Float32Array only");
     const [M, K, N] = dims;
+    const [sai, sak, sbk, sbj] = strides;
     const f = mem.frame();
-    const ptrs = [acc ? f.inout(out, M * N) : f.out(out, M * N), f.in(a, M * K), f.in(b, K * N)];
-    f.call(fn, ...ptrs, M, K, N, acc ? 1 : 0);
+    const [pc, pa, pb] = [acc ? f.inout(out, M * N) : f.out(out, M * N), f.in(a, M * K), f.in(b, K * N)];
+    const parts = helpers.length > 0 && M * K * N >= SPLIT_MACS ? Math.min(threads, Math.floor(M / 4)) : 1;
+    const rows = Math.ceil(M / parts / 4) * 4;
+    const job = (m0: number) => {
+      const m = Math.min(rows, M - m0);
+      return [pc + m0 * N * 4, N, pa + m0 * sai * 4, sai, sak, pb, sbk, sbj, m, K, N, acc ? 1 : 0];
+    };
+    f.call(() => {
+      for (let p = 1; p < parts && p * rows < M; p++) helpers[p - 1].begin(job(p * rows));
+      ex.wz_gemm(...job(0), scratch[0], scratch[1]);
+      for (let p = 1; p < parts && p * rows < M; p++) helpers[p - 1].end();
+    });
   }
 
   const matmuls: MatmulKernel = {
-    name: relaxed ? "wasm-simd-fma" : "wasm-simd",
+    name: `${relaxed ? "wasm-simd-fma" : "wasm-simd"}${threads > 1 ? `-${threads}t` : ""}`,
+    threads,
     allocate: (n) => mem.allocate(n),
     matmulNT(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
-      product(ex.matmul_nt, out, a, b, [M, K, N], acc);
+      product(out, a, b, [M, K, N], [K, 1, 1, K], acc);
     },
     matmulNN(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulNN(out, a, b, M, K, N, acc);
-      product(ex.matmul_nn, out, a, b, [M, K, N], acc);
+      product(out, a, b, [M, K, N], [K, 1, N, 1], acc);
     },
     matmulTN(out, a, b, M, K, N, acc) {
       if (a instanceof Float64Array) return referenceKernel.matmulTN(out, a, b, M, K, N, acc);
-      product(ex.matmul_tn, out, a, b, [M, K, N], acc);
+      product(out, a, b, [M, K, N], [1, M, N, 1], acc);
     },
   };
-  if (options.layers === false) return matmuls;
-  return { ...matmuls, layers: wasmLayerOps(mem, jsLayerOps(matmuls)) };
+  const kernel =
+    options.layers === false ? matmuls : { ...matmuls, layers: wasmLayerOps(mem, jsLayerOps(matmuls)) };
+  if (helpers.length > 0)
+    threadsOf.register(
+      kernel,
+      helpers.map((h) => h.worker),
+    );
+  return kernel;
 }

@@ -9,20 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/lib/llvm-16/bin"
 CLANG=${CLANG:-$(command -v clang-16 || command -v clang)}
-EXPORTS=(matmul_nt matmul_nn matmul_tn wz_arena wz_rmsnorm_forward wz_rmsnorm_backward wz_rope
+EXPORTS=(wz_gemm wz_arena wz_rmsnorm_forward wz_rmsnorm_backward wz_rope
   wz_swiglu_forward wz_swiglu_backward wz_add_into wz_attention_forward wz_attention_backward
-  wz_log_softmax_forward wz_log_softmax_backward __heap_base)
+  wz_log_softmax_forward wz_log_softmax_backward __heap_base __stack_pointer)
 build() {
   "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
     -Wno-unknown-pragmas -Wno-unknown-attributes -Wno-ignored-attributes \
-    -Wl,--no-entry -Wl,-z,stack-size=1048576 -Wl,--shared-memory -Wl,--max-memory=4294967296 "${EXPORTS[@]/#/-Wl,--export=}" \
+    -Wl,--no-entry -Wl,-z,stack-size=1048576 -Wl,--import-memory -Wl,--shared-memory -Wl,--initial-memory=4194304 -Wl,--max-memory=4294967296 "${EXPORTS[@]/#/-Wl,--export=}" \
     matmul.c runtime.c ../../../../native/blas/layers.c
 }
 build -o kernel.wasm
 build -mrelaxed-simd -DRELAXED -o kernel-relaxed.wasm
 # What the builds were made from: test/model/wasm-layers.test.ts hashes the same files, in this
 # order, and fails when a source changed without a rebuild.
-SOURCES=(matmul.c runtime.c include/cblas.h include/math.h include/omp.h include/stdlib.h include/string.h
+SOURCES=(matmul.c gemm.h runtime.c include/cblas.h include/math.h include/omp.h include/stdlib.h include/string.h
   ../../../../native/blas/layers.c ../../../../native/blas/layers.h)
 cat "${SOURCES[@]}" | sha256sum | cut -d' ' -f1 > kernel.sources.sha256
 echo "built $(pwd)/kernel.wasm ($(wc -c < kernel.wasm) bytes), kernel-relaxed.wasm ($(wc -c < kernel-relaxed.wasm) bytes)"

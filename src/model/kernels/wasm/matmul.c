@@ -1,5 +1,5 @@
 // WebAssembly SIMD (simd128) matrix multiplies for the three shapes a linear layer needs.
-// Row-major float32. Built by build.sh into matmul.wasm and, with RELAXED defined, into
+// Row-major float32; src/model/kernels/wasm.ts calls wz_gemm with each shape's strides. Built by build.sh into matmul.wasm and, with RELAXED defined, into
 // matmul-relaxed.wasm, whose multiply-adds are relaxed SIMD's madd: one fused multiply-add where
 // the CPU has one, twice the arithmetic a cycle of a multiply and an add (src/model/kernels/wasm.ts
 // picks it when the runtime has relaxed SIMD). Both are committed, so no toolchain is needed at
@@ -19,20 +19,15 @@
 #define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
 #endif
 
-#define MR 4   // rows of a register tile
-#define NR 8   // columns of a register tile: two vectors
-#define KC 256 // steps along K per block
-#define MC 96  // rows of A packed per block (a multiple of MR)
+#include "gemm.h"
 
-static float panel[KC * NR] __attribute__((aligned(16)));
-static float apack[MC * KC] __attribute__((aligned(16)));
-
-// out[MR x NR] = apack[kc x MR] . panel[kc x NR]. Eight accumulators, two panel vectors and a
-// broadcast fit in the vector registers V8 gives a function on x86-64; with a tile of 5 or 6 rows
-// it spilled accumulators to the stack and ran slower (measured: 4 x 8 reaches 40 GFLOP/s with a
-// multiply and an add, the runtime's peak, and 46-48 with the fused madd; 5 x 8 gave 31 and 38).
+// out[MR x NR] = a[kc x MR] . panel[kc x NR], a being MR rows of the packed A. Eight
+// accumulators, two panel vectors and a broadcast fit in the vector registers V8 gives a function
+// on x86-64; with a tile of 5 or 6 rows it spilled accumulators to the stack and ran slower
+// (measured: 4 x 8 reaches 40 GFLOP/s with a multiply and an add, the runtime's peak, and 46-48
+// with the fused madd; 5 x 8 gave 31 and 38).
 // The loop is not unrolled by clang: V8 unrolls it itself, and more live values spill.
-static void tile(float out[MR * NR], const float *a, int kc) {
+static void tile(float out[MR * NR], const float *a, const float *panel, int kc) {
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   v128_t c30 = c00, c31 = c00;
   const float *b = panel;
@@ -62,10 +57,8 @@ static void tile(float out[MR * NR], const float *a, int kc) {
   wasm_v128_store(out + 28, c31);
 }
 
-// C[M,N] (+)= op(A) . op(B), op(A)[i, k] = A[i * sai + k * sak], op(B)[k, j] = B[k * sbk + j * sbj],
-// C's rows ldc apart. runtime.c answers layers.c's CBLAS calls with it.
 void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K,
-             int N, int accumulate) {
+             int N, int accumulate, float *panel, float *apack) {
   float out[MR * NR] __attribute__((aligned(16)));
   if (K == 0 && !accumulate)
     for (int i = 0; i < M; i++)
@@ -89,7 +82,7 @@ void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B
         }
         for (int i0 = 0; i0 < mc; i0 += MR) {
           int rows = mc - i0 < MR ? mc - i0 : MR;
-          tile(out, apack + i0 * kc, kc);
+          tile(out, apack + i0 * kc, panel, kc);
           float *c = C + (long)(m0 + i0) * ldc + j0;
           if (rows == MR && cols == NR) {
             for (int r = 0; r < MR; r++, c += ldc) {
@@ -109,19 +102,4 @@ void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B
       }
     }
   }
-}
-
-// C[M,N] (+)= A[M,K] . B[N,K]^T
-void matmul_nt(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  wz_gemm(C, N, A, K, 1, B, 1, K, M, K, N, accumulate);
-}
-
-// C[M,N] (+)= A[M,K] . B[K,N]
-void matmul_nn(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  wz_gemm(C, N, A, K, 1, B, N, 1, M, K, N, accumulate);
-}
-
-// C[M,N] (+)= A[K,M]^T . B[K,N]
-void matmul_tn(float *C, const float *A, const float *B, int M, int K, int N, int accumulate) {
-  wz_gemm(C, N, A, 1, M, B, N, 1, M, K, N, accumulate);
 }

@@ -3,15 +3,18 @@
 #include <cblas.h>
 #include <stdlib.h>
 
-void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K,
-             int N, int accumulate);
+#include "gemm.h"
+
+// The layers run on the calling thread only, so their products share one scratch pair.
+static float panel[WZ_PANEL_FLOATS] __attribute__((aligned(16)));
+static float apack[WZ_APACK_FLOATS] __attribute__((aligned(16)));
 
 // layers.c calls it with alpha 1 and beta 0 (overwrite C) or 1 (add to C), nothing else.
 void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB, int M, int N,
                  int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
   if (order != CblasRowMajor || alpha != 1.0f || (beta != 0.0f && beta != 1.0f)) __builtin_trap();
   int ta = transA == CblasTrans, tb = transB == CblasTrans;
-  wz_gemm(C, ldc, A, ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, M, K, N, beta != 0.0f);
+  wz_gemm(C, ldc, A, ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, M, K, N, beta != 0.0f, panel, apack);
 }
 
 // Scratch is taken from an arena that JavaScript places after a call's operands (wz_arena) before
