@@ -198,7 +198,8 @@ class ModuleMemory {
  * One more thread for the products (wasm-worker.mjs): its own instance on the same memory. The
  * main thread writes a job's arguments into a shared control block and wakes it; both compute
  * their rows; the main thread then waits for it (Atomics.wait, which Node allows on the main
- * thread). It never keeps the process alive.
+ * thread). It never keeps the process alive. A failure in the worker (a trap) is reported through
+ * the control block and thrown here; the worker allocates nothing, so it has no other way to die.
  */
 class ProductThread {
   private job = 0;
