@@ -91,6 +91,8 @@ const PANEL_FLOATS = 256 * 8;
 const APACK_FLOATS = 96 * 256;
 /** Stack bytes of a worker's instance (build.sh's stack-size, as the main instance's). */
 const WORKER_STACK = 2 ** 20;
+/** A worker's control block: 16 integers, then a failure's message (wasm-worker.mjs). */
+const CONTROL_BYTES = 64 + 512;
 /** A product is split over threads from this many multiply-adds (waking a thread costs microseconds). */
 const SPLIT_MACS = 2 ** 20;
 
@@ -203,7 +205,6 @@ class ModuleMemory {
  */
 class ProductThread {
   private job = 0;
-  private error = "";
   private constructor(
     private readonly ctrl: Int32Array,
     readonly worker: Worker,
@@ -214,7 +215,7 @@ class ProductThread {
     const panel = mem.reserve(PANEL_FLOATS * 4);
     const apack = mem.reserve(APACK_FLOATS * 4);
     if (stack < 0 || panel < 0 || apack < 0) throw new Error("no room for a wasm thread's stack");
-    const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+    const ctrl = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES), 0, 16);
     const workerData = {
       module,
       memory: mem.memory,
@@ -228,9 +229,6 @@ class ProductThread {
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
-    });
-    worker.on("message", (m) => {
-      thread.error = String(m);
     });
     worker.unref();
     return thread;
@@ -252,7 +250,10 @@ class ProductThread {
     for (;;) {
       const done = Atomics.load(this.ctrl, 1);
       if (done === this.job) return;
-      if (done === -1) throw new Error(`a wasm product thread failed: ${this.error || "(no message)"}`);
+      if (done === -1) {
+        const text = new Uint8Array(this.ctrl.buffer, 64, this.ctrl[15]).slice();
+        throw new Error(`a wasm product thread failed: ${new TextDecoder().decode(text)}`);
+      }
       Atomics.wait(this.ctrl, 1, done);
     }
   }
