@@ -301,86 +301,110 @@ static void causal_softmax_backward_rows(float *dS, const float *P, int ldp, int
   }
 }
 
-void wz_attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int T, int H,
-                          int KVH, int D) {
+// Scratch bytes one thread's share of attention needs: the forward's exps (WZ_ROWS rows), or the
+// backward's products (WZ_ROWS rows, doubles first for their alignment), dS and dQ of a query
+// block, and one key/value head's dK and dV.
+long wz_attention_scratch_bytes(int T, int D, int backward) {
+  long rows = (long)sizeof(double) * WZ_ROWS * T;
+  if (!backward) return rows;
+  return rows + (long)sizeof(float) * ((long)WZ_ATT_BLOCK * T + (long)WZ_ATT_BLOCK * D + 2L * T * D);
+}
+
+// Query heads h0..h1-1 of the forward pass, with wz_attention_scratch_bytes(T, D, 0) of scratch.
+void wz_attention_forward_heads(float *out, float *att, const float *q, const float *k, const float *v, int T,
+                                int H, int KVH, int D, int h0, int h1, void *scratch) {
   double scale = 1 / sqrt((double)D);
   int group = H / KVH;
-#pragma omp parallel num_threads(g_threads) if (g_threads > 1)
-  {
-    double *e = malloc(sizeof(double) * (size_t)WZ_ROWS * T);
-#pragma omp for schedule(static)
-    for (int h = 0; h < H; h++) {
-      int kh = h / group;
-      float *P = att + (long)h * T * T;
-      for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
-        int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
-        float *Pb = P + (long)t0 * T;
-        // S = Q[t0:t1] K[0:t1]^T, P = softmax(S * scale), O[t0:t1] = P V[0:t1]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, q + (long)t0 * H * D + h * D, H * D,
-                    k + kh * D, KVH * D, 0.0f, Pb, T);
-        causal_softmax_rows(Pb, T, t0, t1, T, scale, e);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, Pb, T, v + kh * D, KVH * D, 0.0f,
-                    out + (long)t0 * H * D + h * D, H * D);
-      }
+  double *e = scratch;
+  for (int h = h0; h < h1; h++) {
+    int kh = h / group;
+    float *P = att + (long)h * T * T;
+    for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
+      int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
+      float *Pb = P + (long)t0 * T;
+      // S = Q[t0:t1] K[0:t1]^T, P = softmax(S * scale), O[t0:t1] = P V[0:t1]
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, q + (long)t0 * H * D + h * D, H * D,
+                  k + kh * D, KVH * D, 0.0f, Pb, T);
+      causal_softmax_rows(Pb, T, t0, t1, T, scale, e);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, Pb, T, v + kh * D, KVH * D, 0.0f,
+                  out + (long)t0 * H * D + h * D, H * D);
     }
-    free(e);
   }
 }
 
-// Accumulates into dq, dk, dv. One thread per key/value head: it owns that head's dK and dV
-// (summed over its query heads in head order and over query blocks in order, as the TypeScript
-// version sums them).
-void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
-                           const float *k, const float *v, int T, int H, int KVH, int D) {
-  double scale = 1 / sqrt((double)D);
-  int group = H / KVH;
+// The heads split over the threads, each thread a contiguous range (a head's result does not
+// depend on the thread that computes it).
+void wz_attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int T, int H,
+                          int KVH, int D) {
 #pragma omp parallel num_threads(g_threads) if (g_threads > 1)
   {
-    float *dS = malloc(sizeof(float) * (size_t)WZ_ATT_BLOCK * T);
-    float *dQh = malloc(sizeof(float) * (size_t)WZ_ATT_BLOCK * D);
-    float *dKh = malloc(sizeof(float) * (size_t)T * D);
-    float *dVh = malloc(sizeof(float) * (size_t)T * D);
-    double *prod = malloc(sizeof(double) * (size_t)WZ_ROWS * T);
-#pragma omp for schedule(static)
-    for (int kh = 0; kh < KVH; kh++) {
-      memset(dKh, 0, sizeof(float) * (size_t)T * D);
-      memset(dVh, 0, sizeof(float) * (size_t)T * D);
-      for (int h = kh * group; h < (kh + 1) * group; h++) {
-        for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
-          int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
-          const float *Pb = att + (long)h * T * T + (long)t0 * T;
-          const float *dOb = dout + (long)t0 * H * D + h * D;
-          // dV[0:t1] += P^T dO;  dP = dO V[0:t1]^T
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, Pb, T, dOb, H * D, 1.0f, dVh, D);
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, dOb, H * D, v + kh * D, KVH * D, 0.0f,
-                      dS, t1);
-          causal_softmax_backward_rows(dS, Pb, T, t0, t1, scale, prod);
-          // dQ[t0:t1] = dS K[0:t1] (added into dq's head); dK[0:t1] += dS^T Q[t0:t1]
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, dS, t1, k + kh * D, KVH * D, 0.0f,
-                      dQh, D);
-          for (int t = t0; t < t1; t++) {
-            float *o = dq + ((long)t * H + h) * D;
-            const float *src = dQh + (long)(t - t0) * D;
-            for (int i = 0; i < D; i++) o[i] = (float)((double)o[i] + (double)src[i]);
-          }
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, dS, t1, q + (long)t0 * H * D + h * D,
-                      H * D, 1.0f, dKh, D);
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    void *scratch = malloc(wz_attention_scratch_bytes(T, D, 0));
+    wz_attention_forward_heads(out, att, q, k, v, T, H, KVH, D, H * id / nt, H * (id + 1) / nt, scratch);
+    free(scratch);
+  }
+}
+
+// Key/value heads kh0..kh1-1 of the backward pass, accumulating into dq, dk, dv, with
+// wz_attention_scratch_bytes(T, D, 1) of scratch. The thread of a key/value head owns that head's
+// dK and dV (summed over its query heads in head order and over query blocks in order, as the
+// TypeScript version sums them) and its query heads' dq.
+void wz_attention_backward_heads(float *dq, float *dk, float *dv, const float *dout, const float *att,
+                                 const float *q, const float *k, const float *v, int T, int H, int KVH, int D,
+                                 int kh0, int kh1, void *scratch) {
+  double scale = 1 / sqrt((double)D);
+  int group = H / KVH;
+  double *prod = scratch;
+  float *dS = (float *)(prod + (long)WZ_ROWS * T);
+  float *dQh = dS + (long)WZ_ATT_BLOCK * T;
+  float *dKh = dQh + (long)WZ_ATT_BLOCK * D;
+  float *dVh = dKh + (long)T * D;
+  for (int kh = kh0; kh < kh1; kh++) {
+    memset(dKh, 0, sizeof(float) * (size_t)T * D);
+    memset(dVh, 0, sizeof(float) * (size_t)T * D);
+    for (int h = kh * group; h < (kh + 1) * group; h++) {
+      for (int t0 = 0; t0 < T; t0 += WZ_ATT_BLOCK) {
+        int t1 = t0 + WZ_ATT_BLOCK < T ? t0 + WZ_ATT_BLOCK : T, B = t1 - t0;
+        const float *Pb = att + (long)h * T * T + (long)t0 * T;
+        const float *dOb = dout + (long)t0 * H * D + h * D;
+        // dV[0:t1] += P^T dO;  dP = dO V[0:t1]^T
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, Pb, T, dOb, H * D, 1.0f, dVh, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, dOb, H * D, v + kh * D, KVH * D, 0.0f,
+                    dS, t1);
+        causal_softmax_backward_rows(dS, Pb, T, t0, t1, scale, prod);
+        // dQ[t0:t1] = dS K[0:t1] (added into dq's head); dK[0:t1] += dS^T Q[t0:t1]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, dS, t1, k + kh * D, KVH * D, 0.0f,
+                    dQh, D);
+        for (int t = t0; t < t1; t++) {
+          float *o = dq + ((long)t * H + h) * D;
+          const float *src = dQh + (long)(t - t0) * D;
+          for (int i = 0; i < D; i++) o[i] = (float)((double)o[i] + (double)src[i]);
         }
-      }
-      for (int t = 0; t < T; t++) {
-        float *ok = dk + ((long)t * KVH + kh) * D, *ov = dv + ((long)t * KVH + kh) * D;
-        const float *sk = dKh + (long)t * D, *sv = dVh + (long)t * D;
-        for (int i = 0; i < D; i++) {
-          ok[i] = (float)((double)ok[i] + (double)sk[i]);
-          ov[i] = (float)((double)ov[i] + (double)sv[i]);
-        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t1, D, B, 1.0f, dS, t1, q + (long)t0 * H * D + h * D,
+                    H * D, 1.0f, dKh, D);
       }
     }
-    free(dS);
-    free(dQh);
-    free(dKh);
-    free(dVh);
-    free(prod);
+    for (int t = 0; t < T; t++) {
+      float *ok = dk + ((long)t * KVH + kh) * D, *ov = dv + ((long)t * KVH + kh) * D;
+      const float *sk = dKh + (long)t * D, *sv = dVh + (long)t * D;
+      for (int i = 0; i < D; i++) {
+        ok[i] = (float)((double)ok[i] + (double)sk[i]);
+        ov[i] = (float)((double)ov[i] + (double)sv[i]);
+      }
+    }
+  }
+}
+
+// The key/value heads split over the threads, each thread a contiguous range.
+void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
+                           const float *k, const float *v, int T, int H, int KVH, int D) {
+#pragma omp parallel num_threads(g_threads) if (g_threads > 1)
+  {
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+    void *scratch = malloc(wz_attention_scratch_bytes(T, D, 1));
+    wz_attention_backward_heads(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D, KVH * id / nt, KVH * (id + 1) / nt,
+                                scratch);
+    free(scratch);
   }
 }
 

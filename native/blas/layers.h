@@ -19,6 +19,14 @@ void wz_attention_forward(float *out, float *att, const float *q, const float *k
                           int KVH, int D);
 void wz_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
                            const float *k, const float *v, int T, int H, int KVH, int D);
+// The same over a range of (query, or key/value) heads, on the calling thread, with caller's scratch
+// of wz_attention_scratch_bytes bytes: what the portable path's threads each run.
+long wz_attention_scratch_bytes(int T, int D, int backward);
+void wz_attention_forward_heads(float *out, float *att, const float *q, const float *k, const float *v, int T,
+                                int H, int KVH, int D, int h0, int h1, void *scratch);
+void wz_attention_backward_heads(float *dq, float *dk, float *dv, const float *dout, const float *att,
+                                 const float *q, const float *k, const float *v, int T, int H, int KVH, int D,
+                                 int kh0, int kh1, void *scratch);
 void wz_log_softmax_forward(double *logp, double *entropy, float *probs, const float *logits, const int *targets,
                             int T, int V);
 void wz_log_softmax_backward(float *dlogits, const double *dlogp, const float *probs, const int *targets, int T,

@@ -30,9 +30,10 @@ describe("wasm layers", () => {
 });
 
 test("two threads give the same bits as one", async () => {
-  // products of the model's widest shape here are split over the threads (SPLIT_MACS)
-  const cfg = shapes[2].cfg;
-  for (const T of [160, 211]) {
+  // Big enough that every product, attention, SwiGLU and RMSNorm's forward are split over the
+  // threads (SPLIT_MACS, SPLIT_ELEMENTS: 264 x 300 rows > 2^16), and 4 heads over 2 kv heads.
+  const cfg = shapes[3].cfg;
+  for (const T of [251, 300]) {
     const one = pass(await createWasmKernel({ threads: 1 }), cfg, T, true);
     const two = pass(await createWasmKernel({ threads: 2 }), cfg, T, true);
     sameBits(two.grads, one.grads, `T=${T} gradients`);

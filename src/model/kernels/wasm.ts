@@ -50,6 +50,9 @@ interface Exports {
   __heap_base: { value: number };
   wz_gemm: Fn;
   wz_arena: Fn;
+  wz_attention_scratch_bytes: (T: number, D: number, backward: number) => number;
+  wz_attention_forward_heads: Fn;
+  wz_attention_backward_heads: Fn;
   wz_rmsnorm_forward: Fn;
   wz_rmsnorm_backward: Fn;
   wz_rope: Fn;
@@ -67,7 +70,7 @@ export interface WasmKernelOptions {
   fma?: boolean;
   /** Run the other layers in WebAssembly too (default); false: the TypeScript layers. */
   layers?: boolean;
-  /** Threads the products' rows are split over (default 1); the layers run on the calling thread. */
+  /** Threads the products' rows and attention's heads are split over (default 1). */
   threads?: number;
 }
 
@@ -86,15 +89,21 @@ const MAX_ALLOCATED = 2 ** 31;
 /** The memory the module declares (build.sh: --initial-memory) and its maximum, in 64 KiB pages. */
 const INITIAL_PAGES = 64;
 const MAX_PAGES = 65536;
-/** Scratch floats of one thread's product (wasm/gemm.h: WZ_PANEL_FLOATS, WZ_APACK_FLOATS). */
-const PANEL_FLOATS = 256 * 8;
-const APACK_FLOATS = 96 * 256;
 /** Stack bytes of a worker's instance (build.sh's stack-size, as the main instance's). */
 const WORKER_STACK = 2 ** 20;
-/** A worker's control block: 16 integers, then a failure's message (wasm-worker.mjs). */
-const CONTROL_BYTES = 64 + 512;
-/** A product is split over threads from this many multiply-adds (waking a thread costs microseconds). */
+/** A worker's control block: 16 integers, 16 float64 arguments, a failure's message (wasm-worker.mjs). */
+const CONTROL_BYTES = 192 + 512;
+/** Work is split over threads from this many multiply-adds (waking a thread costs microseconds). */
 const SPLIT_MACS = 2 ** 20;
+/** What a worker runs: indices into wasm-worker.mjs's `functions`. */
+const GEMM = 0;
+const ATTENTION_FORWARD = 1;
+const ATTENTION_BACKWARD = 2;
+const SWIGLU_FORWARD = 3;
+const SWIGLU_BACKWARD = 4;
+const RMSNORM_FORWARD = 5;
+/** Row-wise layers are split over threads from this many elements. */
+const SPLIT_ELEMENTS = 2 ** 16;
 
 /**
  * One call's operands: arrays in the module's memory are passed where they are; any other is
@@ -124,6 +133,13 @@ class Frame {
   }
   inout(a: Typed, n: number): number {
     return this.place(a, n, true, true);
+  }
+  /** bytes of scratch for the call, after its operands. */
+  scratch(bytes: number): number {
+    const ptr = this.at;
+    this.at = (ptr + bytes + 15) & ~15;
+    this.mem.ensure(this.at);
+    return ptr;
   }
   /** Runs fn with the arena for its scratch after the operands, then copies the outputs back. */
   call(fn: Fn, ...args: number[]): void {
@@ -197,46 +213,42 @@ class ModuleMemory {
 }
 
 /**
- * One more thread for the products (wasm-worker.mjs): its own instance on the same memory. The
- * main thread writes a job's arguments into a shared control block and wakes it; both compute
- * their rows; the main thread then waits for it (Atomics.wait, which Node allows on the main
- * thread). It never keeps the process alive. A failure in the worker (a trap) is reported through
- * the control block and thrown here; the worker allocates nothing, so it has no other way to die.
+ * One more thread for the kernel (wasm-worker.mjs): its own instance on the same memory, with its
+ * own stack there. The main thread writes a job (a function and its arguments) into a shared
+ * control block and wakes it; both compute their share; the main thread then waits for it
+ * (Atomics.wait, which Node allows on the main thread). It never keeps the process alive. A
+ * failure in the worker (a trap) is reported through the control block and thrown here; the worker
+ * allocates nothing, so it has no other way to die.
  */
-class ProductThread {
+class WasmThread {
   private job = 0;
+  private readonly args: Float64Array;
   private constructor(
     private readonly ctrl: Int32Array,
     readonly worker: Worker,
-  ) {}
+  ) {
+    this.args = new Float64Array(ctrl.buffer, 64, 16);
+  }
 
-  static async start(module: object, mem: ModuleMemory): Promise<ProductThread> {
+  static async start(module: object, mem: ModuleMemory): Promise<WasmThread> {
     const stack = mem.reserve(WORKER_STACK);
-    const panel = mem.reserve(PANEL_FLOATS * 4);
-    const apack = mem.reserve(APACK_FLOATS * 4);
-    if (stack < 0 || panel < 0 || apack < 0) throw new Error("no room for a wasm thread's stack");
+    if (stack < 0) throw new Error("no room for a wasm thread's stack");
     const ctrl = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES), 0, 16);
-    const workerData = {
-      module,
-      memory: mem.memory,
-      control: ctrl.buffer,
-      stackTop: stack + WORKER_STACK,
-      panel,
-      apack,
-    };
+    const workerData = { module, memory: mem.memory, control: ctrl.buffer, stackTop: stack + WORKER_STACK };
     const worker = new Worker(new URL("./wasm-worker.mjs", import.meta.url), { workerData });
-    const thread = new ProductThread(ctrl, worker);
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
     });
     worker.unref();
-    return thread;
+    return new WasmThread(ctrl, worker);
   }
 
-  /** Starts wz_gemm with these arguments on the thread. */
-  begin(args: number[]): void {
-    this.ctrl.set(args, 2);
+  /** Starts function fn (GEMM, ATTENTION_FORWARD, ATTENTION_BACKWARD) with these arguments. */
+  begin(fn: number, args: number[]): void {
+    this.ctrl[2] = fn;
+    this.ctrl[3] = args.length;
+    this.args.set(args);
     this.job++;
     Atomics.store(this.ctrl, 0, this.job);
     Atomics.notify(this.ctrl, 0);
@@ -244,19 +256,43 @@ class ProductThread {
 
   /** Waits until the thread has done its job. */
   end(): void {
-    // The thread's half takes about as long as ours: look before sleeping.
+    // The thread's share takes about as long as ours: look before sleeping.
     const until = performance.now() + 0.2;
     while (Atomics.load(this.ctrl, 1) !== this.job && performance.now() < until);
     for (;;) {
       const done = Atomics.load(this.ctrl, 1);
       if (done === this.job) return;
       if (done === -1) {
-        const text = new Uint8Array(this.ctrl.buffer, 64, this.ctrl[15]).slice();
-        throw new Error(`a wasm product thread failed: ${new TextDecoder().decode(text)}`);
+        const text = new Uint8Array(this.ctrl.buffer, 192, this.ctrl[4]).slice();
+        throw new Error(`a wasm thread failed: ${new TextDecoder().decode(text)}`);
       }
       Atomics.wait(this.ctrl, 1, done);
     }
   }
+}
+
+/**
+ * Runs fn over parts of [0, total): part p (bounds from `bounds`) on helper p - 1, part 0 on the
+ * calling thread, and returns when all are done.
+ */
+function onThreads(
+  helpers: WasmThread[],
+  local: Fn,
+  fn: number,
+  parts: number,
+  bounds: (p: number) => [number, number],
+  args: (lo: number, hi: number, p: number) => number[],
+): void {
+  const used: WasmThread[] = [];
+  for (let p = 1; p < parts; p++) {
+    const [lo, hi] = bounds(p);
+    if (hi <= lo) break;
+    helpers[p - 1].begin(fn, args(lo, hi, p));
+    used.push(helpers[p - 1]);
+  }
+  const [lo, hi] = bounds(0);
+  local(...args(lo, hi, 0));
+  for (const h of used) h.end();
 }
 
 /** A kernel's threads end when the kernel is collected (they never keep the process alive either). */
@@ -269,14 +305,42 @@ const f64 = (x: ArrayLike<number>): Float64Array => (x instanceof Float64Array ?
 const i32 = (x: ArrayLike<number>): Int32Array => (x instanceof Int32Array ? x : Int32Array.from(x));
 
 /** The layers in WebAssembly for float32 arrays; float64 (gradient checks) goes to the TypeScript ones. */
-function wasmLayerOps(mem: ModuleMemory, js: LayerOps): LayerOps {
+function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): LayerOps {
   const ex = mem.exports;
+  const threads = helpers.length + 1;
+  /** fn(...arrays, n) on float32 arrays of N elements, in ranges of elements, one a thread. */
+  const elementwise = (f: Frame, local: Fn, fn: number, ptrs: number[], N: number) => {
+    const parts = N >= SPLIT_ELEMENTS ? threads : 1;
+    const chunk = Math.ceil(N / parts / 4) * 4;
+    f.call(() =>
+      onThreads(
+        helpers,
+        local,
+        fn,
+        parts,
+        (p) => [Math.min(N, p * chunk), Math.min(N, (p + 1) * chunk)],
+        (i0, i1) => [...ptrs.map((ptr) => ptr + i0 * 4), i1 - i0],
+      ),
+    );
+  };
   return {
+    // Rows of the norm's forward (each row alone: the backward's weight gradient sums over rows,
+    // so it stays on one thread) and elements of SwiGLU split over the threads.
     rmsnormForward(out, rstd, inp, weight, N, C, eps) {
       if (!isF32(out)) return js.rmsnormForward(out, rstd, inp, weight, N, C, eps);
       const f = mem.frame();
-      const args = [f.out(out, N * C), f.out(rstd, N), f.in(inp, N * C), f.in(weight, C)];
-      f.call(ex.wz_rmsnorm_forward, ...args, N, C, eps);
+      const [po, pr, pi, pw] = [f.out(out, N * C), f.out(rstd, N), f.in(inp, N * C), f.in(weight, C)];
+      const parts = N * C >= SPLIT_ELEMENTS ? threads : 1;
+      f.call(() =>
+        onThreads(
+          helpers,
+          ex.wz_rmsnorm_forward,
+          RMSNORM_FORWARD,
+          parts,
+          (p) => [Math.floor((N * p) / parts), Math.floor((N * (p + 1)) / parts)],
+          (n0, n1) => [po + n0 * C * 4, pr + n0 * 4, pi + n0 * C * 4, pw, n1 - n0, C, eps],
+        ),
+      );
     },
     rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C) {
       if (!isF32(dinp)) return js.rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C);
@@ -296,39 +360,58 @@ function wasmLayerOps(mem: ModuleMemory, js: LayerOps): LayerOps {
       const n = (T * D) / 2;
       f.call(ex.wz_rope, f.inout(dx, T * H * D), T, H, D, f.in(cos, n), f.in(sin, n), 1);
     },
+    // Attention's heads (the backward's key/value heads) split over the threads, each with its
+    // scratch after the operands: a head's result does not depend on the thread that computes it.
     attentionForward(out, att, q, k, v, T, H, KVH, D) {
       if (!isF32(out)) return js.attentionForward(out, att, q, k, v, T, H, KVH, D);
       const f = mem.frame();
-      const args = [f.out(out, T * H * D), f.out(att, H * T * T), f.in(q, T * H * D)];
-      f.call(ex.wz_attention_forward, ...args, f.in(k, T * KVH * D), f.in(v, T * KVH * D), T, H, KVH, D);
+      const ptrs = [f.out(out, T * H * D), f.out(att, H * T * T), f.in(q, T * H * D)];
+      ptrs.push(f.in(k, T * KVH * D), f.in(v, T * KVH * D));
+      const parts = (H * T * T * D) / 2 >= SPLIT_MACS ? Math.min(threads, H) : 1;
+      const bytes = ex.wz_attention_scratch_bytes(T, D, 0);
+      const scratch = Array.from({ length: parts }, () => f.scratch(bytes));
+      f.call(() =>
+        onThreads(
+          helpers,
+          ex.wz_attention_forward_heads,
+          ATTENTION_FORWARD,
+          parts,
+          (p) => [Math.floor((H * p) / parts), Math.floor((H * (p + 1)) / parts)],
+          (h0, h1, p) => [...ptrs, T, H, KVH, D, h0, h1, scratch[p]],
+        ),
+      );
     },
     attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D) {
       if (!isF32(dq)) return js.attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D);
       const f = mem.frame();
-      const grads = [f.inout(dq, T * H * D), f.inout(dk, T * KVH * D), f.inout(dv, T * KVH * D)];
-      const saved = [f.in(dout, T * H * D), f.in(att, H * T * T), f.in(q, T * H * D)];
-      f.call(
-        ex.wz_attention_backward,
-        ...grads,
-        ...saved,
-        f.in(k, T * KVH * D),
-        f.in(v, T * KVH * D),
-        T,
-        H,
-        KVH,
-        D,
+      const ptrs = [f.inout(dq, T * H * D), f.inout(dk, T * KVH * D), f.inout(dv, T * KVH * D)];
+      ptrs.push(f.in(dout, T * H * D), f.in(att, H * T * T), f.in(q, T * H * D));
+      ptrs.push(f.in(k, T * KVH * D), f.in(v, T * KVH * D));
+      const parts = H * T * T * D >= SPLIT_MACS ? Math.min(threads, KVH) : 1;
+      const bytes = ex.wz_attention_scratch_bytes(T, D, 1);
+      const scratch = Array.from({ length: parts }, () => f.scratch(bytes));
+      f.call(() =>
+        onThreads(
+          helpers,
+          ex.wz_attention_backward_heads,
+          ATTENTION_BACKWARD,
+          parts,
+          (p) => [Math.floor((KVH * p) / parts), Math.floor((KVH * (p + 1)) / parts)],
+          (kh0, kh1, p) => [...ptrs, T, H, KVH, D, kh0, kh1, scratch[p]],
+        ),
       );
     },
     swigluForward(h, sig, gate, up, N) {
       if (!isF32(h)) return js.swigluForward(h, sig, gate, up, N);
       const f = mem.frame();
-      f.call(ex.wz_swiglu_forward, f.out(h, N), f.out(sig, N), f.in(gate, N), f.in(up, N), N);
+      const ptrs = [f.out(h, N), f.out(sig, N), f.in(gate, N), f.in(up, N)];
+      elementwise(f, ex.wz_swiglu_forward, SWIGLU_FORWARD, ptrs, N);
     },
     swigluBackward(dgate, dup, dh, sig, gate, up, N) {
       if (!isF32(dgate)) return js.swigluBackward(dgate, dup, dh, sig, gate, up, N);
       const f = mem.frame();
-      const args = [f.out(dgate, N), f.out(dup, N), f.in(dh, N), f.in(sig, N), f.in(gate, N), f.in(up, N)];
-      f.call(ex.wz_swiglu_backward, ...args, N);
+      const ptrs = [f.out(dgate, N), f.out(dup, N), f.in(dh, N), f.in(sig, N), f.in(gate, N), f.in(up, N)];
+      elementwise(f, ex.wz_swiglu_backward, SWIGLU_BACKWARD, ptrs, N);
     },
     addInto(out, x, N) {
       if (!isF32(out)) return js.addInto(out, x, N);
@@ -363,9 +446,8 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
   const instance = await WebAssembly.instantiate(module, { env: { memory, log: Math.log } });
   const mem = new ModuleMemory(memory, instance.exports as Exports);
   const ex = mem.exports;
-  const scratch = [mem.reserve(PANEL_FLOATS * 4), mem.reserve(APACK_FLOATS * 4)];
-  const helpers: ProductThread[] = [];
-  for (let t = 1; t < threads; t++) helpers.push(await ProductThread.start(module, mem));
+  const helpers: WasmThread[] = [];
+  for (let t = 1; t < threads; t++) helpers.push(await WasmThread.start(module, mem));
 
   // C[M,N] (+)= op(A) op(B) with op(A)[i,k] = A[i sai + k sak], op(B)[k,j] = B[k sbk + j sbj]: the
   // rows of C in parts of whole register tiles, one a thread. A row's arithmetic does not depend
@@ -383,17 +465,31 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
     const [sai, sak, sbk, sbj] = strides;
     const f = mem.frame();
     const [pc, pa, pb] = [acc ? f.inout(out, M * N) : f.out(out, M * N), f.in(a, M * K), f.in(b, K * N)];
-    const parts = helpers.length > 0 && M * K * N >= SPLIT_MACS ? Math.min(threads, Math.floor(M / 4)) : 1;
+    const parts = M * K * N >= SPLIT_MACS ? threads : 1;
     const rows = Math.ceil(M / parts / 4) * 4;
-    const job = (m0: number) => {
-      const m = Math.min(rows, M - m0);
-      return [pc + m0 * N * 4, N, pa + m0 * sai * 4, sai, sak, pb, sbk, sbj, m, K, N, acc ? 1 : 0];
-    };
-    f.call(() => {
-      for (let p = 1; p < parts && p * rows < M; p++) helpers[p - 1].begin(job(p * rows));
-      ex.wz_gemm(...job(0), scratch[0], scratch[1]);
-      for (let p = 1; p < parts && p * rows < M; p++) helpers[p - 1].end();
-    });
+    f.call(() =>
+      onThreads(
+        helpers,
+        ex.wz_gemm,
+        GEMM,
+        parts,
+        (p) => [p * rows, Math.min(M, (p + 1) * rows)],
+        (m0, m1) => [
+          pc + m0 * N * 4,
+          N,
+          pa + m0 * sai * 4,
+          sai,
+          sak,
+          pb,
+          sbk,
+          sbj,
+          m1 - m0,
+          K,
+          N,
+          acc ? 1 : 0,
+        ],
+      ),
+    );
   }
 
   const matmuls: MatmulKernel = {
@@ -414,7 +510,9 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
     },
   };
   const kernel =
-    options.layers === false ? matmuls : { ...matmuls, layers: wasmLayerOps(mem, jsLayerOps(matmuls)) };
+    options.layers === false
+      ? matmuls
+      : { ...matmuls, layers: wasmLayerOps(mem, helpers, jsLayerOps(matmuls)) };
   if (helpers.length > 0)
     threadsOf.register(
       kernel,

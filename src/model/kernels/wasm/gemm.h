@@ -5,11 +5,9 @@
 #define NR 8   // columns of a register tile: two vectors
 #define KC 256 // steps along K per block
 #define MC 96  // rows of A packed per block (a multiple of MR)
-#define WZ_PANEL_FLOATS (KC * NR) // scratch for one panel of B
-#define WZ_APACK_FLOATS (MC * KC) // scratch for one block of A
 
 // C[M,N] (+)= op(A) . op(B), op(A)[i, k] = A[i * sai + k * sak], op(B)[k, j] = B[k * sbk + j * sbj],
-// C's rows ldc apart; accumulate adds the product to C. panel and apack are the caller's scratch
-// (WZ_PANEL_FLOATS and WZ_APACK_FLOATS floats, 16-byte aligned): each thread brings its own.
+// C's rows ldc apart; accumulate adds the product to C. Its packing buffers (104 KiB) are on the
+// stack of the calling instance.
 void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K,
-             int N, int accumulate, float *panel, float *apack);
+             int N, int accumulate);

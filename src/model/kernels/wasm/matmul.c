@@ -58,7 +58,10 @@ static void tile(float out[MR * NR], const float *a, const float *panel, int kc)
 }
 
 void wz_gemm(float *C, int ldc, const float *A, int sai, int sak, const float *B, int sbk, int sbj, int M, int K,
-             int N, int accumulate, float *panel, float *apack) {
+             int N, int accumulate) {
+  // On the stack: each instance of the module (one a thread) has its own.
+  float panel[KC * NR] __attribute__((aligned(16)));
+  float apack[MC * KC] __attribute__((aligned(16)));
   float out[MR * NR] __attribute__((aligned(16)));
   if (K == 0 && !accumulate)
     for (int i = 0; i < M; i++)
