@@ -244,7 +244,7 @@ class WasmThread {
     return new WasmThread(ctrl, worker);
   }
 
-  /** Starts function fn (GEMM, ATTENTION_FORWARD, ATTENTION_BACKWARD) with these arguments. */
+  /** Starts function fn (GEMM ... RMSNORM_FORWARD: an index into the worker's table) on these arguments. */
   begin(fn: number, args: number[]): void {
     this.ctrl[2] = fn;
     this.ctrl[3] = args.length;
