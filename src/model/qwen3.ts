@@ -24,6 +24,7 @@ import {
   layerNames,
   ParamBuffer,
   parameterSpecs,
+  type TensorSpec,
 } from "./params.ts";
 import { Workspace } from "./workspace.ts";
 
@@ -129,8 +130,9 @@ export class Qwen3Model {
     readonly dtype: DType = "f32",
     options: { kernel?: MatmulKernel; data?: FloatArray } = {},
   ) {
-    this.params = new ParamBuffer(parameterSpecs(cfg), dtype, options.data);
     this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
+    const specs = parameterSpecs(cfg);
+    this.params = new ParamBuffer(specs, dtype, this.inKernelMemory(specs, options.data));
     this.names = Array.from({ length: cfg.numLayers }, (_, i) => layerNames(i));
     this.qkNorm = hasQkNorm(cfg);
     // Buffers come from the kernel in use when they are made (the wasm kernel keeps them in its own
@@ -139,6 +141,19 @@ export class Qwen3Model {
     this.space = new Workspace(dtype, fromKernel);
     this.layerSpace = this.names.map(() => new Workspace(dtype, fromKernel));
     this.loraSpace = new Workspace(dtype, fromKernel);
+  }
+
+  /**
+   * A flat float32 buffer for these tensors in the kernel's own memory (holding `data` when given),
+   * so that a kernel that copies what is not its own (wasm) computes on the weights in place; or
+   * `data` itself (undefined: a new ordinary array) when the kernel has no memory of its own.
+   */
+  private inKernelMemory(specs: TensorSpec[], data?: FloatArray): FloatArray | undefined {
+    if (this.dtype !== "f32" || !this.kernel.allocate) return data;
+    const own = this.kernel.allocate(specs.reduce((n, t) => n + t.size, 0));
+    if (!own || (data && data.length !== own.length)) return data;
+    if (data) own.set(data);
+    return own;
   }
 
   /** The layers on the current kernel's backend (the kernel may be swapped after construction). */
@@ -195,7 +210,8 @@ export class Qwen3Model {
   }
 
   zeroGrad(): void {
-    if (!this.grads) this.grads = new ParamBuffer(this.params.specs, this.dtype);
+    if (!this.grads)
+      this.grads = new ParamBuffer(this.params.specs, this.dtype, this.inKernelMemory(this.params.specs));
     else this.grads.data.fill(0);
     this.lora?.zeroGrad();
   }

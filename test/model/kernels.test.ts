@@ -142,7 +142,7 @@ describe("the wasm kernel's own memory", () => {
     assert.equal(big[0], 1, "nothing was written over the big array");
   });
 
-  test("the model's workspaces come from the kernel", async () => {
+  test("the model's weights, their gradients and its workspaces come from the kernel", async () => {
     const k = await createWasmKernel();
     let asked = 0;
     const counting: MatmulKernel = {
@@ -155,8 +155,14 @@ describe("the wasm kernel's own memory", () => {
     const cfg = { ...tinyConfig(), vocabSize: 50 };
     const model = Qwen3Model.random(cfg, 1, "f32", counting);
     const tokens = randomTokens(12, cfg.vocabSize, 3);
+    model.zeroGrad();
     model.forward(tokens, tokens.slice(1).concat([-1]));
-    assert.ok(asked > 0);
-    assert.equal(asked, model.workspaceStats().allocations);
+    assert.ok(model.params.data.buffer instanceof SharedArrayBuffer);
+    assert.ok(model.grads!.data.buffer instanceof SharedArrayBuffer);
+    assert.equal(asked, model.workspaceStats().allocations + 2);
+    // weights given to the constructor (a loaded model) are copied in, value for value
+    const loaded = new Qwen3Model(cfg, "f32", { kernel: k, data: model.params.data.slice() });
+    assert.ok(loaded.params.data.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(loaded.params.data, model.params.data);
   });
 });
