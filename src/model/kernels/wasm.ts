@@ -4,13 +4,13 @@
 // instances of the module on the same memory); the layers run on the calling thread.
 //
 // The module's memory is shared (a SharedArrayBuffer, which stays valid when the memory grows),
-// and the kernel hands out arrays in it (`allocate`): the model's workspaces (activations,
-// gradients of activations, scratch) live there, and the module reads and writes them in place.
-// Any other operand (the weights, their gradients, arrays from elsewhere) is copied in for the
-// call and its results copied back: O(MK + KN + MN) against a product's O(MKN) work, and for a
-// layer about as many passes over memory as the layer makes itself. Allocated space is never
-// reused (a workspace that grows leaves its old buffer behind), so no array can ever alias
-// another; past MAX_ALLOCATED bytes, allocate() says no and the caller makes an ordinary array.
+// and the kernel hands out arrays in it (`allocate`): the model keeps its weights, their gradients
+// and its workspaces there, and the module reads and writes them in place. Any other operand
+// (LoRA adapters, arrays from elsewhere) is copied in for the call and its results copied back:
+// O(MK + KN + MN) against a product's O(MKN) work, and for a layer about as many passes over memory
+// as the layer makes itself. Allocated space is never reused (a workspace that grows leaves its old
+// buffer behind), so no array can ever alias another; past MAX_ALLOCATED bytes, allocate() says no
+// and the caller makes an ordinary array.
 //
 // The layers round exactly as the TypeScript layers do with this kernel's products (double
 // intermediates in the same order, no FMA contraction, our exp, JavaScript's Math.log imported),
