@@ -308,6 +308,27 @@ const i32 = (x: ArrayLike<number>): Int32Array => (x instanceof Int32Array ? x :
 function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): LayerOps {
   const ex = mem.exports;
   const threads = helpers.length + 1;
+  /**
+   * Attention over ranges of `heads` (query heads, or the backward's key/value heads), one a
+   * thread, each with its scratch after the operands: a head's result does not depend on the
+   * thread that computes it. `args` ends with T, H, KVH, D; `work` is multiply-adds.
+   */
+  const byHeads = (f: Frame, backward: boolean, heads: number, args: number[], work: number) => {
+    const [T, D] = [args[args.length - 4], args[args.length - 1]];
+    const parts = work >= SPLIT_MACS ? Math.min(threads, heads) : 1;
+    const bytes = ex.wz_attention_scratch_bytes(T, D, backward ? 1 : 0);
+    const scratch = Array.from({ length: parts }, () => f.scratch(bytes));
+    f.call(() =>
+      onThreads(
+        helpers,
+        backward ? ex.wz_attention_backward_heads : ex.wz_attention_forward_heads,
+        backward ? ATTENTION_BACKWARD : ATTENTION_FORWARD,
+        parts,
+        (p) => [Math.floor((heads * p) / parts), Math.floor((heads * (p + 1)) / parts)],
+        (h0, h1, p) => [...args, h0, h1, scratch[p]],
+      ),
+    );
+  };
   /** fn(...arrays, n) on float32 arrays of N elements, in ranges of elements, one a thread. */
   const elementwise = (f: Frame, local: Fn, fn: number, ptrs: number[], N: number) => {
     const parts = N >= SPLIT_ELEMENTS ? threads : 1;
@@ -360,26 +381,12 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
       const n = (T * D) / 2;
       f.call(ex.wz_rope, f.inout(dx, T * H * D), T, H, D, f.in(cos, n), f.in(sin, n), 1);
     },
-    // Attention's heads (the backward's key/value heads) split over the threads, each with its
-    // scratch after the operands: a head's result does not depend on the thread that computes it.
     attentionForward(out, att, q, k, v, T, H, KVH, D) {
       if (!isF32(out)) return js.attentionForward(out, att, q, k, v, T, H, KVH, D);
       const f = mem.frame();
       const ptrs = [f.out(out, T * H * D), f.out(att, H * T * T), f.in(q, T * H * D)];
       ptrs.push(f.in(k, T * KVH * D), f.in(v, T * KVH * D));
-      const parts = (H * T * T * D) / 2 >= SPLIT_MACS ? Math.min(threads, H) : 1;
-      const bytes = ex.wz_attention_scratch_bytes(T, D, 0);
-      const scratch = Array.from({ length: parts }, () => f.scratch(bytes));
-      f.call(() =>
-        onThreads(
-          helpers,
-          ex.wz_attention_forward_heads,
-          ATTENTION_FORWARD,
-          parts,
-          (p) => [Math.floor((H * p) / parts), Math.floor((H * (p + 1)) / parts)],
-          (h0, h1, p) => [...ptrs, T, H, KVH, D, h0, h1, scratch[p]],
-        ),
-      );
+      byHeads(f, false, H, [...ptrs, T, H, KVH, D], (H * T * T * D) / 2);
     },
     attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D) {
       if (!isF32(dq)) return js.attentionBackward(dq, dk, dv, dout, att, q, k, v, T, H, KVH, D);
@@ -387,19 +394,7 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
       const ptrs = [f.inout(dq, T * H * D), f.inout(dk, T * KVH * D), f.inout(dv, T * KVH * D)];
       ptrs.push(f.in(dout, T * H * D), f.in(att, H * T * T), f.in(q, T * H * D));
       ptrs.push(f.in(k, T * KVH * D), f.in(v, T * KVH * D));
-      const parts = H * T * T * D >= SPLIT_MACS ? Math.min(threads, KVH) : 1;
-      const bytes = ex.wz_attention_scratch_bytes(T, D, 1);
-      const scratch = Array.from({ length: parts }, () => f.scratch(bytes));
-      f.call(() =>
-        onThreads(
-          helpers,
-          ex.wz_attention_backward_heads,
-          ATTENTION_BACKWARD,
-          parts,
-          (p) => [Math.floor((KVH * p) / parts), Math.floor((KVH * (p + 1)) / parts)],
-          (kh0, kh1, p) => [...ptrs, T, H, KVH, D, kh0, kh1, scratch[p]],
-        ),
-      );
+      byHeads(f, true, KVH, [...ptrs, T, H, KVH, D], H * T * T * D);
     },
     swigluForward(h, sig, gate, up, N) {
       if (!isF32(h)) return js.swigluForward(h, sig, gate, up, N);
