@@ -1,7 +1,8 @@
 // The portable fast kernel: WebAssembly SIMD, built by wasm/build.sh from wasm/matmul.c (the
 // products) and native/blas/layers.c (every other layer: the native path's own C, compiled to
-// WebAssembly). The products' rows are split over `threads` threads (wasm-worker.mjs: more
-// instances of the module on the same memory); the layers run on the calling thread.
+// WebAssembly). The products' rows, attention's heads, SwiGLU's elements and RMSNorm forward's
+// rows are split over `threads` threads (wasm-worker.mjs: more instances of the module on the same
+// memory); the other layers run on the calling thread.
 //
 // The module's memory is shared (a SharedArrayBuffer, which stays valid when the memory grows),
 // and the kernel hands out arrays in it (`allocate`): the model keeps its weights, their gradients
@@ -59,8 +60,6 @@ interface Exports {
   wz_swiglu_forward: Fn;
   wz_swiglu_backward: Fn;
   wz_add_into: Fn;
-  wz_attention_forward: Fn;
-  wz_attention_backward: Fn;
   wz_log_softmax_forward: Fn;
   wz_log_softmax_backward: Fn;
 }
@@ -70,7 +69,7 @@ export interface WasmKernelOptions {
   fma?: boolean;
   /** Run the other layers in WebAssembly too (default); false: the TypeScript layers. */
   layers?: boolean;
-  /** Threads the products' rows and attention's heads are split over (default 1). */
+  /** Threads the products, attention, SwiGLU and RMSNorm's forward are split over (default 1). */
   threads?: number;
 }
 
@@ -118,9 +117,7 @@ class Frame {
   }
   private place(a: Typed, n: number, copyIn: boolean, copyOut: boolean): number {
     if (this.mem.owns(a)) return a.byteOffset;
-    const ptr = this.at;
-    this.at = (ptr + n * a.BYTES_PER_ELEMENT + 15) & ~15;
-    this.mem.ensure(this.at);
+    const ptr = this.scratch(n * a.BYTES_PER_ELEMENT);
     if (copyIn) this.mem.view(a).set(a.subarray(0, n), ptr / a.BYTES_PER_ELEMENT);
     if (copyOut) this.back.push([a, ptr, n]);
     return ptr;
@@ -134,7 +131,7 @@ class Frame {
   inout(a: Typed, n: number): number {
     return this.place(a, n, true, true);
   }
-  /** bytes of scratch for the call, after its operands. */
+  /** bytes for the call (a copied operand, or scratch), after what is placed already. */
   scratch(bytes: number): number {
     const ptr = this.at;
     this.at = (ptr + bytes + 15) & ~15;
@@ -173,21 +170,24 @@ class ModuleMemory {
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
   }
+  /** Takes in the memory's current buffer, and views of it, when the memory has grown. */
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer;
+    this.buffers.add(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+  }
   /** Whether a is a view of this module's memory (one of its buffers, before or after growing). */
   owns(a: Typed): boolean {
-    this.view(a);
+    this.refresh();
     return this.buffers.has(a.buffer);
   }
-  /** A view of the memory of a's type, renewed when the memory has grown (the module may grow it). */
+  /** A view of the memory of a's type (the module may have grown it). */
   view<T extends Typed>(a: T): T {
-    const buffer = this.memory.buffer;
-    if (buffer !== this.buffer) {
-      this.buffer = buffer;
-      this.buffers.add(buffer);
-      this.f32 = new Float32Array(buffer);
-      this.f64 = new Float64Array(buffer);
-      this.i32 = new Int32Array(buffer);
-    }
+    this.refresh();
     return (a instanceof Float32Array ? this.f32 : a instanceof Float64Array ? this.f64 : this.i32) as T;
   }
   /** The address of n bytes, 64-byte aligned, never handed out again (or -1 past MAX_ALLOCATED). */
@@ -203,9 +203,8 @@ class ModuleMemory {
   allocate(n: number): Float32Array | null {
     const at = this.reserve(n * 4);
     if (at < 0) return null;
-    const a = new Float32Array(this.memory.buffer, at, n);
-    this.buffers.add(a.buffer);
-    return a.fill(0);
+    this.refresh();
+    return new Float32Array(this.memory.buffer, at, n).fill(0);
   }
   frame(): Frame {
     return new Frame(this);
@@ -272,26 +271,26 @@ class WasmThread {
 }
 
 /**
- * Runs fn over parts of [0, total): part p (bounds from `bounds`) on helper p - 1, part 0 on the
- * calling thread, and returns when all are done.
+ * Runs a function over [0, count) in `parts` ranges of whole multiples of `step` (the last one
+ * shorter): range p on helper p - 1 (function number fn of its table), range 0 on the calling
+ * thread (`local`), and returns when all are done. `args` gives a range's arguments.
  */
 function onThreads(
   helpers: WasmThread[],
   local: Fn,
   fn: number,
+  count: number,
   parts: number,
-  bounds: (p: number) => [number, number],
+  step: number,
   args: (lo: number, hi: number, p: number) => number[],
 ): void {
+  const chunk = Math.ceil(count / parts / step) * step;
   const used: WasmThread[] = [];
-  for (let p = 1; p < parts; p++) {
-    const [lo, hi] = bounds(p);
-    if (hi <= lo) break;
-    helpers[p - 1].begin(fn, args(lo, hi, p));
+  for (let p = 1; p < parts && p * chunk < count; p++) {
+    helpers[p - 1].begin(fn, args(p * chunk, Math.min(count, (p + 1) * chunk), p));
     used.push(helpers[p - 1]);
   }
-  const [lo, hi] = bounds(0);
-  local(...args(lo, hi, 0));
+  local(...args(0, Math.min(count, chunk), 0));
   for (const h of used) h.end();
 }
 
@@ -323,8 +322,9 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
         helpers,
         backward ? ex.wz_attention_backward_heads : ex.wz_attention_forward_heads,
         backward ? ATTENTION_BACKWARD : ATTENTION_FORWARD,
+        heads,
         parts,
-        (p) => [Math.floor((heads * p) / parts), Math.floor((heads * (p + 1)) / parts)],
+        1,
         (h0, h1, p) => [...args, h0, h1, scratch[p]],
       ),
     );
@@ -332,16 +332,8 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
   /** fn(...arrays, n) on float32 arrays of N elements, in ranges of elements, one a thread. */
   const elementwise = (f: Frame, local: Fn, fn: number, ptrs: number[], N: number) => {
     const parts = N >= SPLIT_ELEMENTS ? threads : 1;
-    const chunk = Math.ceil(N / parts / 4) * 4;
     f.call(() =>
-      onThreads(
-        helpers,
-        local,
-        fn,
-        parts,
-        (p) => [Math.min(N, p * chunk), Math.min(N, (p + 1) * chunk)],
-        (i0, i1) => [...ptrs.map((ptr) => ptr + i0 * 4), i1 - i0],
-      ),
+      onThreads(helpers, local, fn, N, parts, 4, (i0, i1) => [...ptrs.map((ptr) => ptr + i0 * 4), i1 - i0]),
     );
   };
   return {
@@ -353,14 +345,15 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
       const [po, pr, pi, pw] = [f.out(out, N * C), f.out(rstd, N), f.in(inp, N * C), f.in(weight, C)];
       const parts = N * C >= SPLIT_ELEMENTS ? threads : 1;
       f.call(() =>
-        onThreads(
-          helpers,
-          ex.wz_rmsnorm_forward,
-          RMSNORM_FORWARD,
-          parts,
-          (p) => [Math.floor((N * p) / parts), Math.floor((N * (p + 1)) / parts)],
-          (n0, n1) => [po + n0 * C * 4, pr + n0 * 4, pi + n0 * C * 4, pw, n1 - n0, C, eps],
-        ),
+        onThreads(helpers, ex.wz_rmsnorm_forward, RMSNORM_FORWARD, N, parts, 1, (n0, n1) => [
+          po + n0 * C * 4,
+          pr + n0 * 4,
+          pi + n0 * C * 4,
+          pw,
+          n1 - n0,
+          C,
+          eps,
+        ]),
       );
     },
     rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C) {
@@ -461,29 +454,21 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
     const f = mem.frame();
     const [pc, pa, pb] = [acc ? f.inout(out, M * N) : f.out(out, M * N), f.in(a, M * K), f.in(b, K * N)];
     const parts = M * K * N >= SPLIT_MACS ? threads : 1;
-    const rows = Math.ceil(M / parts / 4) * 4;
     f.call(() =>
-      onThreads(
-        helpers,
-        ex.wz_gemm,
-        GEMM,
-        parts,
-        (p) => [p * rows, Math.min(M, (p + 1) * rows)],
-        (m0, m1) => [
-          pc + m0 * N * 4,
-          N,
-          pa + m0 * sai * 4,
-          sai,
-          sak,
-          pb,
-          sbk,
-          sbj,
-          m1 - m0,
-          K,
-          N,
-          acc ? 1 : 0,
-        ],
-      ),
+      onThreads(helpers, ex.wz_gemm, GEMM, M, parts, 4, (m0, m1) => [
+        pc + m0 * N * 4,
+        N,
+        pa + m0 * sai * 4,
+        sai,
+        sak,
+        pb,
+        sbk,
+        sbj,
+        m1 - m0,
+        K,
+        N,
+        acc ? 1 : 0,
+      ]),
     );
   }
 

@@ -11,7 +11,7 @@ export PATH="$PATH:/usr/lib/llvm-16/bin"
 CLANG=${CLANG:-$(command -v clang-16 || command -v clang)}
 EXPORTS=(wz_gemm wz_arena wz_attention_scratch_bytes wz_attention_forward_heads wz_attention_backward_heads
   wz_rmsnorm_forward wz_rmsnorm_backward wz_rope
-  wz_swiglu_forward wz_swiglu_backward wz_add_into wz_attention_forward wz_attention_backward
+  wz_swiglu_forward wz_swiglu_backward wz_add_into
   wz_log_softmax_forward wz_log_softmax_backward __heap_base __stack_pointer)
 build() {
   "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
