@@ -1,4 +1,5 @@
-// npm run bench:engine: forward+backward tokens/s of our engine (each kernel) against PyTorch on
+// npm run bench:engine: forward+backward tokens/s of our engine (each kernel: the native addon on
+// OpenBLAS and, where built, on Intel MKL; the portable wasm) against PyTorch on
 // CPU with the same thread count (1), for widths 128, 256 and 512 (4 layers, sequence 256), as a
 // ratio; our best configuration against PyTorch's best (any installed version, 1 or 2 threads);
 // GFLOP/s and the fraction of the machine's fp32 peak (bench/machine-peak.ts); the ceilings the
@@ -12,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
-import { createBlasKernel } from "../src/model/kernels/blas.ts";
+import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/kernels/blas.ts";
 import { referenceKernel } from "../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../src/model/kernels/types.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
@@ -96,6 +97,8 @@ async function sampling(width: number): Promise<number> {
   return samplingRate(path, tok.encode("sample text number 3 about"), { maxTokens: 128 });
 }
 
+// The native builds present: OpenBLAS (the default kernel) and Intel MKL (--kernel mkl).
+const natives = (["openblas", "mkl"] as const).filter((b) => blasAvailable(b));
 const wasm = await createWasmKernel({ threads: 1 });
 const wasm2 = await createWasmKernel({ threads: 2 });
 const peak = machinePeak();
@@ -103,24 +106,24 @@ console.log(
   `machine: ${peak.cores} cores, ${peak.isa} (${peak.lanes} fp32 lanes), ${peak.ghz.toFixed(2)} GHz, ${peak.fmaPorts} FMA ports assumed: fp32 peak ${peak.perCore.toFixed(0)} GFLOP/s a core, ${peak.total.toFixed(0)} in all`,
 );
 // The peak above is at the clock the machine reports; a core may run faster (turbo). A large
-// product on OpenBLAS shows what the cores actually reach.
-for (const threads of [1, 2]) {
-  const k = createBlasKernel(threads);
-  if (!k) break;
-  const n = 1024;
-  const [a, b, c] = [0, 1, 2].map(() => new Float32Array(n * n).fill(0.5));
-  k.matmulNT(c, a, b, n, n, n, false);
-  let reps = 0;
-  const t0 = performance.now();
-  do {
+// product on each BLAS shows what the cores actually reach.
+for (const blas of natives)
+  for (const threads of [1, 2]) {
+    const k = createBlasKernel(threads, blas)!;
+    const n = 1024;
+    const [a, b, c] = [0, 1, 2].map(() => new Float32Array(n * n).fill(0.5));
     k.matmulNT(c, a, b, n, n, n, false);
-    reps++;
-  } while (performance.now() - t0 < 1000);
-  const gflops = (2 * n ** 3 * reps) / ((performance.now() - t0) / 1000) / 1e9;
-  console.log(
-    `OpenBLAS on a ${n}^3 product, ${threads} thread${threads > 1 ? "s" : ""}: ${gflops.toFixed(0)} GFLOP/s (${((100 * gflops) / (peak.perCore * threads)).toFixed(0)} % of the peak above)`,
-  );
-}
+    let reps = 0;
+    const t0 = performance.now();
+    do {
+      k.matmulNT(c, a, b, n, n, n, false);
+      reps++;
+    } while (performance.now() - t0 < 1000);
+    const gflops = (2 * n ** 3 * reps) / ((performance.now() - t0) / 1000) / 1e9;
+    console.log(
+      `${blas} on a ${n}^3 product, ${threads} thread${threads > 1 ? "s" : ""}: ${gflops.toFixed(0)} GFLOP/s (${((100 * gflops) / (peak.perCore * threads)).toFixed(0)} % of the peak above)`,
+    );
+  }
 console.log(
   "FLOPs per token, forward + backward: 3 x 2 x (layers x (hidden x (q + 2 kv) + q x hidden + 3 hidden x intermediate + 2 q (seq + 1) / 2) + hidden x vocabulary)",
 );
@@ -140,6 +143,10 @@ for (const width of widths) {
   const b1 = blas1 ? ours(width, blas1) : null;
   const blas2 = createBlasKernel(2);
   const b2 = blas2 ? ours(width, blas2) : null;
+  // The same engine on MKL's products (what PyTorch calls too), where built.
+  const mkl = natives.includes("mkl")
+    ? ([1, 2] as const).map((threads) => ours(width, createBlasKernel(threads, "mkl")!))
+    : null;
   // The same OpenBLAS matmuls with the TypeScript layers: what the C layers and their threads add.
   const bts = blas1 ? ours(width, { ...blas1, layers: undefined }) : null;
   const pt2 = pts[0]?.t2 ?? null;
@@ -148,12 +155,16 @@ for (const width of widths) {
   const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(0));
   const best = (xs: (number | null)[]) =>
     xs.reduce<number | null>((m, x) => (x !== null && (m === null || x > m) ? x : m), null);
-  const bestOurs = best([w, w2, b1, b2]);
+  const bestOurs = best([w, w2, b1, b2, ...(mkl ?? [])]);
   const bestTorch = best(pts.flatMap((p) => [p.t1, p.t2]));
   const sample = await sampling(width);
   console.log(
     `width ${width}: ${pts[0]?.name ?? "pytorch"} ${f(pt)} | native ${f(b1)} (${ratio(b1)}) | openblas + TypeScript layers ${f(bts)} (${ratio(bts)}) | ${wasm.name} with its layers ${f(w)} (${ratio(w)}) | reference ${ref === null ? "skipped" : f(ref)} (${ratio(ref)}) | 2 threads: pytorch ${f(pt2)}, native ${f(b2)} (${ratio(b2, pt2)}), ${wasm2.name} ${f(w2)} (${ratio(w2, pt2)}; ${ratio(w2)} of one-thread PyTorch) | llama.cpp sampling ${sample.toFixed(0)} tokens/s`,
   );
+  if (mkl)
+    console.log(
+      `  native on MKL (--kernel mkl): 1 thread ${f(mkl[0])} (${ratio(mkl[0])}), 2 threads ${f(mkl[1])} (${ratio(mkl[1], pt2)})`,
+    );
   for (const p of pts.slice(1)) console.log(`  also ${p.name}: 1 thread ${f(p.t1)}, 2 threads ${f(p.t2)}`);
   console.log(
     `  best against best: ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}`,
@@ -176,6 +187,8 @@ for (const width of widths) {
     );
   };
   if (blas2) ceiling("native 2 threads against PyTorch's best", blas2, b2, bestTorch, 1.5);
+  if (mkl)
+    ceiling("native on MKL, 2 threads, against PyTorch's best", createBlasKernel(2, "mkl")!, mkl[1], bestTorch, 1.5);
   ceiling("wasm against one-thread PyTorch", wasm, w, pt, 0.5);
   ceiling("wasm 2 threads against one-thread PyTorch", wasm2, w2, pt, 0.5);
   const flops = trainFlopsPerToken({ ...config(width), seq: SEQ });
@@ -187,7 +200,7 @@ for (const width of widths) {
       : `${g.toFixed(1)} GFLOP/s (${((100 * g) / (peak.perCore * threads)).toFixed(1)}% of ${threads === 1 ? "a core" : "both cores"})`;
   };
   console.log(
-    `  ${(flops / 1e6).toFixed(1)} MFLOP a token: native ${of(b1, 1)}; native 2 threads ${of(b2, 2)}; wasm ${of(w, 1)}; wasm 2 threads ${of(w2, 2)}; PyTorch ${of(pt, 1)}; PyTorch 2 threads ${of(pt2, 2)}`,
+    `  ${(flops / 1e6).toFixed(1)} MFLOP a token: native ${of(b1, 1)}; native 2 threads ${of(b2, 2)};${mkl ? ` MKL ${of(mkl[0], 1)}; MKL 2 threads ${of(mkl[1], 2)};` : ""} wasm ${of(w, 1)}; wasm 2 threads ${of(w2, 2)}; PyTorch ${of(pt, 1)}; PyTorch 2 threads ${of(pt2, 2)}`,
   );
 }
 rmSync(dir, { recursive: true, force: true });

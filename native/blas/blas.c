@@ -1,4 +1,5 @@
-// The N-API binding of the native path (layers.c): OpenBLAS's sgemm and the model's other layers
+// The N-API binding of the native path (layers.c): a BLAS's sgemm (OpenBLAS, or Intel MKL in the
+// wz_blas_mkl build, which defines WZ_MKL) and the model's other layers
 // on typed-array views (the data pointer includes the byte offset), with no copies. Arguments
 // are checked for type here; shapes are the caller's (src/model/kernels/blas.ts) to get right.
 #include <cblas.h>
@@ -73,9 +74,11 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   Args a;
   if (!args(env, info, &a, 1, "setThreads takes 1 argument")) return NULL;
-  // OpenBLAS itself stays on one thread: the work is split over threads by layers.c, so two
-  // thread pools never compete for the cores.
+  // The BLAS itself stays on one thread: the work is split over threads by layers.c, so two
+  // thread pools never compete for the cores. (MKL is linked sequential: it has no pool.)
+#ifndef WZ_MKL
   openblas_set_num_threads(1);
+#endif
   wz_set_threads(int_at(&a, 0));
   return NULL;
 }
@@ -171,6 +174,20 @@ static napi_value log_softmax_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The BLAS this build calls, as the library names itself: "OpenBLAS ..." or "Intel(R) ... MKL ...".
+static napi_value blas_name(napi_env env, napi_callback_info info) {
+  (void)info;
+  char name[256];
+#ifdef WZ_MKL
+  mkl_get_version_string(name, sizeof name);
+#else
+  snprintf(name, sizeof name, "%s", openblas_get_config());
+#endif
+  napi_value out;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -180,6 +197,7 @@ static void export_fn(napi_env env, napi_value exports, const char *name, napi_c
 static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "sgemm", sgemm);
   export_fn(env, exports, "setThreads", set_threads);
+  export_fn(env, exports, "blasName", blas_name);
   export_fn(env, exports, "rmsnormForward", rmsnorm_forward);
   export_fn(env, exports, "rmsnormBackward", rmsnorm_backward);
   export_fn(env, exports, "rope", rope);

@@ -48,7 +48,7 @@ import {
 import { buildTinyBase } from "../tasks/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 
-export const EXPERIMENT_HELP = `wz experiment FILE [--output DIR] [--kernel auto|blas|wasm|reference]
+export const EXPERIMENT_HELP = `wz experiment FILE [--output DIR] [--kernel auto|blas|mkl|wasm|reference]
 
 The reward-hacking contrast of the Writing-Zero paper on the tiny world, end to end and
 resumable (run the same command again after a stop; finished stages are kept):

@@ -42,9 +42,10 @@ reproduces what an uninterrupted run would have done.
   --output DIR     run folder (default: the config's "output")
   --steps N        override train.steps
   --kernel K       compute kernel: auto (the native addon, OpenBLAS and the layers in C, if
-                   built; else wasm), blas (the native addon), wasm (WebAssembly SIMD: the
-                   products over the threads, the same C layers on one), reference; a resumed
-                   run reuses the kernel it started with
+                   built; else wasm), blas (the native addon on OpenBLAS), mkl (the native
+                   addon on Intel MKL, if built: faster products on Intel cores, other
+                   rounding), wasm (WebAssembly SIMD: the products and the C layers over the
+                   threads), reference; a resumed run reuses the kernel it started with
   --threads N      threads the native and wasm kernels split training over (default:
                    WZ_THREADS, else every core); results do not depend on it
   --resume DIR     continue the run in DIR with its saved config`;

@@ -97,6 +97,11 @@ describe("matmul kernels agree with the reference kernel", () => {
     : "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)";
   test("openblas, one thread", { skip }, () => check(createBlasKernel(1)!));
   test("openblas, two threads", { skip }, () => check(createBlasKernel(2)!));
+  const skipMkl = blasAvailable("mkl")
+    ? false
+    : "the MKL addon is not built (bash scripts/setup-python.sh; node scripts/build-blas.mjs)";
+  test("mkl, one thread", { skip: skipMkl }, () => check(createBlasKernel(1, "mkl")!));
+  test("mkl, two threads", { skip: skipMkl }, () => check(createBlasKernel(2, "mkl")!));
 });
 
 describe("the wasm kernel's own memory", () => {

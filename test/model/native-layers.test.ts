@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
+import { blasAvailable, createBlasKernel, nativeBlasName } from "../../src/model/kernels/blas.ts";
 import { kernelFamily, selectKernel } from "../../src/model/kernels/select.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
@@ -19,37 +19,52 @@ import { randomTokens, tinyConfig } from "../helpers/models.ts";
 const skip = blasAvailable()
   ? false
   : "the native addon is not built (apt-get install libopenblas-dev, then npm ci)";
+const skipMkl = blasAvailable("mkl")
+  ? false
+  : "the native addon on MKL is not built (bash scripts/setup-python.sh, then node scripts/build-blas.mjs)";
 
-describe("native layers", { skip }, () => {
-  for (const { name, cfg, T = 37 } of shapes) {
-    for (const withLora of [false, true]) {
-      test(`round exactly as the TypeScript layers (${name}${withLora ? ", LoRA" : ""})`, () => {
-        const native = createBlasKernel(1)!;
-        const typescript: MatmulKernel = { ...native, layers: undefined };
-        const want = pass(typescript, cfg, T, withLora);
-        const got = pass(native, cfg, T, withLora);
-        sameBits(got.grads, want.grads, "gradients");
-        if (withLora) sameBits(got.lora!, want.lora!, "adapter gradients");
-        // exp and log come from libm instead of V8: the float64 outputs may differ by an ulp or so.
-        for (let t = 0; t < T; t++) {
-          assert.ok(Math.abs(got.logprobs[t] - want.logprobs[t]) < 1e-12, `logprob ${t}`);
-          assert.ok(Math.abs(got.entropy[t] - want.entropy[t]) < 1e-12, `entropy ${t}`);
-        }
-      });
-    }
-  }
+// The same C on either BLAS: the layers must round as the TypeScript ones given that BLAS's
+// products, and the thread count must change nothing, on both builds.
+for (const [blas, skipIt] of [
+  ["openblas", skip],
+  ["mkl", skipMkl],
+] as const) {
+  describe(`native layers on ${blas}`, { skip: skipIt }, () => {
+    test("the build calls the BLAS it is named for", () => {
+      const want = blas === "mkl" ? /^Intel\(R\) .*Math Kernel Library/ : /^OpenBLAS /;
+      assert.match(nativeBlasName(blas) ?? "", want);
+    });
 
-  test("two threads give the same bits as one", () => {
-    const cfg = shapes[2].cfg;
-    for (const T of [160, 211]) {
-      const one = pass(createBlasKernel(1)!, cfg, T, true);
-      const two = pass(createBlasKernel(2)!, cfg, T, true);
-      sameBits(two.grads, one.grads, `T=${T} gradients`);
-      sameBits(two.lora!, one.lora!, `T=${T} adapter gradients`);
-      sameBits(two.logprobs, one.logprobs, `T=${T} log-probabilities`);
+    for (const { name, cfg, T = 37 } of shapes) {
+      for (const withLora of [false, true]) {
+        test(`round exactly as the TypeScript layers (${name}${withLora ? ", LoRA" : ""})`, () => {
+          const native = createBlasKernel(1, blas)!;
+          const typescript: MatmulKernel = { ...native, layers: undefined };
+          const want = pass(typescript, cfg, T, withLora);
+          const got = pass(native, cfg, T, withLora);
+          sameBits(got.grads, want.grads, "gradients");
+          if (withLora) sameBits(got.lora!, want.lora!, "adapter gradients");
+          // exp and log come from libm instead of V8: the float64 outputs may differ by an ulp or so.
+          for (let t = 0; t < T; t++) {
+            assert.ok(Math.abs(got.logprobs[t] - want.logprobs[t]) < 1e-12, `logprob ${t}`);
+            assert.ok(Math.abs(got.entropy[t] - want.entropy[t]) < 1e-12, `entropy ${t}`);
+          }
+        });
+      }
     }
+
+    test("two threads give the same bits as one", () => {
+      const cfg = shapes[2].cfg;
+      for (const T of [160, 211]) {
+        const one = pass(createBlasKernel(1, blas)!, cfg, T, true);
+        const two = pass(createBlasKernel(2, blas)!, cfg, T, true);
+        sameBits(two.grads, one.grads, `T=${T} gradients`);
+        sameBits(two.lora!, one.lora!, `T=${T} adapter gradients`);
+        sameBits(two.logprobs, one.logprobs, `T=${T} log-probabilities`);
+      }
+    });
   });
-});
+}
 
 describe("workspaces", () => {
   for (const kernelName of ["native", "typescript", "wasm"] as const) {
@@ -115,6 +130,27 @@ describe("kernel selection", () => {
       assert.equal((await selectKernel("blas", 3)).threads, 3);
       await assert.rejects(selectKernel("blas", 0), /threads must be a positive integer/);
       assert.equal(kernelFamily(await selectKernel("reference")), "reference");
+      assert.equal(kernelFamily(await selectKernel("wasm")), "wasm");
+    } finally {
+      if (saved === undefined) delete process.env.WZ_THREADS;
+      else process.env.WZ_THREADS = saved;
+    }
+  });
+});
+
+describe("the MKL kernel", () => {
+  test("is asked for by name, on WZ_THREADS threads, and a resume names its family", {
+    skip: skipMkl,
+  }, async () => {
+    const saved = process.env.WZ_THREADS;
+    try {
+      process.env.WZ_THREADS = "2";
+      const k = await selectKernel("mkl");
+      assert.equal(k.name, "mkl-2t");
+      assert.equal(kernelFamily(k), "mkl");
+      // auto keeps OpenBLAS where both are built: the documented figures were made on it.
+      if (blasAvailable()) assert.equal((await selectKernel("auto")).name, "openblas-2t");
+      assert.equal((await selectKernel("mkl", 1)).name, "mkl");
     } finally {
       if (saved === undefined) delete process.env.WZ_THREADS;
       else process.env.WZ_THREADS = saved;

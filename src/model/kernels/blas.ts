@@ -1,7 +1,9 @@
-// The native fast path: OpenBLAS's sgemm and the model's other layers in C (native/blas, built at
-// install when libopenblas-dev is present), on the Float32Array views themselves, no copies.
-// Work is split over `threads` threads along rows and attention heads only, so the thread count
-// never changes a result (test/model/native-layers.test.ts checks it bit for bit).
+// The native fast path: a BLAS's sgemm and the model's other layers in C, on the Float32Array
+// views themselves, no copies. Two builds of the same C (scripts/build-blas.mjs, run by npm ci):
+// on OpenBLAS (native/blas, when libopenblas-dev is present) and on Intel MKL (native/blas-mkl,
+// when MKL is found; faster products on Intel cores, other bits). Work is split over `threads`
+// threads along rows and attention heads only, so the thread count never changes a result
+// (test/model/native-layers.test.ts checks it bit for bit, on each build).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -29,6 +31,8 @@ interface NativeAddon {
     ldc: number,
   ): void;
   setThreads(n: number): void;
+  /** The BLAS the build calls, as it names itself ("OpenBLAS 0.3.21 ...", "Intel(R) oneAPI Math Kernel Library ..."). */
+  blasName(): string;
   rmsnormForward(out: F32, rstd: F32, inp: F32, weight: F32, N: number, C: number, eps: number): void;
   rmsnormBackward(
     dinp: F32,
@@ -81,10 +85,40 @@ interface NativeAddon {
   logSoftmaxBackward(dlogits: F32, dlogp: F64, probs: F32, targets: Int32Array, T: number, V: number): void;
 }
 
-const ADDON = fileURLToPath(new URL("../../../native/blas/build/Release/wz_blas.node", import.meta.url));
+/** The BLAS a native build calls: OpenBLAS (the `blas` kernel) or Intel MKL (the `mkl` kernel). */
+export type NativeBlas = "openblas" | "mkl";
 
-export function blasAvailable(): boolean {
-  return existsSync(ADDON);
+const ADDONS: Record<NativeBlas, string> = {
+  openblas: fileURLToPath(new URL("../../../native/blas/build/Release/wz_blas.node", import.meta.url)),
+  mkl: fileURLToPath(new URL("../../../native/blas-mkl/build/Release/wz_blas_mkl.node", import.meta.url)),
+};
+
+export function blasAvailable(blas: NativeBlas = "openblas"): boolean {
+  return existsSync(ADDONS[blas]);
+}
+
+const loaded = new Map<NativeBlas, { addon: NativeAddon; threads: number }>();
+
+/** The build's addon, loaded once a process; an error that says how to rebuild it if it cannot load. */
+function loadAddon(blas: NativeBlas): { addon: NativeAddon; threads: number } {
+  let entry = loaded.get(blas);
+  if (!entry) {
+    try {
+      entry = { addon: createRequire(import.meta.url)(ADDONS[blas]) as NativeAddon, threads: 0 };
+    } catch (e) {
+      // e.g. the MKL build's libraries were in a .venv that has since been removed.
+      throw new Error(
+        `the native addon on ${blas} (${ADDONS[blas]}) is built but does not load: ${(e as Error).message.split("\n")[0]}; rebuild it with node scripts/build-blas.mjs`,
+      );
+    }
+    loaded.set(blas, entry);
+  }
+  return entry;
+}
+
+/** The name a build's BLAS gives itself, or null when that build is not there. */
+export function nativeBlasName(blas: NativeBlas = "openblas"): string | null {
+  return blasAvailable(blas) ? loadAddon(blas).addon.blasName() : null;
 }
 
 /** Threads for training when none is asked for: WZ_THREADS, else every core. */
@@ -92,8 +126,6 @@ export function defaultThreads(): number {
   const env = Number(process.env.WZ_THREADS);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
-
-let activeThreads = 0;
 
 const isF32 = (x: FloatArray): x is F32 => x instanceof Float32Array;
 const f64 = (x: ArrayLike<number>): F64 => (x instanceof Float64Array ? x : Float64Array.from(x));
@@ -171,20 +203,20 @@ function nativeLayerOps(native: () => NativeAddon, js: LayerOps): LayerOps {
   };
 }
 
-/** The native kernel, or null when the addon was not built. */
-export function createBlasKernel(threads = 1): MatmulKernel | null {
-  if (!blasAvailable()) return null;
-  const addon = createRequire(import.meta.url)(ADDON) as NativeAddon;
-  // One addon serves the process; each kernel sets its own thread count before it computes.
+/** The native kernel on the given BLAS's build, or null when that build is not there. */
+export function createBlasKernel(threads = 1, blas: NativeBlas = "openblas"): MatmulKernel | null {
+  if (!blasAvailable(blas)) return null;
+  const entry = loadAddon(blas);
+  // One addon a build serves the process; each kernel sets its own thread count before it computes.
   const native = () => {
-    if (activeThreads !== threads) {
-      addon.setThreads(threads);
-      activeThreads = threads;
+    if (entry.threads !== threads) {
+      entry.addon.setThreads(threads);
+      entry.threads = threads;
     }
-    return addon;
+    return entry.addon;
   };
   const matmuls: MatmulKernel = {
-    name: threads > 1 ? `openblas-${threads}t` : "openblas",
+    name: threads > 1 ? `${blas}-${threads}t` : blas,
     threads,
     matmulNT(out, a, b, M, K, N, acc) {
       if (!isF32(a)) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);
