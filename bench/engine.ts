@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
-import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/kernels/blas.ts";
+import { blasAvailable, createBlasKernel } from "../src/model/kernels/blas.ts";
 import { referenceKernel } from "../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../src/model/kernels/types.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
@@ -188,7 +188,13 @@ for (const width of widths) {
   };
   if (blas2) ceiling("native 2 threads against PyTorch's best", blas2, b2, bestTorch, 1.5);
   if (mkl)
-    ceiling("native on MKL, 2 threads, against PyTorch's best", createBlasKernel(2, "mkl")!, mkl[1], bestTorch, 1.5);
+    ceiling(
+      "native on MKL, 2 threads, against PyTorch's best",
+      createBlasKernel(2, "mkl")!,
+      mkl[1],
+      bestTorch,
+      1.5,
+    );
   ceiling("wasm against one-thread PyTorch", wasm, w, pt, 0.5);
   ceiling("wasm 2 threads against one-thread PyTorch", wasm2, w2, pt, 0.5);
   const flops = trainFlopsPerToken({ ...config(width), seq: SEQ });
