@@ -174,6 +174,21 @@ static napi_value log_softmax_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value set_fast_layers(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!args(env, info, &a, 1, "setFastLayers takes 1 argument")) return NULL;
+  wz_set_fast_layers(int_at(&a, 0));
+  return NULL;
+}
+
+static napi_value fast_exp(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!args(env, info, &a, 1, "fastExp takes 1 argument")) return NULL;
+  napi_value out;
+  napi_create_double(env, wz_fast_exp((float)num_at(&a, 0)), &out);
+  return out;
+}
+
 // The BLAS this build calls, as the library names itself: "OpenBLAS ..." or "Intel(R) ... MKL ...".
 static napi_value blas_name(napi_env env, napi_callback_info info) {
   (void)info;
@@ -198,6 +213,8 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "sgemm", sgemm);
   export_fn(env, exports, "setThreads", set_threads);
   export_fn(env, exports, "blasName", blas_name);
+  export_fn(env, exports, "setFastLayers", set_fast_layers);
+  export_fn(env, exports, "fastExp", fast_exp);
   export_fn(env, exports, "rmsnormForward", rmsnorm_forward);
   export_fn(env, exports, "rmsnormBackward", rmsnorm_backward);
   export_fn(env, exports, "rope", rope);

@@ -21,6 +21,14 @@ static int g_threads = 1;
 void wz_set_threads(int n) { g_threads = n < 1 ? 1 : n; }
 int wz_threads(void) { return g_threads; }
 
+// Fast layers (WZ_LAYERS=fast, off by default): the attention softmax and SwiGLU's sigmoid in float
+// arithmetic, as PyTorch's CPU kernels compute them, instead of double intermediates rounded as
+// the TypeScript layers round. Results then differ from the TypeScript layers' in the last bits
+// (test/model/native-layers.test.ts bounds by how much); the thread count still changes nothing.
+static int g_fast = 0;
+
+void wz_set_fast_layers(int on) { g_fast = on != 0; }
+
 // Rows are split over threads only when there is enough work to pay for waking them.
 #define PAR_FOR(work)        \
   const long par_work = (work); \
@@ -225,9 +233,42 @@ void wz_rope(float *x, int T, int H, int D, const double *cos_t, const double *s
   }
 }
 
+// exp in float for the fast layers: e^x = 2^k e^r with r = x - k ln2 in [-ln2/2, ln2/2], e^r by its
+// Taylor series to r^7 (truncation under 1e-8 relative), branch-free so that loops vectorise in
+// 16 lanes. 0 below -87 (where float's normal range ends), clamped at 88.
+static inline float wz_expf(float x) {
+  const float LOG2E = 1.44269504f, LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-06f;
+  const float MAGIC = 12582912.0f; // 1.5 * 2^23: y + MAGIC rounds y to an integer held in the low bits
+  union {
+    float f;
+    int32_t i;
+  } t, m, scale;
+  float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  t.f = xc * LOG2E + MAGIC;
+  m.f = MAGIC;
+  float k = t.f - MAGIC;
+  float r = xc - k * LN2_HI - k * LN2_LO;
+  float p = 1 + r * (1 + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 +
+            r * (1.0f / 5040)))))));
+  scale.i = (t.i - m.i + 127) << 23; // 2^k
+  return x < -87.0f ? 0 : p * scale.f;
+}
+
+// The fast layers' exp, for tests (src/model/kernels/blas.ts exports it as fastExp).
+float wz_fast_exp(float x) { return wz_expf(x); }
+
 // ---------- SwiGLU and the residual add ----------
 
 void wz_swiglu_forward(float *h, float *sig, const float *gate, const float *up, long N) {
+  if (g_fast) {
+    PAR_FOR(N)
+    for (long i = 0; i < N; i++) {
+      float g = gate[i], s = 1 / (1 + wz_expf(-g));
+      sig[i] = s;
+      h[i] = g * s * up[i];
+    }
+    return;
+  }
   // In blocks: the exps in one loop (which vectorises), then the rest.
   long blocks = (N + 255) / 256;
   PAR_FOR(N)
@@ -307,6 +348,46 @@ static void causal_softmax_rows(float *P, int ld, int t0, int t1, int T, double 
   }
 }
 
+// The same in float (the fast layers): 16 lanes for the maximum and for the sum of each row (its
+// lanes then added in double), and one reciprocal a row.
+static void causal_softmax_rows_fast(float *P, int ld, int t0, int t1, int T, float scale) {
+  for (int t = t0; t < t1; t++) {
+    float *p = P + (long)(t - t0) * ld;
+    float lane[16], acc[16] = {0};
+    for (int l = 0; l < 16; l++) lane[l] = -INFINITY;
+    int s = 0;
+    for (; s + 16 <= t + 1; s += 16)
+      for (int l = 0; l < 16; l++) {
+        float x = p[s + l] * scale;
+        p[s + l] = x;
+        lane[l] = x > lane[l] ? x : lane[l];
+      }
+    for (; s <= t; s++) {
+      float x = p[s] * scale;
+      p[s] = x;
+      lane[0] = x > lane[0] ? x : lane[0];
+    }
+    float max = lane[0];
+    for (int l = 1; l < 16; l++) max = lane[l] > max ? lane[l] : max;
+    for (s = 0; s + 16 <= t + 1; s += 16)
+      for (int l = 0; l < 16; l++) {
+        float e = wz_expf(p[s + l] - max);
+        p[s + l] = e;
+        acc[l] += e;
+      }
+    for (; s <= t; s++) {
+      float e = wz_expf(p[s] - max);
+      p[s] = e;
+      acc[0] += e;
+    }
+    double sum = 0;
+    for (int l = 0; l < 16; l++) sum += acc[l];
+    float inv = (float)(1 / sum);
+    for (s = 0; s <= t; s++) p[s] *= inv;
+    for (s = t + 1; s < T; s++) p[s] = 0;
+  }
+}
+
 // Softmax backward of rows t0..t1-1, in place on dS (its rows of t1, dP in, dS out; P's rows of
 // stride ldp): dS = P (dP - sum P dP) times the score scale, zero past each row's position. prod
 // [WZ_ROWS * T] is scratch: WZ_ROWS rows at a time, the products P dP in one loop, then each row's
@@ -355,7 +436,10 @@ void wz_attention_forward_heads(float *out, float *att, const float *q, const fl
       // S = Q[t0:t1] K[0:t1]^T, P = softmax(S * scale), O[t0:t1] = P V[0:t1]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, t1, D, 1.0f, q + (long)t0 * H * D + h * D, H * D,
                   k + kh * D, KVH * D, 0.0f, Pb, T);
-      causal_softmax_rows(Pb, T, t0, t1, T, scale, e);
+      if (g_fast)
+        causal_softmax_rows_fast(Pb, T, t0, t1, T, (float)scale);
+      else
+        causal_softmax_rows(Pb, T, t0, t1, T, scale, e);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, t1, 1.0f, Pb, T, v + kh * D, KVH * D, 0.0f,
                   out + (long)t0 * H * D + h * D, H * D);
     }

@@ -4,6 +4,9 @@
 
 void wz_set_threads(int n);
 int wz_threads(void);
+// Fast layers: the attention softmax and SwiGLU's sigmoid in float (off: double, as the TypeScript layers).
+void wz_set_fast_layers(int on);
+float wz_fast_exp(float x);
 
 void wz_sgemm(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc);

@@ -91,3 +91,18 @@ test("wz serve on a busy port, or a port out of range: one line", async () => {
   assert.equal(big.code, 2);
   assert.match(big.stderr, /--port: expected an integer >= 0 and <= 65535, got "99999"/);
 });
+
+test("wz train --layers with an unknown arithmetic names the choices, before any work", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-err-"));
+  const r = await runWz([
+    "train",
+    "examples/tiny/config.yaml",
+    "--output",
+    join(dir, "run"),
+    "--layers",
+    "quick",
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--layers must be one of exact, fast, got "quick"/);
+  noStack(r.stderr);
+});

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { blasAvailable, createBlasKernel, nativeBlasName } from "../../src/model/kernels/blas.ts";
+import {
+  blasAvailable,
+  createBlasKernel,
+  nativeBlasName,
+  nativeFastExp,
+} from "../../src/model/kernels/blas.ts";
+import { layerModeFromEnv } from "../../src/model/kernels/layer-mode.ts";
 import { kernelFamily, selectKernel } from "../../src/model/kernels/select.ts";
 import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
@@ -65,6 +71,76 @@ for (const [blas, skipIt] of [
     });
   });
 }
+
+// The fast layers (WZ_LAYERS=fast) trade the last bits for speed: they must stay close to the exact
+// layers, differ from them (or the switch does nothing), and still not depend on the thread count.
+describe("fast layers", { skip }, () => {
+  test("their float exp is within a few float ulps of exp, and 0 where float underflows", () => {
+    const exp = nativeFastExp()!;
+    let worst = 0;
+    for (let x = -87; x <= 88; x += 0.01237) {
+      const want = Math.exp(Math.fround(x));
+      worst = Math.max(worst, Math.abs(exp(x) - want) / want);
+    }
+    assert.ok(worst < 4 * 2 ** -23, `worst relative error ${worst}`);
+    assert.ok(worst > 0, "a float exp cannot be exact everywhere");
+    assert.equal(exp(0), 1);
+    assert.equal(exp(-88), 0);
+    assert.equal(exp(-1000), 0);
+  });
+
+  for (const { name, cfg, T = 37 } of [shapes[0], shapes[3]]) {
+    test(`stay within float rounding of the exact layers (${name})`, () => {
+      const exact = pass(createBlasKernel(1, "openblas", "exact")!, cfg, T, false);
+      const fast = pass(createBlasKernel(1, "openblas", "fast")!, cfg, T, false);
+      let differ = 0;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < exact.grads.length; i++) {
+        if (!Object.is(exact.grads[i], fast.grads[i])) differ++;
+        worst = Math.max(worst, Math.abs(exact.grads[i] - fast.grads[i]));
+        scale = Math.max(scale, Math.abs(exact.grads[i]));
+      }
+      assert.ok(differ > 0, "the fast layers gave the exact layers' bits: the switch did nothing");
+      assert.ok(worst < 1e-5 * scale, `gradients: largest difference ${worst} of ${scale}`);
+      // Float rounding through the layers: about 1e-6 of a log-probability, relative.
+      for (let t = 0; t < T; t++) {
+        const [got, want] = [fast.logprobs[t], exact.logprobs[t]];
+        assert.ok(
+          Math.abs(got - want) < 1e-5 * Math.max(1, Math.abs(want)),
+          `logprob ${t}: ${got} vs ${want}`,
+        );
+      }
+    });
+  }
+
+  test("two threads give the same bits as one, and the kernel says it is fast", () => {
+    const one = createBlasKernel(1, "openblas", "fast")!;
+    const two = createBlasKernel(2, "openblas", "fast")!;
+    assert.equal(two.name, "openblas-2t-fast");
+    for (const T of [160, 211]) {
+      const a = pass(one, shapes[2].cfg, T, true);
+      const b = pass(two, shapes[2].cfg, T, true);
+      sameBits(b.grads, a.grads, `T=${T} gradients`);
+      sameBits(b.logprobs, a.logprobs, `T=${T} log-probabilities`);
+    }
+  });
+
+  test("WZ_LAYERS picks them, and a wrong value is an error that names the choices", () => {
+    const saved = process.env.WZ_LAYERS;
+    try {
+      process.env.WZ_LAYERS = "fast";
+      assert.equal(createBlasKernel(1)!.name, "openblas-fast");
+      process.env.WZ_LAYERS = "quick";
+      assert.throws(() => layerModeFromEnv(), /WZ_LAYERS must be one of exact, fast, got "quick"/);
+      delete process.env.WZ_LAYERS;
+      assert.equal(createBlasKernel(1)!.name, "openblas");
+    } finally {
+      if (saved === undefined) delete process.env.WZ_LAYERS;
+      else process.env.WZ_LAYERS = saved;
+    }
+  });
+});
 
 describe("workspaces", () => {
   for (const kernelName of ["native", "typescript", "wasm"] as const) {

@@ -42,6 +42,30 @@ test("two threads give the same bits as one", async () => {
   }
 });
 
+test("fast layers: every thread's instance uses them (same bits on one and two threads), close to the exact ones", async () => {
+  const cfg = shapes[3].cfg;
+  const T = 251;
+  const exact = pass(await createWasmKernel({ threads: 1 }), cfg, T, false);
+  const one = await createWasmKernel({ threads: 1, layerMode: "fast" });
+  const two = await createWasmKernel({ threads: 2, layerMode: "fast" });
+  assert.equal(two.name, "wasm-simd-fma-2t-fast");
+  const a = pass(one, cfg, T, false);
+  const b = pass(two, cfg, T, false);
+  // A worker on the exact layers while the main thread is on the fast ones changes these bits.
+  sameBits(b.grads, a.grads, "gradients");
+  sameBits(b.logprobs, a.logprobs, "log-probabilities");
+  let differ = 0;
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < exact.grads.length; i++) {
+    if (!Object.is(exact.grads[i], a.grads[i])) differ++;
+    worst = Math.max(worst, Math.abs(exact.grads[i] - a.grads[i]));
+    scale = Math.max(scale, Math.abs(exact.grads[i]));
+  }
+  assert.ok(differ > 0, "the fast layers gave the exact layers' bits: the switch did nothing");
+  assert.ok(worst < 1e-5 * scale, `gradients: largest difference ${worst} of ${scale}`);
+});
+
 test("the committed wasm builds were made from the sources in the tree", () => {
   // build.sh records the hash of its sources: a change to layers.c (the native layers) or to
   // matmul.c without a rebuild would leave the portable path computing something else.

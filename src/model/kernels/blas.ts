@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
@@ -33,6 +34,9 @@ interface NativeAddon {
   setThreads(n: number): void;
   /** The BLAS the build calls, as it names itself ("OpenBLAS 0.3.21 ...", "Intel(R) oneAPI Math Kernel Library ..."). */
   blasName(): string;
+  setFastLayers(on: number): void;
+  /** The fast layers' float exp, for tests. */
+  fastExp(x: number): number;
   rmsnormForward(out: F32, rstd: F32, inp: F32, weight: F32, N: number, C: number, eps: number): void;
   rmsnormBackward(
     dinp: F32,
@@ -97,14 +101,18 @@ export function blasAvailable(blas: NativeBlas = "openblas"): boolean {
   return existsSync(ADDONS[blas]);
 }
 
-const loaded = new Map<NativeBlas, { addon: NativeAddon; threads: number }>();
+const loaded = new Map<NativeBlas, { addon: NativeAddon; threads: number; layers: LayerMode | null }>();
 
 /** The build's addon, loaded once a process; an error that says how to rebuild it if it cannot load. */
-function loadAddon(blas: NativeBlas): { addon: NativeAddon; threads: number } {
+function loadAddon(blas: NativeBlas): { addon: NativeAddon; threads: number; layers: LayerMode | null } {
   let entry = loaded.get(blas);
   if (!entry) {
     try {
-      entry = { addon: createRequire(import.meta.url)(ADDONS[blas]) as NativeAddon, threads: 0 };
+      entry = {
+        addon: createRequire(import.meta.url)(ADDONS[blas]) as NativeAddon,
+        threads: 0,
+        layers: null,
+      };
     } catch (e) {
       // e.g. the MKL build's libraries were in a .venv that has since been removed.
       throw new Error(
@@ -203,20 +211,40 @@ function nativeLayerOps(native: () => NativeAddon, js: LayerOps): LayerOps {
   };
 }
 
-/** The native kernel on the given BLAS's build, or null when that build is not there. */
-export function createBlasKernel(threads = 1, blas: NativeBlas = "openblas"): MatmulKernel | null {
+/** The fast layers' exp (float), from a built addon; null when none is built. */
+export function nativeFastExp(): ((x: number) => number) | null {
+  const blas = (["openblas", "mkl"] as const).find((b) => blasAvailable(b));
+  if (!blas) return null;
+  const { addon } = loadAddon(blas);
+  return (x) => addon.fastExp(x);
+}
+
+/**
+ * The native kernel on the given BLAS's build, or null when that build is not there. `layers`:
+ * the C layers' arithmetic (default WZ_LAYERS, else exact; src/model/kernels/layer-mode.ts).
+ */
+export function createBlasKernel(
+  threads = 1,
+  blas: NativeBlas = "openblas",
+  layers: LayerMode = layerModeFromEnv(),
+): MatmulKernel | null {
   if (!blasAvailable(blas)) return null;
   const entry = loadAddon(blas);
-  // One addon a build serves the process; each kernel sets its own thread count before it computes.
+  // One addon a build serves the process; each kernel sets its own thread count and layer
+  // arithmetic before it computes.
   const native = () => {
     if (entry.threads !== threads) {
       entry.addon.setThreads(threads);
       entry.threads = threads;
     }
+    if (entry.layers !== layers) {
+      entry.addon.setFastLayers(layers === "fast" ? 1 : 0);
+      entry.layers = layers;
+    }
     return entry.addon;
   };
   const matmuls: MatmulKernel = {
-    name: threads > 1 ? `${blas}-${threads}t` : blas,
+    name: `${threads > 1 ? `${blas}-${threads}t` : blas}${layers === "fast" ? "-fast" : ""}`,
     threads,
     matmulNT(out, a, b, M, K, N, acc) {
       if (!isF32(a)) return referenceKernel.matmulNT(out, a, b, M, K, N, acc);

@@ -25,9 +25,11 @@
 // { fma: false }, keeps the multiply and add. The two round differently (a fused multiply-add
 // rounds once), so a run resumed on a runtime without relaxed SIMD continues with slightly
 // different arithmetic.
+
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
 import type { FloatArray, MatmulKernel } from "./types.ts";
@@ -62,6 +64,7 @@ interface Exports {
   wz_add_into: Fn;
   wz_log_softmax_forward: Fn;
   wz_log_softmax_backward: Fn;
+  wz_set_fast_layers: (on: number) => void;
 }
 
 export interface WasmKernelOptions {
@@ -71,6 +74,8 @@ export interface WasmKernelOptions {
   layers?: boolean;
   /** Threads the products, attention, SwiGLU and RMSNorm's forward are split over (default 1). */
   threads?: number;
+  /** The C layers' arithmetic (default: WZ_LAYERS, else exact; src/model/kernels/layer-mode.ts). */
+  layerMode?: LayerMode;
 }
 
 /** The relaxed-SIMD build's bytes, when this runtime accepts them (turning V8's flag on if needed). */
@@ -434,6 +439,9 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
   const instance = await WebAssembly.instantiate(module, { env: { memory, log: Math.log } });
   const mem = new ModuleMemory(memory, instance.exports as Exports);
   const ex = mem.exports;
+  // A global of the module's (shared) memory: every thread's instance reads the same one.
+  const fastLayers = options.layers !== false && (options.layerMode ?? layerModeFromEnv()) === "fast";
+  ex.wz_set_fast_layers(fastLayers ? 1 : 0);
   const helpers: WasmThread[] = [];
   for (let t = 1; t < threads; t++) helpers.push(await WasmThread.start(module, mem));
 
@@ -473,7 +481,7 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
   }
 
   const matmuls: MatmulKernel = {
-    name: `${relaxed ? "wasm-simd-fma" : "wasm-simd"}${threads > 1 ? `-${threads}t` : ""}`,
+    name: `${relaxed ? "wasm-simd-fma" : "wasm-simd"}${threads > 1 ? `-${threads}t` : ""}${fastLayers ? "-fast" : ""}`,
     threads,
     allocate: (n) => mem.allocate(n),
     matmulNT(out, a, b, M, K, N, acc) {

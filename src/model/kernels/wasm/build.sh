@@ -12,7 +12,7 @@ CLANG=${CLANG:-$(command -v clang-16 || command -v clang)}
 EXPORTS=(wz_gemm wz_arena wz_attention_scratch_bytes wz_attention_forward_heads wz_attention_backward_heads
   wz_rmsnorm_forward wz_rmsnorm_backward wz_rope
   wz_swiglu_forward wz_swiglu_backward wz_add_into
-  wz_log_softmax_forward wz_log_softmax_backward __heap_base __stack_pointer)
+  wz_log_softmax_forward wz_log_softmax_backward wz_set_fast_layers __heap_base __stack_pointer)
 build() {
   "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -ffp-contract=off -fno-builtin "$@" -nostdlib -Iinclude \
     -Wno-unknown-pragmas -Wno-unknown-attributes -Wno-ignored-attributes \
