@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
-import { blasAvailable, createBlasKernel } from "../src/model/kernels/blas.ts";
+import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/kernels/blas.ts";
 import { referenceKernel } from "../src/model/kernels/reference.ts";
 import type { MatmulKernel } from "../src/model/kernels/types.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
@@ -99,8 +99,10 @@ async function sampling(width: number): Promise<number> {
 
 // The native builds present: OpenBLAS (the default kernel) and Intel MKL (--kernel mkl).
 const natives = (["openblas", "mkl"] as const).filter((b) => blasAvailable(b));
-const wasm = await createWasmKernel({ threads: 1 });
-const wasm2 = await createWasmKernel({ threads: 2 });
+// Every kernel names its layers' arithmetic, so that WZ_LAYERS in the environment changes nothing here.
+const wasm = await createWasmKernel({ threads: 1, layerMode: "exact" });
+const wasm2 = await createWasmKernel({ threads: 2, layerMode: "exact" });
+const wasm2fast = await createWasmKernel({ threads: 2, layerMode: "fast" });
 const peak = machinePeak();
 console.log(
   `machine: ${peak.cores} cores, ${peak.isa} (${peak.lanes} fp32 lanes), ${peak.ghz.toFixed(2)} GHz, ${peak.fmaPorts} FMA ports assumed: fp32 peak ${peak.perCore.toFixed(0)} GFLOP/s a core, ${peak.total.toFixed(0)} in all`,
@@ -139,14 +141,18 @@ for (const width of widths) {
   const w = ours(width, wasm);
   const w2 = ours(width, wasm2);
   const ref = width <= 256 ? ours(width, referenceKernel) : null;
-  const blas1 = createBlasKernel(1);
+  const blas1 = createBlasKernel(1, "openblas", "exact");
   const b1 = blas1 ? ours(width, blas1) : null;
-  const blas2 = createBlasKernel(2);
+  const blas2 = createBlasKernel(2, "openblas", "exact");
   const b2 = blas2 ? ours(width, blas2) : null;
   // The same engine on MKL's products (what PyTorch calls too), where built.
   const mkl = natives.includes("mkl")
-    ? ([1, 2] as const).map((threads) => ours(width, createBlasKernel(threads, "mkl")!))
+    ? ([1, 2] as const).map((threads) => ours(width, createBlasKernel(threads, "mkl", "exact")!))
     : null;
+  // With the fast layers (WZ_LAYERS=fast: the softmax and the sigmoid in float), on 2 threads.
+  const fastOn = (blas: NativeBlas) =>
+    natives.includes(blas) ? ours(width, createBlasKernel(2, blas, "fast")!) : null;
+  const fast = { openblas: fastOn("openblas"), mkl: fastOn("mkl"), wasm: ours(width, wasm2fast) };
   // The same OpenBLAS matmuls with the TypeScript layers: what the C layers and their threads add.
   const bts = blas1 ? ours(width, { ...blas1, layers: undefined }) : null;
   const pt2 = pts[0]?.t2 ?? null;
@@ -156,6 +162,7 @@ for (const width of widths) {
   const best = (xs: (number | null)[]) =>
     xs.reduce<number | null>((m, x) => (x !== null && (m === null || x > m) ? x : m), null);
   const bestOurs = best([w, w2, b1, b2, ...(mkl ?? [])]);
+  const bestFast = best([bestOurs, fast.openblas, fast.mkl, fast.wasm]);
   const bestTorch = best(pts.flatMap((p) => [p.t1, p.t2]));
   const sample = await sampling(width);
   console.log(
@@ -165,9 +172,12 @@ for (const width of widths) {
     console.log(
       `  native on MKL (--kernel mkl): 1 thread ${f(mkl[0])} (${ratio(mkl[0])}), 2 threads ${f(mkl[1])} (${ratio(mkl[1], pt2)})`,
     );
+  console.log(
+    `  fast layers (WZ_LAYERS=fast), 2 threads: native ${f(fast.openblas)} (${ratio(fast.openblas, pt2)}), native on MKL ${f(fast.mkl)} (${ratio(fast.mkl, pt2)}), wasm ${f(fast.wasm)} (${ratio(fast.wasm)} of one-thread PyTorch)`,
+  );
   for (const p of pts.slice(1)) console.log(`  also ${p.name}: 1 thread ${f(p.t1)}, 2 threads ${f(p.t2)}`);
   console.log(
-    `  best against best: ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}`,
+    `  best against best: exact layers (the default), ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}; with the fast layers, ours ${f(bestFast)} = ${ratio(bestFast, bestTorch)}`,
   );
   // The ceilings: the same step's linear-layer matmuls alone, and what each target would leave
   // for the rest of the step (attention, norms, SwiGLU, the softmaxes, JavaScript).
@@ -190,7 +200,7 @@ for (const width of widths) {
   if (mkl)
     ceiling(
       "native on MKL, 2 threads, against PyTorch's best",
-      createBlasKernel(2, "mkl")!,
+      createBlasKernel(2, "mkl", "exact")!,
       mkl[1],
       bestTorch,
       1.5,
