@@ -47,6 +47,41 @@ export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: strin
   );
 }
 
+/**
+ * For arithmetic that trades the last bits (the fast layers): `got` differs from `want` somewhere
+ * (else the switch did nothing) and nowhere by more than `tol` of want's largest magnitude.
+ */
+export function closeButNotSame(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = 1e-5) {
+  assert.equal(got.length, want.length);
+  let differ = 0;
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) differ++;
+    worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  assert.ok(differ > 0, `${what}: the same bits as the exact arithmetic (the switch did nothing)`);
+  assert.ok(worst < tol * scale, `${what}: largest difference ${worst} of ${scale}`);
+}
+
+/** Runs fn with these environment variables set (undefined: unset), then puts them back. */
+export async function withEnv(vars: Record<string, string | undefined>, fn: () => unknown): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const put = (vs: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(vs)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  try {
+    put(vars);
+    await fn();
+  } finally {
+    put(saved);
+  }
+}
+
 export const shapes: { name: string; cfg: ModelConfig; T?: number }[] = [
   {
     name: "qwen3, untied, GQA",

@@ -19,7 +19,7 @@ import type { MatmulKernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
 import { initParams } from "../../src/model/params.ts";
 import { Qwen3Model } from "../../src/model/qwen3.ts";
-import { pass, sameBits, shapes } from "../helpers/layer-parity.ts";
+import { closeButNotSame, pass, sameBits, shapes, withEnv } from "../helpers/layer-parity.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
 
 const skip = blasAvailable()
@@ -93,16 +93,7 @@ describe("fast layers", { skip }, () => {
     test(`stay within float rounding of the exact layers (${name})`, () => {
       const exact = pass(createBlasKernel(1, "openblas", "exact")!, cfg, T, false);
       const fast = pass(createBlasKernel(1, "openblas", "fast")!, cfg, T, false);
-      let differ = 0;
-      let worst = 0;
-      let scale = 0;
-      for (let i = 0; i < exact.grads.length; i++) {
-        if (!Object.is(exact.grads[i], fast.grads[i])) differ++;
-        worst = Math.max(worst, Math.abs(exact.grads[i] - fast.grads[i]));
-        scale = Math.max(scale, Math.abs(exact.grads[i]));
-      }
-      assert.ok(differ > 0, "the fast layers gave the exact layers' bits: the switch did nothing");
-      assert.ok(worst < 1e-5 * scale, `gradients: largest difference ${worst} of ${scale}`);
+      closeButNotSame(fast.grads, exact.grads, "gradients");
       // Float rounding through the layers: about 1e-6 of a log-probability, relative.
       for (let t = 0; t < T; t++) {
         const [got, want] = [fast.logprobs[t], exact.logprobs[t]];
@@ -126,20 +117,14 @@ describe("fast layers", { skip }, () => {
     }
   });
 
-  test("WZ_LAYERS picks them, and a wrong value is an error that names the choices", () => {
-    const saved = process.env.WZ_LAYERS;
-    try {
-      process.env.WZ_LAYERS = "fast";
+  test("WZ_LAYERS picks them, and a wrong value is an error that names the choices", () =>
+    withEnv({ WZ_LAYERS: "fast" }, () => {
       assert.equal(createBlasKernel(1)!.name, "openblas-fast");
       process.env.WZ_LAYERS = "quick";
       assert.throws(() => layerModeFromEnv(), /WZ_LAYERS must be one of exact, fast, got "quick"/);
       delete process.env.WZ_LAYERS;
       assert.equal(createBlasKernel(1)!.name, "openblas");
-    } finally {
-      if (saved === undefined) delete process.env.WZ_LAYERS;
-      else process.env.WZ_LAYERS = saved;
-    }
-  });
+    }));
 });
 
 describe("workspaces", () => {
@@ -191,45 +176,41 @@ describe("workspaces", () => {
 });
 
 describe("kernel selection", () => {
-  test("auto takes the native kernel on WZ_THREADS threads, and a resume names its family", {
-    skip,
-  }, async () => {
-    const saved = process.env.WZ_THREADS;
-    try {
-      process.env.WZ_THREADS = "2";
-      const k = await selectKernel("auto");
-      assert.equal(k.name, "openblas-2t");
-      assert.equal(k.threads, 2);
-      assert.equal(kernelFamily(k), "blas");
-      process.env.WZ_THREADS = "1";
-      assert.equal((await selectKernel("blas")).name, "openblas");
-      assert.equal((await selectKernel("blas", 3)).threads, 3);
-      await assert.rejects(selectKernel("blas", 0), /threads must be a positive integer/);
-      assert.equal(kernelFamily(await selectKernel("reference")), "reference");
-      assert.equal(kernelFamily(await selectKernel("wasm")), "wasm");
-    } finally {
-      if (saved === undefined) delete process.env.WZ_THREADS;
-      else process.env.WZ_THREADS = saved;
-    }
-  });
+  test(
+    "auto takes the native kernel on WZ_THREADS threads, and a resume names its family",
+    {
+      skip,
+    },
+    () =>
+      withEnv({ WZ_THREADS: "2", WZ_LAYERS: undefined }, async () => {
+        const k = await selectKernel("auto");
+        assert.equal(k.name, "openblas-2t");
+        assert.equal(k.threads, 2);
+        assert.equal(kernelFamily(k), "blas");
+        process.env.WZ_THREADS = "1";
+        assert.equal((await selectKernel("blas")).name, "openblas");
+        assert.equal((await selectKernel("blas", 3)).threads, 3);
+        await assert.rejects(selectKernel("blas", 0), /threads must be a positive integer/);
+        assert.equal(kernelFamily(await selectKernel("reference")), "reference");
+        assert.equal(kernelFamily(await selectKernel("wasm")), "wasm");
+      }),
+  );
 });
 
 describe("the MKL kernel", () => {
-  test("is asked for by name, on WZ_THREADS threads, and a resume names its family", {
-    skip: skipMkl,
-  }, async () => {
-    const saved = process.env.WZ_THREADS;
-    try {
-      process.env.WZ_THREADS = "2";
-      const k = await selectKernel("mkl");
-      assert.equal(k.name, "mkl-2t");
-      assert.equal(kernelFamily(k), "mkl");
-      // auto keeps OpenBLAS where both are built: the documented figures were made on it.
-      if (blasAvailable()) assert.equal((await selectKernel("auto")).name, "openblas-2t");
-      assert.equal((await selectKernel("mkl", 1)).name, "mkl");
-    } finally {
-      if (saved === undefined) delete process.env.WZ_THREADS;
-      else process.env.WZ_THREADS = saved;
-    }
-  });
+  test(
+    "is asked for by name, on WZ_THREADS threads, and a resume names its family",
+    {
+      skip: skipMkl,
+    },
+    () =>
+      withEnv({ WZ_THREADS: "2", WZ_LAYERS: undefined }, async () => {
+        const k = await selectKernel("mkl");
+        assert.equal(k.name, "mkl-2t");
+        assert.equal(kernelFamily(k), "mkl");
+        // auto keeps OpenBLAS where both are built: the documented figures were made on it.
+        if (blasAvailable()) assert.equal((await selectKernel("auto")).name, "openblas-2t");
+        assert.equal((await selectKernel("mkl", 1)).name, "mkl");
+      }),
+  );
 });
