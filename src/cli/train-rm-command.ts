@@ -20,7 +20,7 @@ import { buildTinyBase } from "../tasks/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 import { readPairs } from "./genrm-command.ts";
 
-export const TRAIN_RM_HELP = `wz train-rm CONFIG
+export const TRAIN_RM_HELP = `wz train-rm CONFIG [--kernel auto|blas|mkl|wasm|reference]
 
 Trains a scalar reward model (Bradley-Terry: -log sigmoid(r_chosen - r_rejected)) on labelled
 pairs and reports its held-out accuracy (the preferred response gets the higher reward).
@@ -38,7 +38,9 @@ Config (YAML):
     eval_pairs: FILE.jsonl      held-out pairs (default: tiny's held-out split, or the file's last eval_count)
     train_count: 2000           tiny pairs to make (train split)
     eval_count: 200             held-out pairs
-  train: {steps: 300, batch_size: 8, lr: 0.001, weight_decay: 0, grad_clip: 1}`;
+  train: {steps: 300, batch_size: 8, lr: 0.001, weight_decay: 0, grad_clip: 1}
+
+  --kernel K     compute kernel, as in wz train (default auto); WZ_THREADS and WZ_LAYERS apply`;
 
 export const RmConfigSchema = z
   .object({
