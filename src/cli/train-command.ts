@@ -12,7 +12,7 @@ import {
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
-import { LAYER_MODES, type LayerMode, layerModeFromEnv } from "../model/kernels/layer-mode.ts";
+import { type LayerMode, layerModeFromEnv, parseLayerMode } from "../model/kernels/layer-mode.ts";
 import { kernelFamily, selectKernel } from "../model/kernels/select.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
@@ -214,11 +214,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // The layers' arithmetic, likewise; a resumed run keeps its own.
   let layers = values.layers as string | undefined;
   if (values.resume && layers === undefined) layers = store!.getMeta<LayerMode>("layers") ?? undefined;
-  if (layers !== undefined) {
-    if (!(LAYER_MODES as readonly string[]).includes(layers))
-      throw new UsageError(`--layers must be one of ${LAYER_MODES.join(", ")}, got "${layers}"`);
-    process.env.WZ_LAYERS = layers;
-  }
+  if (layers !== undefined)
+    process.env.WZ_LAYERS = parseLayerMode(layers, "--layers", (m) => new UsageError(m));
   const kernel = await selectKernel(kernelName);
   if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
     throw new UsageError(

@@ -6,9 +6,17 @@
 export const LAYER_MODES = ["exact", "fast"] as const;
 export type LayerMode = (typeof LAYER_MODES)[number];
 
+/** `value` as a layer mode; else the error `fail` makes of a message naming `what` and the choices. */
+export function parseLayerMode(
+  value: string,
+  what: string,
+  fail: (message: string) => Error = (m) => new Error(m),
+): LayerMode {
+  if ((LAYER_MODES as readonly string[]).includes(value)) return value as LayerMode;
+  throw fail(`${what} must be one of ${LAYER_MODES.join(", ")}, got "${value}"`);
+}
+
 export function layerModeFromEnv(): LayerMode {
   const v = process.env.WZ_LAYERS;
-  if (v === undefined || v === "") return "exact";
-  if ((LAYER_MODES as readonly string[]).includes(v)) return v as LayerMode;
-  throw new Error(`WZ_LAYERS must be one of ${LAYER_MODES.join(", ")}, got "${v}"`);
+  return v === undefined || v === "" ? "exact" : parseLayerMode(v, "WZ_LAYERS");
 }
