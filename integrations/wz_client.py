@@ -45,13 +45,13 @@ def score_groups(groups, url=None, estimator="brpo", seed=None, step=None, token
     return _post(url or DEFAULT_URL, "/v1/score_groups", body, token)["results"]
 
 
-def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=-1.0, single_reward=0.0, **kwargs):
+def rewards_for_batch(prompts, responses, group_ids, url=None, masked_reward=0.0, single_reward=0.0, **kwargs):
     """Groups a flat batch by group id, scores every group, and returns one reward per sample
     in the batch's order.
 
     masked_reward: what a masked sample (its judgement failed) gets. Engines that can leave a
-    sample out take None (TRL does: NaN rewards get advantage 0); the others get -1 by the
-    project's rule (WZ_MASKED_REWARD overrides; 0.0 gives it no push either way). The service
+    sample out take None (TRL does: NaN rewards get advantage 0); the others get 0.0, no push
+    either way (WZ_MASKED_REWARD overrides; -1 would train a failed judgement as a loss). The service
     counts masked samples in its metrics either way.
     single_reward: what the only sample of a group of one gets, without asking the service (BRPO
     needs a second response to compare with; engines validate with n=1). 0.0 is neutral."""

@@ -28,8 +28,8 @@ The rewards are BRPO advantages: +1 beat the reference, -1 lost to it, 0 for the
 ties. They are zero-mean only in expectation, not in a given group, so they must not be
 re-centred: "brpo" below uses each sequence's reward as the advantage of all its tokens, with no
 baseline and no normalisation (GRPO would subtract the group mean). A masked sample (its
-judgement failed) cannot be left out of verl's batch: it gets the service's --masked-reward (-1 by
-default) and wz_masked=1 in reward_extra_info.
+judgement failed) cannot be left out of verl's batch: it gets the service's --masked-reward (0 by
+default: no push either way) and wz_masked=1 in reward_extra_info.
 """
 
 import os

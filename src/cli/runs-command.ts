@@ -33,11 +33,22 @@ export async function runsCommand(argv: string[]): Promise<number> {
     console.log(`no runs under ${root}`);
     return 0;
   }
+  let damaged = 0;
   const rows: string[][] = [["run", "status", "steps", "estimator", "judge", "win vs initial (eval judge)"]];
   for (const name of readdirSync(root).sort()) {
     const dir = join(root, name);
     if (!existsSync(join(dir, "run.sqlite"))) continue;
-    const store = openStore(dir);
+    // A damaged folder is named on stderr and in the table; the others are still listed.
+    let store: RunStore;
+    try {
+      store = openStore(dir);
+      store.isRun();
+    } catch (e) {
+      process.stderr.write(`wz: ${(e as Error).message}\n`);
+      rows.push([dir, "damaged", "-", "-", "-", "-"]);
+      damaged++;
+      continue;
+    }
     const config = store.getMeta<{
       estimator: { name: string };
       judge: { kind: string };
@@ -66,7 +77,7 @@ export async function runsCommand(argv: string[]): Promise<number> {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
-  return 0;
+  return damaged ? 1 : 0;
 }
 
 export async function showCommand(argv: string[]): Promise<number> {

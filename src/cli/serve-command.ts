@@ -34,11 +34,15 @@ Routes:
                            under OpenRLHF's 180 s request timeout, so a late group is retried whole)
   --group-key prompt|label group /get_reward samples by prompt (default) or by labels[i]
                            ("GROUP" or "GROUP#SAMPLE")
-  --masked-reward R        reward for a masked sample on /get_reward (default -1, flagged in
-                           extra_logs.masked)
+  --masked-reward R        reward for a masked sample (its judgement failed) on /get_reward
+                           (default 0: no push either way, as a mask; flagged in extra_logs.masked)
   --max-pending N          samples waiting at the barrier before 429 (default 10000)
   --max-pending-bytes B    bytes of samples waiting at the barrier before 429 (default 268435456)
-  --max-group-size N       responses per group on /v1/score_group(s) before 413 (default 256)
+  --max-group-size N       responses per group (/v1/score_group(s), /get_reward's group_size or
+                           "@N" label) before 413 (default 256)
+  --max-judge-calls N      judge calls one request may cause (/v1/score_groups sums its groups)
+                           before 413 (default 8192)
+  --max-response-chars N   longest response judged, in characters, before 413 (default 32768)
   --retry-memory S         seconds a /get_reward answer is served again to a retry of the same
                            request (default 900); anything else is judged afresh
   --state FILE             keep /get_reward answers in this SQLite file, so a restarted service
@@ -67,11 +71,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "group-size": { type: "string", default: "8" },
       "group-deadline": { type: "string", default: "150" },
       "group-key": { type: "string", default: "prompt" },
-      "masked-reward": { type: "string", default: "-1" },
+      "masked-reward": { type: "string", default: "0" },
       "max-pending": { type: "string", default: "10000" },
       "max-groups": { type: "string", default: "64" },
       "max-pending-bytes": { type: "string", default: String(256 << 20) },
       "max-group-size": { type: "string", default: "256" },
+      "max-judge-calls": { type: "string", default: "8192" },
+      "max-response-chars": { type: "string", default: "32768" },
       "retry-memory": { type: "string", default: "900" },
       state: { type: "string" },
       "body-limit": { type: "string", default: String(8 << 20) },
@@ -130,6 +136,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maxConcurrentGroups: numberFlag(v, "max-groups", { int: true, min: 1 }),
     maxPendingBytes: numberFlag(v, "max-pending-bytes", { int: true, min: 1 }),
     maxGroupSize: numberFlag(v, "max-group-size", { int: true, min: 2 }),
+    maxJudgeCallsPerRequest: numberFlag(v, "max-judge-calls", { int: true, min: 1 }),
+    maxResponseChars: numberFlag(v, "max-response-chars", { int: true, min: 1 }),
     retryWindowMs: numberFlag(v, "retry-memory", { min: 0 })! * 1000,
     stateFile: values.state,
     bodyLimitBytes: numberFlag(v, "body-limit", { int: true, min: 1 }),

@@ -1,5 +1,5 @@
 // `wz train CONFIG` / `wz train --resume RUN`: the Writing-Zero loop end to end.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePromptsJsonl } from "../data/prompts.ts";
@@ -20,6 +20,7 @@ import type { PromptItem } from "../rl/rollouts.ts";
 import { writingTask } from "../rl/writing-task.ts";
 import { createEvaluator } from "../setup/eval-judge.ts";
 import { createJudge, judgeSpecFromConfig } from "../setup/judge.ts";
+import { clearUnfinishedRun, runFolderState } from "../store/run-folder.ts";
 import { RunStore } from "../store/run-store.ts";
 import { TensorBoardWriter } from "../store/tensorboard.ts";
 import { makePrompts } from "../tasks/constrained-writing.ts";
@@ -55,30 +56,6 @@ reproduces what an uninterrupted run would have done.
                    faster at width 256, other last bits); default WZ_LAYERS; a resumed run
                    keeps its own
   --resume DIR     continue the run in DIR with its saved config`;
-
-/**
- * What a folder's run database says, read without writing to it (an unknown SQLite file is never
- * touched): null when there is none or it is not ours.
- */
-export function runFolderState(dir: string): { ours: boolean; status?: string; lastStep: number } | null {
-  const db = join(dir, "run.sqlite");
-  if (!existsSync(db)) return null;
-  try {
-    const store = new RunStore(db, { readonly: true });
-    try {
-      const config = store.getMeta<unknown>("config");
-      return {
-        ours: config !== undefined,
-        status: store.getMeta<string>("status"),
-        lastStep: store.lastCompletedStep(),
-      };
-    } finally {
-      store.close();
-    }
-  } catch {
-    return { ours: false, lastStep: -1 };
-  }
-}
 
 async function checkJudgeReachable(config: TrainConfig): Promise<void> {
   if (config.judge.kind !== "genrm") return;
@@ -158,10 +135,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
     runDir = values.resume;
     const db = join(runDir, "run.sqlite");
     if (!existsSync(db)) throw new UsageError(`--resume: ${db} does not exist`);
+    // Read-only first: a SQLite file that is not a wz run's gets no tables of ours.
+    const probe = new RunStore(db, { readonly: true });
+    const ours = probe.isRun();
+    probe.close();
+    if (!ours)
+      throw new UsageError(`--resume: ${db} is not the database of a wz run (it holds no run config)`);
     store = new RunStore(db);
-    const saved = store.getMeta<TrainConfig>("config");
-    if (!saved) throw new UsageError(`--resume: ${db} holds no config`);
-    config = saved;
+    config = store.getMeta<TrainConfig>("config")!;
     startStep = store.lastCompletedStep() + 1;
   } else {
     const path = positionals[0];
@@ -201,7 +182,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
         throw new UsageError(
           `${runDir} exists and is not an unfinished run of wz train; choose another --output`,
         );
-      rmSync(runDir, { recursive: true, force: true });
+      // Only the files that run wrote: a user's own files in the folder stay where they are.
+      const removed = clearUnfinishedRun(runDir);
+      log(`${runDir}: removed the ${removed.length} file(s) of an unfinished run with no completed step`);
     }
   }
   // A resumed run keeps the kernel it started with: another kernel rounds differently, and the

@@ -67,19 +67,23 @@ function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}'-]+/gu) ?? [];
 }
 
-/** Longest run of one word n-gram repeated back to back (a repetition loop shows as a long run). */
+/**
+ * Longest run of one word n-gram repeated back to back (a repetition loop shows as a long run).
+ * Linear in the length: run[i] counts the copies of the n-gram at i from i on, so it extends
+ * run[i + n] instead of rescanning (a response of one word repeated was quadratic, and blocked
+ * the reward service's event loop for seconds).
+ */
 export function longestRepeatRun(text: string, maxN = 4): number {
   const w = words(text);
   let best = 1;
+  const run = new Int32Array(w.length + 1);
   for (let n = 1; n <= maxN; n++) {
-    for (let i = 0; i + 2 * n <= w.length; i++) {
-      let run = 1;
-      let j = i + n;
-      while (j + n <= w.length && w.slice(j, j + n).join(" ") === w.slice(i, i + n).join(" ")) {
-        run++;
-        j += n;
-      }
-      if (run > best) best = run;
+    run.fill(0);
+    for (let i = w.length - n; i >= 0; i--) {
+      let same = i + 2 * n <= w.length;
+      for (let k = 0; same && k < n; k++) same = w[i + k] === w[i + n + k];
+      run[i] = same ? run[i + n] + 1 : 1;
+      if (run[i] > best) best = run[i];
     }
   }
   return best;

