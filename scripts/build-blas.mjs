@@ -3,7 +3,8 @@
 // sources against Intel MKL (native/blas-mkl, the `mkl` kernel) when MKL is found: in WZ_MKL_ROOT,
 // in the project's .venv (scripts/setup-python.sh installs PyPI's mkl and mkl-include), or in
 // oneAPI's /opt/intel/oneapi/mkl/latest. Without either, nothing is built and the portable
-// WebAssembly kernel is used. Never fails the install. Run it again (node scripts/build-blas.mjs)
+// WebAssembly kernel is used. Never fails a user's install; with WZ_REQUIRE_NATIVE=1 (set by .ci/run,
+// which installs both libraries first) a library missing or a build failing exits 1. Run it again (node scripts/build-blas.mjs)
 // after installing either library.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -48,22 +49,30 @@ function findMkl() {
   return null;
 }
 
+const failures = [];
 const openblas = ["/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h", "/usr/include/openblas/cblas.h"];
-if (!openblas.some((h) => existsSync(h)))
+if (!openblas.some((h) => existsSync(h))) {
+  failures.push("OpenBLAS not found");
   console.log(
     "wz: OpenBLAS not found (apt-get install libopenblas-dev for the fast native path); the wasm kernel will be used",
   );
-else
-  console.log(
-    build("native/blas")
-      ? "wz: built the native addon on OpenBLAS (native/blas)"
-      : "wz: could not build the native addon; the wasm kernel will be used",
-  );
+} else if (build("native/blas")) console.log("wz: built the native addon on OpenBLAS (native/blas)");
+else {
+  failures.push("the OpenBLAS build failed");
+  console.log("wz: could not build the native addon; the wasm kernel will be used");
+}
 
 const mkl = findMkl();
-if (mkl)
-  console.log(
-    build("native/blas-mkl", [`-Dmkl_include=${mkl.include}`, `-Dmkl_lib=${mkl.lib}`, `-Dmkl_so=${mkl.so}`])
-      ? `wz: built the native addon on Intel MKL from ${mkl.root} (native/blas-mkl; --kernel mkl)`
-      : `wz: could not build the native addon on Intel MKL from ${mkl.root}`,
-  );
+if (!mkl) failures.push("MKL not found");
+else if (
+  build("native/blas-mkl", [`-Dmkl_include=${mkl.include}`, `-Dmkl_lib=${mkl.lib}`, `-Dmkl_so=${mkl.so}`])
+)
+  console.log(`wz: built the native addon on Intel MKL from ${mkl.root} (native/blas-mkl; --kernel mkl)`);
+else {
+  failures.push("the MKL build failed");
+  console.log(`wz: could not build the native addon on Intel MKL from ${mkl.root}`);
+}
+if (process.env.WZ_REQUIRE_NATIVE === "1" && failures.length) {
+  console.error(`wz: WZ_REQUIRE_NATIVE=1 and a native build is missing: ${failures.join("; ")}`);
+  process.exit(1);
+}

@@ -52,9 +52,9 @@ reproduces what an uninterrupted run would have done.
                    WZ_THREADS, else every core); results do not depend on it
   --layers M       the C layers' arithmetic (native and wasm kernels): exact (default:
                    double intermediates, the TypeScript layers' bits) or fast (the attention
-                   softmax and SwiGLU's sigmoid in float, as PyTorch computes them: about 6 %
-                   faster at width 256, other last bits); default WZ_LAYERS; a resumed run
-                   keeps its own
+                   softmax and SwiGLU's sigmoid in float, as PyTorch computes them; other
+                   last bits; its speed gain is within a run's noise, docs/performance.md);
+                   default WZ_LAYERS; a resumed run keeps its own
   --resume DIR     continue the run in DIR with its saved config`;
 
 async function checkJudgeReachable(config: TrainConfig): Promise<void> {

@@ -61,13 +61,14 @@ function judgesTable(judges: ExperimentReportData["judges"]): string {
   const rows = Object.entries(judges).map(([name, s]) => {
     if (!s) return [name, "not trained", "", "", ""];
     if (s.heldOutAfter) {
-      const a = s.heldOutAfter as { accuracy: number; n: number };
+      const a = s.heldOutAfter as { accuracy: number; n: number; consistency?: number };
       const b = s.heldOutBefore as { accuracy: number };
       return [
         name,
         `${(100 * b.accuracy).toFixed(1)}%`,
         `${(100 * a.accuracy).toFixed(1)}%`,
-        "100% (by construction)",
+        // Measured on the held-out pairs scored in both orders; older summaries did not record it.
+        a.consistency === undefined ? "not measured" : `${(100 * a.consistency).toFixed(1)}%`,
         "n/a",
       ];
     }

@@ -79,6 +79,12 @@ export interface RmAccuracy {
   meanMargin: number;
   /** Pairs whose rewards are exactly equal (counted as wrong). */
   ties: number;
+  /**
+   * Share of pairs whose verdict is the same when scored in the other order (rejected first):
+   * measured like a GenRM's, not assumed. A scalar model scores each response alone, so anything
+   * below 1 means its scores are not reproducible call to call.
+   */
+  consistency: number;
 }
 
 /** Held-out accuracy: the preferred response gets the higher reward. */
@@ -86,12 +92,22 @@ export function rewardAccuracy(rm: RewardModel, pairs: TokenPair[]): RmAccuracy 
   let right = 0;
   let ties = 0;
   let margin = 0;
+  let consistent = 0;
   for (const p of pairs) {
     const m = rm.reward(p.chosen) - rm.reward(p.rejected);
+    const rejected = rm.reward(p.rejected);
+    const swapped = rm.reward(p.chosen) - rejected;
+    if (Math.sign(swapped) === Math.sign(m)) consistent++;
     margin += m;
     if (m > 0) right++;
     else if (m === 0) ties++;
   }
   const n = pairs.length;
-  return { n, accuracy: n ? right / n : Number.NaN, meanMargin: n ? margin / n : Number.NaN, ties };
+  return {
+    n,
+    accuracy: n ? right / n : Number.NaN,
+    meanMargin: n ? margin / n : Number.NaN,
+    ties,
+    consistency: n ? consistent / n : Number.NaN,
+  };
 }

@@ -437,6 +437,19 @@ export function createRewardService(options: ServiceOptions) {
     const { step, epoch, group_size: groupSize } = parsed.data;
     const fingerprint = requestFingerprint({ query, prompts, labels, step, epoch, groupSize });
     const when = step !== undefined || epoch !== undefined ? `${epoch ?? ""}:${step ?? ""}` : "";
+    // A sample whose request cannot be found would be pooled with every other such sample into
+    // one group judged under an empty request: refuse it, naming it.
+    for (const [i, q] of query.entries()) {
+      const response = extractResponse(q, prompts?.[i], markers);
+      const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
+      if (!userPrompt.trim())
+        return c.json(
+          {
+            error: `query[${i}]: no request found: send prompts[${i}], or a chat-templated query whose assistant turn opens with ${JSON.stringify(markers.assistantStart)}`,
+          },
+          400,
+        );
+    }
     const samples = query.map((q, i) => {
       const response = extractResponse(q, prompts?.[i], markers);
       const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);

@@ -32,6 +32,9 @@ train: {steps: 150, batch_size: 8, lr: 0.002}
     // 100 pairs: 65 % is beyond chance at p < 0.01.
     assert.ok(summary.heldOutAfter.accuracy >= 0.65, `held-out accuracy ${summary.heldOutAfter.accuracy}`);
     assert.ok(summary.heldOutAfter.accuracy > summary.heldOutBefore.accuracy);
+    // Measured, not assumed: a scalar model scores each response alone and deterministically, so
+    // scoring the rejected response first changes no verdict.
+    assert.equal(summary.heldOutAfter.consistency, 1);
     assert.match(r.stdout, /held-out accuracy [\d.]+% -> [\d.]+% on 100 pairs/);
     const rm = loadRewardModel(join(out, "final"));
     assert.ok(Number.isFinite(rm.reward([1, 2, 3])));

@@ -8,6 +8,7 @@ import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
 import { mulberry32 } from "../../src/model/params.ts";
 import { Qwen3Model } from "../../src/model/qwen3.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
+import { unlessCi } from "../helpers/requirement.ts";
 
 const shapes: [number, number, number][] = [
   [1, 1, 1],
@@ -92,14 +93,15 @@ describe("matmul kernels agree with the reference kernel", () => {
     (await createWasmKernel({ fma: false })).matmulNN(plain, a, b, 1, 2, 1, false);
     assert.equal(plain[0], 0);
   });
-  const skip = blasAvailable()
-    ? false
-    : "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)";
+  const skip = unlessCi(
+    !blasAvailable() && "the OpenBLAS addon is not built (apt-get install libopenblas-dev; npm ci)",
+  );
   test("openblas, one thread", { skip }, () => check(createBlasKernel(1)!));
   test("openblas, two threads", { skip }, () => check(createBlasKernel(2)!));
-  const skipMkl = blasAvailable("mkl")
-    ? false
-    : "the MKL addon is not built (bash scripts/setup-python.sh; node scripts/build-blas.mjs)";
+  const skipMkl = unlessCi(
+    !blasAvailable("mkl") &&
+      "the MKL addon is not built (bash scripts/setup-python.sh; node scripts/build-blas.mjs)",
+  );
   test("mkl, one thread", { skip: skipMkl }, () => check(createBlasKernel(1, "mkl")!));
   test("mkl, two threads", { skip: skipMkl }, () => check(createBlasKernel(2, "mkl")!));
 });

@@ -21,13 +21,15 @@ import { initParams } from "../../src/model/params.ts";
 import { Qwen3Model } from "../../src/model/qwen3.ts";
 import { closeButNotSame, pass, sameBits, shapes, withEnv } from "../helpers/layer-parity.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
+import { unlessCi } from "../helpers/requirement.ts";
 
-const skip = blasAvailable()
-  ? false
-  : "the native addon is not built (apt-get install libopenblas-dev, then npm ci)";
-const skipMkl = blasAvailable("mkl")
-  ? false
-  : "the native addon on MKL is not built (bash scripts/setup-python.sh, then node scripts/build-blas.mjs)";
+const skip = unlessCi(
+  !blasAvailable() && "the native addon is not built (apt-get install libopenblas-dev, then npm ci)",
+);
+const skipMkl = unlessCi(
+  !blasAvailable("mkl") &&
+    "the native addon on MKL is not built (bash scripts/setup-python.sh, then node scripts/build-blas.mjs)",
+);
 
 // The same C on either BLAS: the layers must round as the TypeScript ones given that BLAS's
 // products, and the thread count must change nothing, on both builds.

@@ -10,6 +10,7 @@ import { LORA_TARGETS } from "../../src/model/lora.ts";
 import { gaussian, mulberry32 } from "../../src/model/params.ts";
 import type { Qwen3Model } from "../../src/model/qwen3.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+import { unlessCi } from "../helpers/requirement.ts";
 
 const lengths = [9, 1, 17, 5];
 
@@ -58,7 +59,7 @@ for (const c of cases) {
   for (const lora of [false, true]) {
     const kernel = c.native ? createBlasKernel(2) : undefined;
     test(`a packed pass equals one pass per sequence (${c.name}${lora ? ", LoRA" : ""})`, {
-      skip: c.native && !kernel ? "the native addon is not built" : false,
+      skip: unlessCi(!!c.native && !kernel && "the native addon is not built"),
     }, () => {
       const seqs = sequences(c.cfg);
       const one = build(c.cfg, c.dtype, kernel ?? undefined, lora);

@@ -11,6 +11,7 @@ import { saveModelFolder } from "../../src/model/checkpoint.ts";
 import { mulberry32 } from "../../src/model/params.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+import { unlessCi } from "../helpers/requirement.ts";
 
 const peers = [resolve(".venv/bin/python"), "/usr/bin/python3"].map((bin) => {
   const r = spawnSync(bin, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
@@ -24,9 +25,10 @@ const variants = [
 ];
 for (const [k, variant] of variants.entries()) {
   test(`logits and gradients match PyTorch (${variant.name})`, {
-    skip: peers.some((p) => p.version)
-      ? false
-      : "no PyTorch: bash scripts/setup-python.sh (2.13) or apt-get install python3-torch (1.13)",
+    skip: unlessCi(
+      !peers.some((p) => p.version) &&
+        "no PyTorch: bash scripts/setup-python.sh (2.13) or apt-get install python3-torch (1.13)",
+    ),
   }, () => {
     const dir = mkdtempSync(join(tmpdir(), "wz-torch-"));
     const cfg = tinyConfig({ numLayers: 2, ropeTheta: 1e6, ...variant.over });
@@ -54,6 +56,13 @@ for (const [k, variant] of variants.entries()) {
     for (const s of model.params.specs)
       tensors.set(`grad.${s.name}`, { shape: s.shape, data: model.grads!.get(s.name) });
     writeFileSync(join(dir, "ours.safetensors"), encodeSafetensors(tensors));
+    // Under CI both peers are installed (.ci/run): the Debian 1.13 and the .venv's 2.13.
+    if (process.env.CI)
+      assert.deepEqual(
+        peers.filter((p) => !p.version),
+        [],
+        "a PyTorch peer is missing",
+      );
     for (const peer of peers.filter((p) => p.version)) {
       const run = spawnSync(peer.bin, ["scripts/torch_parity.py", dir, join(dir, "ours.safetensors")], {
         encoding: "utf8",

@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { CHROMIUM, withReportPage } from "../helpers/browser.ts";
 import { runWz } from "../helpers/cli.ts";
+import { unlessCi } from "../helpers/requirement.ts";
 
 test("wz report renders charts and the sample browser in headless chromium", {
-  skip: existsSync(CHROMIUM) ? false : "chromium is not installed (apt-get install chromium)",
+  skip: unlessCi(!existsSync(CHROMIUM) && "chromium is not installed (apt-get install chromium)"),
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "wz-report-"));
   writeFileSync(

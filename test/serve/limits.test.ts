@@ -148,3 +148,30 @@ describe("a judge on the event loop leaves the service responsive", () => {
     assert.equal(answeredDuringJudging, 5, `latencies ${latencies}`);
   });
 });
+
+describe("/get_reward samples without a request", () => {
+  test("are refused with 400 naming the sample, never pooled into one group", async () => {
+    const judge = new CountingJudge();
+    const s = await start({ judge, groupSize: 2 });
+    try {
+      // Plain text, no prompts field, no chat markers: there is no request to judge against.
+      const answers = await Promise.all(
+        ["Rain on the roof.", "Sun on the hill."].map((t) => s.post("/get_reward", { query: [t] })),
+      );
+      for (const a of answers) {
+        assert.equal(a.status, 400);
+        assert.match(a.json.error!, /^query\[0\]: no request found: send prompts\[0\]/);
+      }
+      // With the prompt field the same texts are judged.
+      const ok = await Promise.all(
+        ["Rain on the umbrella.", "Sun."].map((t) =>
+          s.post("/get_reward", { query: [`${chat(PROMPT)}${t}`], prompts: [chat(PROMPT)] }),
+        ),
+      );
+      for (const a of ok) assert.equal(a.status, 200, JSON.stringify(a.json));
+      assert.equal(judge.comparisons, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
