@@ -97,13 +97,17 @@ class ShimTests(unittest.TestCase):
         self.assertIn(0.0, rewards[:2])
         self.assertEqual(wz_client.rewards_for_batch(["p"], ["r"], ["only"], url="http://127.0.0.1:9"), [0.0])
 
-    def test_masked_samples_are_none_for_trl_and_minus_one_elsewhere(self):
+    def test_masked_samples_are_none_for_trl_and_zero_elsewhere(self):
         real = wz_client.score_groups
+        # The masked member's advantage (-1) must not reach the engine: a failed judgement is no loss.
         wz_client.score_groups = lambda groups, **kw: [
-            {"advantages": [0.0, 1.0, 0.0], "masked": [False, False, True]} for _ in groups
+            {"advantages": [0.0, 1.0, -1.0], "masked": [False, False, True]} for _ in groups
         ]
         try:
-            self.assertEqual(wz_client.rewards_for_batch(["p"] * 3, ["a", "b", "c"], ["g"] * 3), [0.0, 1.0, -1.0])
+            self.assertEqual(wz_client.rewards_for_batch(["p"] * 3, ["a", "b", "c"], ["g"] * 3), [0.0, 1.0, 0.0])
+            self.assertEqual(
+                wz_client.rewards_for_batch(["p"] * 3, ["a", "b", "c"], ["g"] * 3, masked_reward=-1.0), [0.0, 1.0, -1.0]
+            )
             trl = wz_trl.wz_brpo_reward(prompts=["p"] * 3, completions=["a", "b", "c"])
             self.assertEqual(trl, [0.0, 1.0, None])
             # Explicit group names keep two adjacent groups of one prompt apart.

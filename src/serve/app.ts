@@ -151,18 +151,23 @@ function fieldError(error: z.ZodError): string {
  * "@N" at the end for a group of N samples rather than --group-size (an evaluation set's labels,
  * say "q17@4", or "@4" alone when grouping by prompt).
  */
-export function parseGroupLabel(label: string): { group: string; size?: number } {
+export function parseGroupLabel(label: string): { group: string; sample?: string; size?: number } {
   const m = /^(.*)@(\d+)$/.exec(label);
   const base = m ? m[1] : label;
   const size = m ? Number(m[2]) : undefined;
-  return { group: base.split("#")[0], ...(size !== undefined ? { size } : {}) };
+  const [group, ...sample] = base.split("#");
+  return {
+    group,
+    ...(sample.length ? { sample: sample.join("#") } : {}),
+    ...(size !== undefined ? { size } : {}),
+  };
 }
 
 /** The OpenRLHF reply of /get_reward. */
 interface RewardReply {
   rewards: number[];
   scores: number[];
-  extra_logs: { masked: number[]; dropped: number[]; is_reference: number[] };
+  extra_logs: { masked: number[]; dropped: number[]; is_reference: number[]; from_memory: number[] };
 }
 
 export interface RewardAnswer {
@@ -171,6 +176,20 @@ export interface RewardAnswer {
   masked: boolean;
   dropped: boolean;
   isReference: boolean;
+  /** Served from an earlier identical request's answer (a retry), not from a group of its own. */
+  fromMemory?: boolean;
+}
+
+/** Sample i's answer in an earlier reply, as a barrier fallback. */
+function earlierAnswer(reply: RewardReply, i: number): RewardAnswer {
+  return {
+    reward: reply.rewards[i],
+    advantage: reply.scores[i],
+    masked: reply.extra_logs.masked[i] === 1,
+    dropped: reply.extra_logs.dropped[i] === 1,
+    isReference: reply.extra_logs.is_reference[i] === 1,
+    fromMemory: true,
+  };
 }
 
 function publicGroup(res: GroupAdvantages) {
@@ -301,6 +320,7 @@ export function createRewardService(options: ServiceOptions) {
         wz_queue_groups_waiting: barrier.pendingGroups,
         wz_groups_in_flight: groupSlots.inFlight,
         wz_groups_expired_total: barrier.groupsExpired,
+        wz_samples_abandoned_total: barrier.samplesAbandoned,
       }),
       200,
       { "content-type": "text/plain; version=0.0.4" },
@@ -458,7 +478,14 @@ export function createRewardService(options: ServiceOptions) {
       const label =
         labels?.[i] === null || labels?.[i] === undefined ? null : parseGroupLabel(String(labels[i]));
       const group = (options.groupKey ?? "prompt") === "label" ? (label?.group ?? "") : "";
-      return { key: `${userPrompt}\u0000${when}\u0000${group}`, response, size: groupSize ?? label?.size };
+      return {
+        key: `${userPrompt}\u0000${when}\u0000${group}`,
+        response,
+        size: groupSize ?? label?.size,
+        sampleId: label?.sample,
+        // What the waiting request holds: its query and prompt, not only the response.
+        bytes: Buffer.byteLength(q) + Buffer.byteLength(prompts?.[i] ?? ""),
+      };
     });
     const long = tooLong(
       samples.map((x) => x.response),
@@ -480,8 +507,20 @@ export function createRewardService(options: ServiceOptions) {
       );
     }
     const filling = () => samples.some((x) => barrier.isFilling(x.key));
-    const run = async (): Promise<RewardReply> => {
-      const answers = await Promise.all(samples.map((x) => barrier.join(x.key, x.response, x.size)));
+    // A client that disconnects frees its place in a filling group (and the bytes it held).
+    const signal = c.req.raw.signal;
+    const run = (earlier: RewardReply | undefined) => async (): Promise<RewardReply> => {
+      const answers = await Promise.all(
+        samples.map((x, i) =>
+          barrier.join(x.key, x.response, {
+            size: x.size,
+            sampleId: x.sampleId,
+            bytes: x.bytes,
+            signal,
+            fallback: earlier ? earlierAnswer(earlier, i) : undefined,
+          }),
+        ),
+      );
       return {
         rewards: answers.map((a) => a.reward),
         scores: answers.map((a) => a.reward),
@@ -489,6 +528,7 @@ export function createRewardService(options: ServiceOptions) {
           masked: answers.map((a) => (a.masked ? 1 : 0)),
           dropped: answers.map((a) => (a.dropped ? 1 : 0)),
           is_reference: answers.map((a) => (a.isReference ? 1 : 0)),
+          from_memory: answers.map((a) => (a.fromMemory ? 1 : 0)),
         },
       };
     };
@@ -497,16 +537,31 @@ export function createRewardService(options: ServiceOptions) {
     // An identical request whose group is being scored (not filling) is a retry of it.
     const inFlight = requests.running(fingerprint);
     if (inFlight && !filling()) return c.json(await inFlight);
-    let known = requests.remembered(fingerprint);
-    if (known && !filling()) {
-      await new Promise((r) => setTimeout(r, options.retryGraceMs ?? 1000));
-      known = filling() ? undefined : requests.remembered(fingerprint);
-    } else known = undefined;
-    if (known) {
-      metrics.retriesAnswered++;
-      return c.json(known);
+    if (when !== "") {
+      // With step or epoch, an identical request is a retry, unless a group of the same step is
+      // filling (a repeated text) or starts to within the grace period.
+      let known = filling() ? undefined : requests.remembered(fingerprint);
+      if (known) {
+        await new Promise((r) => setTimeout(r, options.retryGraceMs ?? 1000));
+        known = filling() ? undefined : requests.remembered(fingerprint);
+      }
+      if (known) {
+        metrics.retriesAnswered++;
+        return c.json({
+          ...known,
+          extra_logs: { ...known.extra_logs, from_memory: known.rewards.map(() => 1) },
+        });
+      }
+      return c.json(await requests.compute(fingerprint, run(undefined), keep));
     }
-    const result = await requests.compute(fingerprint, run, keep);
+    // Without step or epoch the protocol cannot tell a retry of an answered request from the same
+    // text in a new group (a new epoch). Such a request joins a new group as a sample, holding its
+    // earlier answer: if the group fills, it gets the new group's answer (never an old answer in
+    // a new group, and the group is not left one short); if the group expires with nothing but
+    // such repeats, they were retries and get their earlier answers (extra_logs.from_memory = 1).
+    const earlier = requests.remembered(fingerprint);
+    const result = await requests.compute(fingerprint, run(earlier), keep);
+    if (result.extra_logs.from_memory.some(Boolean)) metrics.retriesAnswered++;
     return c.json(result);
   });
 

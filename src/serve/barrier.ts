@@ -4,9 +4,12 @@
 // deadline is rejected with an error naming the group and the count it got.
 //
 // Every sample takes its own slot: two samples with the same text are two samples (short answers
-// repeat), and a sample never receives an answer remembered from an earlier group. Retries are
-// recognised a level up, by the whole request (see request-memory.ts). The group is scored in a
-// canonical order (by text), so its answers do not depend on the order in which samples arrived.
+// repeat). The exception is a sample that names itself: a second arrival of the same sample id
+// (an engine's retry) shares the first one's slot and answer. A sample may carry a fallback, the
+// answer an identical earlier request got: it is used only if the group expires holding nothing
+// but such samples (then they were retries of answered requests, not a new group). Otherwise a
+// sample never receives an answer from an earlier group. The group is scored in a canonical
+// order (by text), so its answers do not depend on the order in which samples arrived.
 
 export class BarrierError extends Error {
   constructor(
@@ -31,8 +34,26 @@ export interface BarrierOptions<R> {
 interface Slot<R> {
   response: string;
   bytes: number;
+  sampleId?: string;
+  fallback?: R;
+  /** Requests waiting on this slot (a retry of a named sample shares it). */
+  waiters: number;
+  promise: Promise<R>;
   resolve: (r: R) => void;
   reject: (e: Error) => void;
+}
+
+export interface JoinOptions<R> {
+  /** Samples waiting for this many in their group (a new group takes it; default: the barrier's). */
+  size?: number;
+  /** The sample's own id within its group: a second arrival with the same id is the same sample. */
+  sampleId?: string;
+  /** The answer an identical earlier request got; used only if the group expires with nothing else. */
+  fallback?: R;
+  /** Bytes the waiting request holds (its query and prompt); default: the response's. */
+  bytes?: number;
+  /** The client's disconnect: its slot is freed (while the group fills), bytes included. */
+  signal?: AbortSignal;
 }
 
 interface PendingGroup<R> {
@@ -50,13 +71,31 @@ export class GroupBarrier<R> {
   pendingBytes = 0;
   groupsScored = 0;
   groupsExpired = 0;
+  /** Samples whose clients left before their group filled (their slots were freed). */
+  samplesAbandoned = 0;
 
   constructor(private readonly options: BarrierOptions<R>) {}
 
   /** Adds a sample to its group. `size` overrides the barrier's size for a new group (an
    * engine's evaluation groups, say); a sample that asks for another size than its filling group
    * is rejected with status 400. */
-  join(key: string, response: string, size?: number): Promise<R> {
+  join(key: string, response: string, options: JoinOptions<R> = {}): Promise<R> {
+    const { size, sampleId } = options;
+    const filling = this.pending.get(key);
+    const same = sampleId === undefined ? undefined : filling?.slots.find((s) => s.sampleId === sampleId);
+    if (same) {
+      // A retry of a sample still waiting: the same slot, so the same answer, and no second place.
+      if (same.response === response) {
+        this.watch(key, same, options.signal);
+        return same.promise;
+      }
+      return Promise.reject(
+        new BarrierError(
+          `sample "${sampleId}" of group "${groupLabel(key)}" is already waiting with another response`,
+          409,
+        ),
+      );
+    }
     if (this.closed) return Promise.reject(new BarrierError("the reward service is shutting down", 503));
     if (this.pendingSamples >= this.options.maxPending) {
       return Promise.reject(
@@ -66,7 +105,7 @@ export class GroupBarrier<R> {
         ),
       );
     }
-    const bytes = Buffer.byteLength(response);
+    const bytes = options.bytes ?? Buffer.byteLength(response);
     const maxBytes = this.options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
     if (this.pendingBytes + bytes > maxBytes) {
       return Promise.reject(
@@ -98,11 +137,47 @@ export class GroupBarrier<R> {
       reject = rej;
     });
     promise.catch(() => {}); // the caller handles it; avoid unhandled rejections for abandoned requests
-    g.slots.push({ response, bytes, resolve, reject });
+    const slot: Slot<R> = {
+      response,
+      bytes,
+      sampleId,
+      fallback: options.fallback,
+      waiters: 0,
+      promise,
+      resolve,
+      reject,
+    };
+    g.slots.push(slot);
+    // A group of repeats may be answered at its deadline (see expire): that timer must run.
+    if (options.fallback !== undefined) g.timer.ref();
+    this.watch(key, slot, options.signal);
     this.pendingSamples++;
     this.pendingBytes += bytes;
     if (g.slots.length >= g.size) this.fire(key, g);
     return promise;
+  }
+
+  /** Counts a request waiting on the slot; when every one of them has left, the slot is freed. */
+  private watch(key: string, slot: Slot<R>, signal: AbortSignal | undefined): void {
+    slot.waiters++;
+    signal?.addEventListener(
+      "abort",
+      () => {
+        slot.waiters--;
+        const g = this.pending.get(key);
+        if (slot.waiters > 0 || !g || !g.slots.includes(slot)) return;
+        g.slots.splice(g.slots.indexOf(slot), 1);
+        this.pendingSamples--;
+        this.pendingBytes -= slot.bytes;
+        this.samplesAbandoned++;
+        slot.reject(new BarrierError("the client disconnected", 499));
+        if (g.slots.length === 0) {
+          clearTimeout(g.timer);
+          this.pending.delete(key);
+        }
+      },
+      { once: true },
+    );
   }
 
   private release(g: PendingGroup<R>): void {
@@ -142,6 +217,12 @@ export class GroupBarrier<R> {
     if (!g) return;
     this.pending.delete(key);
     this.release(g);
+    // Only repeats of answered requests and no new sample: they were retries. Their earlier
+    // answers are served; no group of the new kind ever formed.
+    if (g.slots.every((s) => s.fallback !== undefined)) {
+      for (const s of g.slots) s.resolve(s.fallback as R);
+      return;
+    }
     this.groupsExpired++;
     const err = new BarrierError(
       `group "${groupLabel(key)}" got ${g.slots.length} of ${g.size} samples before its ${this.options.deadlineMs} ms deadline`,

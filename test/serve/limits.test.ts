@@ -37,6 +37,7 @@ async function start(options: Partial<ServiceOptions> & { judge: PairwiseJudge }
   return {
     url,
     post,
+    service,
     close: async () => {
       server.close();
       await service.close();
@@ -170,6 +171,36 @@ describe("/get_reward samples without a request", () => {
       );
       for (const a of ok) assert.equal(a.status, 200, JSON.stringify(a.json));
       assert.equal(judge.comparisons, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("a client that leaves", () => {
+  test("frees its place in a filling group, and the bytes it held", async () => {
+    const s = await start({ judge: new RuleJudge(), groupSize: 4, groupDeadlineMs: 60_000 });
+    try {
+      const leaving = new AbortController();
+      const body = { query: [`${chat(PROMPT)}Rain on my umbrella.`], prompts: [chat(PROMPT)] };
+      const gone = fetch(`${s.url}/get_reward`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: leaving.signal,
+      }).catch((e: Error) => e.name);
+      for (let k = 0; k < 100 && s.service.barrier.pendingSamples === 0; k++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(s.service.barrier.pendingSamples, 1);
+      assert.ok(s.service.barrier.pendingBytes > 0);
+      leaving.abort();
+      assert.equal(await gone, "AbortError");
+      for (let k = 0; k < 100 && s.service.barrier.pendingSamples > 0; k++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(s.service.barrier.pendingSamples, 0);
+      assert.equal(s.service.barrier.pendingBytes, 0);
+      assert.equal(s.service.barrier.pendingGroups, 0);
+      assert.equal(s.service.barrier.samplesAbandoned, 1);
     } finally {
       await s.close();
     }

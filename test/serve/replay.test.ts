@@ -88,10 +88,15 @@ describe("multi-epoch replay", () => {
             answers.slice(4 * g, 4 * g + 4).reduce((n, a) => n + a.json.extra_logs.is_reference[0], 0),
             1,
           );
-        // A retry: the same request again, the same answer, no judging.
+        // A retry: the same request again (no step or epoch in it). It cannot be told from the
+        // same text in a new group, so it waits as a sample of one; when no group forms by the
+        // deadline it gets its first answer, flagged, with no judging.
         const callsBefore = judge.calls;
         const again = await post(bodies[2]);
-        assert.deepEqual(again.json, answers[2].json);
+        assert.deepEqual(again.json.rewards, answers[2].json.rewards);
+        assert.deepEqual(again.json.extra_logs.is_reference, answers[2].json.extra_logs.is_reference);
+        assert.deepEqual(again.json.extra_logs.from_memory, [1]);
+        assert.deepEqual(answers[2].json.extra_logs.from_memory, [0]);
         assert.equal(judge.calls, callsBefore);
       }
       await s.close();
@@ -103,18 +108,85 @@ test("a restarted service answers retries exactly as before, from its state file
   const state = join(mkdtempSync(join(tmpdir(), "wz-state-")), "serve.sqlite");
   const first = countingJudge();
   const a = service(first, { stateFile: state });
-  const bodies = responsesOf(0, 0).map((t) => sampleBody(PROMPTS[0], t));
+  // With the trainer's step in the body, a repeat of an answered request is a retry for certain.
+  // (Four distinct texts: two identical requests are one request to any memory of answers.)
+  const bodies = ["Rain.", "Rain on my umbrella.", "Grey rain, umbrella up.", "Umbrella weather."].map(
+    (t) => ({
+      ...sampleBody(PROMPTS[0], t),
+      step: 7,
+    }),
+  );
   const answers = await Promise.all(bodies.map(a.post));
+  // Without a step, a lone repeat is recognised as a retry at the group deadline.
+  const plain = sampleBody(PROMPTS[1], "Snow on the sled.");
+  const plainAnswers = await Promise.all(
+    [plain, ...["Sled.", "Snow.", "White sled hill."].map((t) => sampleBody(PROMPTS[1], t))].map(a.post),
+  );
   await a.s.close();
   const second = countingJudge();
   const b = service(second, { stateFile: state });
   const replayed = await Promise.all([...bodies].reverse().map(b.post));
+  const strip = (j: { rewards: number[]; extra_logs: Record<string, number[]> }) => ({
+    rewards: j.rewards,
+    is_reference: j.extra_logs.is_reference,
+    masked: j.extra_logs.masked,
+  });
   assert.deepEqual(
-    replayed.reverse().map((r) => r.json),
-    answers.map((r) => r.json),
+    replayed.reverse().map((r) => strip(r.json)),
+    answers.map((r) => strip(r.json)),
   );
+  for (const r of replayed) assert.deepEqual(r.json.extra_logs.from_memory, [1]);
+  const lone = await b.post(plain);
+  assert.deepEqual(strip(lone.json), strip(plainAnswers[0].json));
+  assert.deepEqual(lone.json.extra_logs.from_memory, [1]);
   assert.equal(second.calls, 0, "nothing judged again");
   await b.s.close();
+});
+
+test("a retried sample id shares its first copy's slot: no second place, the same answer", async () => {
+  const judge = countingJudge();
+  const { s, post } = service(judge, { groupKey: "label", groupDeadlineMs: 5000 });
+  const texts = responsesOf(0, 0);
+  const first = post(sampleBody(PROMPTS[0], texts[2], "g#2"));
+  const retry = post(sampleBody(PROMPTS[0], texts[2], "g#2"));
+  const others = [0, 1, 3].map((i) => post(sampleBody(PROMPTS[0], texts[i], `g#${i}`)));
+  const all = await Promise.all([first, retry, ...others]);
+  for (const a of all) assert.equal(a.status, 200, JSON.stringify(a.json));
+  assert.deepEqual(all[1].json, all[0].json);
+  assert.equal(judge.calls, 3, "one group of 4 judged");
+  // The same id with another text while the group fills is a conflict, named.
+  const again = post(sampleBody(PROMPTS[0], "one", "h#1"));
+  const clash = await post(sampleBody(PROMPTS[0], "two", "h#1"));
+  assert.equal(clash.status, 409);
+  assert.match(clash.json.error ?? "", /sample "1" of group ".*h" is already waiting with another response/);
+  await Promise.all(["a", "b", "c"].map((t, i) => post(sampleBody(PROMPTS[0], t, `h#${i + 2}`))));
+  assert.equal((await again).status, 200);
+  await s.close();
+});
+
+test("without step or epoch, a repeat that opens a new group is judged in it, never answered from the old one", async () => {
+  const judge = countingJudge();
+  const { s, post } = service(judge, { groupDeadlineMs: 5000, retryGraceMs: 200 });
+  const epoch0 = responsesOf(0, 0).map((t) => sampleBody(PROMPTS[0], t));
+  const first = await Promise.all(epoch0.map(post));
+  assert.equal(judge.calls, 3);
+  // Epoch 1: the first sample repeats an epoch-0 request byte for byte; its mates come later than
+  // the retry grace period.
+  const repeat = post(epoch0[3]);
+  await new Promise((r) => setTimeout(r, 600));
+  const mates = ["Rain again.", "Umbrella, epoch 1.", "A new line 1."].map((t) =>
+    post(sampleBody(PROMPTS[0], t)),
+  );
+  const answers = await Promise.all([repeat, ...mates]);
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.json));
+  assert.equal(judge.calls, 6, "the new group was judged");
+  assert.deepEqual(answers[0].json.extra_logs.from_memory, [0]);
+  assert.equal(
+    answers.reduce((n, a) => n + a.json.extra_logs.is_reference[0], 0),
+    1,
+  );
+  assert.equal(first.length, 4);
+  await s.close();
 });
 
 test("the same set of samples gets the same rewards whatever their arrival order", async () => {
@@ -153,10 +225,14 @@ test("a judge outage: the group is dropped (all 0, flagged), and a retry after r
 });
 
 test("limits: bytes waiting at the barrier, and responses per group", async () => {
-  const { s, post } = service(new RuleJudge(), { maxPendingBytes: 100 });
-  const big = await post(sampleBody(PROMPTS[0], "x".repeat(200)));
+  const { s, post } = service(new RuleJudge(), { maxPendingBytes: 1000 });
+  const big = await post(sampleBody(PROMPTS[0], "x".repeat(2000)));
   assert.equal(big.status, 429);
-  assert.match(big.json.error ?? "", /limit 100 bytes/);
+  assert.match(big.json.error ?? "", /limit 1000 bytes/);
+  // The prompt counts too: a short response under a long prompt holds the long prompt.
+  const longPrompt = await post(sampleBody(`${PROMPTS[0]} ${"Be vivid. ".repeat(200)}`, "Rain."));
+  assert.equal(longPrompt.status, 429);
+  assert.match(longPrompt.json.error ?? "", /limit 1000 bytes/);
   const res = await s.app.request("/v1/score_group", {
     method: "POST",
     headers: { "content-type": "application/json" },
