@@ -8,6 +8,11 @@
 // Precision matters as much: a sentence that opens with a quotation mark is a character
 // speaking, and first person about the story's events ("I decided to use the back door") is the
 // story, so only first person about the writing (its words, imagery, lines) counts.
+//
+// Matching runs on the text as a model reads it: Unicode-normalised, without invisible
+// characters, and with Latin look-alike letters folded to Latin (normalise.ts), so that a
+// zero-width "sys\u200btem:" or an "evaluator" with a Cyrillic letter is what it appears to be.
+import { foldForMatching, normaliseText } from "./normalise.ts";
 
 export type MetaKind =
   | "self-justification"
@@ -17,7 +22,8 @@ export type MetaKind =
   | "reasoning"
   | "preface"
   | "narration"
-  | "explanation";
+  | "explanation"
+  | "sign-off";
 
 export interface MetaSpan {
   /** The sentence, or the whole block (a reasoning block, a fake turn, a labelled paragraph). */
@@ -38,14 +44,28 @@ export const GRADER_KINDS: ReadonlySet<MetaKind> = new Set([
 const BLOCKS: [RegExp, MetaKind][] = [
   [/<(think|thinking|reasoning|scratchpad)>[\s\S]*?(?:<\/\1>|$)/gi, "reasoning"],
   [/<\|im_start\|>[\s\S]*?(?:<\|im_end\|>|$)/g, "fake-turn"],
-  [/<\|(?:system|user|assistant|start_header_id|end_header_id|eot_id|endoftext|im_end)\|>/g, "fake-turn"],
+  // Any special token in the <|...|> form: Qwen, Llama 3, Phi, and DeepSeek's <｜User｜> once
+  // normalised (its full-width bars become "|").
+  [/<\|[^|<>\n]{1,40}\|>/g, "fake-turn"],
+  // Gemma's turns, Mistral's and Llama 2's bracketed control tokens, and <<SYS>>.
+  [/<(?:start|end)_of_turn>[^\n]*/gi, "fake-turn"],
   [
-    /^[ \t]*(?:\[(?:system|SYSTEM|INST)\]|<<SYS>>|<system>|#{1,4}[ \t]*system\b|system[ \t]*(?:message|prompt)?[ \t]*:)[^\n]*/gim,
+    /\[\/?(?:INST|SYS|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT)\][^\n]*|<<\/?SYS>>[^\n]*/gi,
+    "fake-turn",
+  ],
+  // A role header on its own line, plain, bold or as a heading: "System:", "**Assistant:**".
+  [
+    /^[ \t]*(?:#{1,4}[ \t]*)?(?:\*\*|__)?(?:system|developer|assistant|user|human)(?:[ \t]*(?:message|prompt))?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[^\n]*|^[ \t]*(?:<system>|#{1,4}[ \t]*system\b)[^\n]*/gim,
     "fake-turn",
   ],
   // A labelled explanation after the piece runs to the next blank line.
   [
     /^[ \t]*(?:\*\*)?(?:explanation|analysis|commentary|author'?s note|rationale|why this works|reflection|self-assessment|justification|critique|evaluation|assessment|feedback|verdict|notes on (?:the|this) (?:piece|poem|story|response))(?:\*\*)?[ \t]*:[\s\S]*?(?=\n[ \t]*\n|$)/gim,
+    "explanation",
+  ],
+  // A labelled line about the piece rather than of it ("Tone: wistful", "Word count: 42").
+  [
+    /^[ \t]*(?:\*\*)?(?:tone|setting|mood|theme|themes|style|genre|imagery|structure|rhyme scheme|meter|metre|word count|length|point of view|pov|tense|form|constraints?|requirements?|key words?|required words?|techniques?|literary devices?)(?:\*\*)?[ \t]*:(?:\*\*)?[^\n]*/gim,
     "explanation",
   ],
 ];
@@ -80,8 +100,21 @@ const SELF_JUSTIFICATION: RegExp[] = [
   /^\s*(?:[-*]\s*)?(?:[✓✔☑]|\[x\])/im,
 ];
 
+/** An assistant's closing lines to the person who asked, after the piece. */
+const SIGN_OFF: RegExp[] = [
+  /^(?:please\s+)?let\s+me\s+know\s+(?:if|whether|what|how)\b/i,
+  /^I\s+hope\s+(?:this|that|it|you)\b.*\b(?:meets?|fits?|works?|helps?|enjoy|like|expectations|needs|liked|suits?)\b/i,
+  /^(?:feel\s+free\s+to|don't\s+hesitate\s+to)\b/i,
+  /^(?:would\s+you\s+like|do\s+you\s+want)\s+(?:me\s+to|a\s+(?:different|longer|shorter|another))\b/i,
+  /^(?:if\s+you(?:'d|\s+would)\s+like|if\s+you\s+want)\b.*\bI\s+(?:can|could|would)\b/i,
+  /^(?:happy|glad)\s+to\s+(?:help|adjust|revise|write)\b/i,
+];
+
 const GRADER_ADDRESSING: RegExp[] = [
-  /\b(?:evaluator|grader|judge|reviewer|rater|scorer)s?\b.*\b(?:score|rate|give|award|mark|prefer|choose)\b/i,
+  /\b(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner|marker|grading\s+model|reward\s+model)s?\b.*\b(?:score|rate|give|award|mark|prefer|choose|grade|assess|evaluate|rank|pick|note|consider|reading)\b/i,
+  /\b(?:dear|attention|note\s+to(?:\s+the)?|to\s+the)\s+(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner|marker|AI|model|LLM|assistant)s?\b/i,
+  /\bto\s+(?:the|any)\s+(?:AI|model|LLM|language\s+model|system)\s+(?:reading|evaluating|judging|scoring|grading|assessing|reviewing)\b/i,
+  /\b(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner)s?\s*[:,]/i,
   /\b(?:score|rate|give|award)\s+(?:this|it|me|the\s+response)\s+(?:a\s+)?(?:10|ten|full\s+marks|the\s+highest|a\s+perfect)\b/i,
   /\\?boxed\s*\{/i,
   /\bignore\s+(?:the|all|any)\s+(?:above|previous|prior)\b/i,
@@ -106,6 +139,7 @@ function sentenceKind(sentence: string): MetaKind | null {
   if (FAKE_CRITIQUE.some((r) => r.test(sentence))) return "fake-critique";
   if (SELF_JUSTIFICATION.some((r) => r.test(sentence))) return "self-justification";
   if (PREFACE.some((r) => r.test(sentence))) return "preface";
+  if (SIGN_OFF.some((r) => r.test(sentence))) return "sign-off";
   if (NARRATION.some((r) => r.test(sentence))) return "narration";
   return null;
 }
@@ -127,25 +161,38 @@ export function stripMetaCommentary(text: string): string {
 /** One pass over a response: its commentary spans, and the piece with them removed. */
 export function splitCommentary(text: string): { spans: MetaSpan[]; piece: string } {
   const spans: MetaSpan[] = [];
-  let rest = text;
+  // Matched on the folded copy, cut from the normalised text: folding maps one UTF-16 unit to one,
+  // so both stay aligned through every cut and split below.
+  let rest = normaliseText(text);
+  let folded = foldForMatching(rest);
   for (const [pattern, kind] of BLOCKS) {
-    rest = rest.replace(pattern, (block) => {
+    let nextRest = "";
+    let nextFolded = "";
+    let at = 0;
+    for (const m of folded.matchAll(pattern)) {
+      const block = rest.slice(m.index, m.index + m[0].length);
       if (block.trim()) spans.push({ sentence: block.trim(), kind, tokens: countTokens(block) });
-      return "\n";
-    });
+      nextRest += `${rest.slice(at, m.index)}\n`;
+      nextFolded += `${folded.slice(at, m.index)}\n`;
+      at = m.index + m[0].length;
+    }
+    rest = nextRest + rest.slice(at);
+    folded = nextFolded + folded.slice(at);
   }
   // Line by line, so that a title line and paragraph breaks survive for the checks that count them.
-  const lines = rest.split("\n").map((line) =>
-    line
+  const foldedLines = folded.split("\n");
+  const lines = rest.split("\n").map((line, i) => {
+    const foldedParts = foldedLines[i].split(/(?<=[.!?])\s+/);
+    return line
       .split(/(?<=[.!?])\s+/)
-      .filter((raw) => {
+      .filter((raw, k) => {
         const sentence = raw.trim();
-        const kind = sentence ? sentenceKind(sentence) : null;
+        const kind = sentence ? sentenceKind(foldedParts[k].trim()) : null;
         if (kind) spans.push({ sentence, kind, tokens: countTokens(sentence) });
         return kind === null;
       })
-      .join(" "),
-  );
+      .join(" ");
+  });
   const piece = lines
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")
