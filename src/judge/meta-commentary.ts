@@ -12,7 +12,7 @@
 // Matching runs on the text as a model reads it: Unicode-normalised, without invisible
 // characters, and with Latin look-alike letters folded to Latin (normalise.ts), so that a
 // zero-width "sys\u200btem:" or an "evaluator" with a Cyrillic letter is what it appears to be.
-import { foldForMatching, normaliseText } from "./normalise.ts";
+import { foldLookAlikes, normaliseText } from "./normalise.ts";
 
 export type MetaKind =
   | "self-justification"
@@ -164,7 +164,7 @@ export function splitCommentary(text: string): { spans: MetaSpan[]; piece: strin
   // Matched on the folded copy, cut from the normalised text: folding maps one UTF-16 unit to one,
   // so both stay aligned through every cut and split below.
   let rest = normaliseText(text);
-  let folded = foldForMatching(rest);
+  let folded = foldLookAlikes(rest);
   for (const [pattern, kind] of BLOCKS) {
     let nextRest = "";
     let nextFolded = "";

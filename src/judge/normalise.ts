@@ -25,7 +25,12 @@ const LOOK_ALIKE = "авеёкмнорстухіјѕԁԛԝѵһАВЕКМНОРС
 const LATIN = "abeekmhopctyxijsdqwvhABEKMHOPCTYXIJSaeikvoptuxABEZHIKMNOPTYX";
 const CONFUSABLE = new RegExp(`[${LOOK_ALIKE}]`, "g");
 
+/** Latin look-alikes folded to Latin, one UTF-16 unit for one: indices stay aligned. */
+export function foldLookAlikes(text: string): string {
+  return text.replace(CONFUSABLE, (c) => LATIN[LOOK_ALIKE.indexOf(c)]);
+}
+
 /** Normalised, with Latin look-alikes folded to Latin: the form detectors match on. */
 export function foldForMatching(text: string): string {
-  return normaliseText(text).replace(CONFUSABLE, (c) => LATIN[LOOK_ALIKE.indexOf(c)]);
+  return foldLookAlikes(normaliseText(text));
 }

@@ -2,7 +2,9 @@
 // two scores, one strict final line. Pure: renders chat messages from strings.
 import { createHash } from "node:crypto";
 import type { ChatMessage } from "../llm/types.ts";
+import { foldLookAlikes, normaliseText } from "./normalise.ts";
 import type { PrincipleSet } from "./principles.ts";
+import { SCORE_LABEL } from "./verdict-parser.ts";
 
 /** Bump whenever the wording changes: it keys the cache and goes into every verdict. */
 export const TEMPLATE_VERSION = "wz-pairwise-v2";
@@ -28,25 +30,58 @@ export function blockNonce(text: string): string {
 
 /**
  * Neutralise anything in untrusted text that looks like our delimiters, our final-answer form or
- * a chat template's structure, so it reads as data:
+ * a chat template's structure, so it reads as data. First the text is read as a model reads it
+ * (normaliseText: NFKC, so "＼boxed" is "\boxed" and "system：" is "system:"; invisible characters
+ * such as zero-width spaces and soft hyphens removed). Then:
  * - `<` of a would-be block tag or think tag becomes a look-alike;
  * - any run of backslashes before `boxed` is dropped (the parser only reads `\boxed`);
- * - chat-template tokens (`<|im_start|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `<s>`) get look-alike
- *   brackets, and a line that opens with a role header ("system:", "assistant:") a look-alike colon;
- * - "Score 1: 10" and the like (the parser's fallback form) get a look-alike colon too.
+ * - the control tokens of the families people judge with get look-alike brackets: `<|...|>`
+ *   (Qwen, Llama 3, Phi, DeepSeek's `<｜User｜>` once normalised), `<start_of_turn>` (Gemma),
+ *   `[INST]`, `[SYSTEM_PROMPT]`, `[TOOL_CALLS]` (Mistral), `<<SYS>>`, `<s>` (Llama 2);
+ * - a line that opens with a role header ("system:", "**Assistant:**", "### user:", also spelled
+ *   with Latin look-alike letters) gets a look-alike colon;
+ * - every score form the verdict parser reads (SCORE_LABEL: "Score 1:", "Score for Response B =")
+ *   gets a look-alike colon or equals sign, so candidate text never holds one.
  */
 export function neutralise(text: string): string {
-  return text
+  let t = normaliseText(text)
     .replace(/<(\/?)(response|prompt)/gi, "\u2039$1$2")
     .replace(/\\+\s*(boxed)/gi, "$1")
     .replace(/<(\/?)think>/gi, "\u2039$1think>")
     .replace(/<\|/g, "\u2039|")
     .replace(/\|>/g, "|\u203a")
-    .replace(/\[(\/?)(INST|SYS)\]/gi, "\uff3b$1$2\uff3d")
+    .replace(/<(\/?)(start_of_turn|end_of_turn|bos|eos)>/gi, "\u2039$1$2\u203a")
+    .replace(
+      /\[(\/?)(INST|SYS|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT)\]/gi,
+      "\u27e6$1$2\u27e7",
+    )
     .replace(/<<(\/?)(SYS)>>/gi, "\u2039\u2039$1$2\u203a\u203a")
-    .replace(/<(\/?)s>/g, "\u2039$1s\u203a")
-    .replace(/^(\s*(?:#+\s*)?(?:system|assistant|user|human|developer|tool))\s*:/gim, "$1\ua789")
-    .replace(/\b(score\s*(?:for|of)?\s*(?:response\s*)?[12AB]\b\s*)[:=]/gi, "$1\ua789");
+    .replace(/<(\/?)s>/g, "\u2039$1s\u203a");
+  // Matched on the Latin-folded text, changed in place: the separator is the match's last character.
+  t = replaceLastCharOfMatches(t, ROLE_HEADER, "\ua789");
+  t = replaceLastCharOfMatches(t, SCORE_LABEL_GLOBAL, (sep) => (sep === "=" ? "\ua78a" : "\ua789"));
+  return t;
+}
+
+const ROLE_HEADER =
+  /^[ \t]*(?:#+[ \t]*)?(?:\*\*|__)?(?:system|assistant|user|human|developer|tool)(?:[ \t]*(?:message|prompt))?(?:\*\*|__)?[ \t]*:/gim;
+const SCORE_LABEL_GLOBAL = new RegExp(SCORE_LABEL.source, "gi");
+
+/** Replaces the last character of each match of `pattern` in the folded text, at the same place. */
+function replaceLastCharOfMatches(
+  text: string,
+  pattern: RegExp,
+  by: string | ((c: string) => string),
+): string {
+  const folded = foldLookAlikes(text);
+  let out = "";
+  let at = 0;
+  for (const m of folded.matchAll(pattern)) {
+    const last = m.index + m[0].length - 1;
+    out += text.slice(at, last) + (typeof by === "string" ? by : by(text[last]));
+    at = last + 1;
+  }
+  return out + text.slice(at);
 }
 
 const SYSTEM = `You are a careful, impartial judge of writing quality. You compare two responses to the same writing request.

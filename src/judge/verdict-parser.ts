@@ -4,7 +4,9 @@
 //   1. finish reason "length" -> truncated (the final line may be cut or missing).
 //   2. Drop reasoning: everything up to the last </think>; an unclosed <think> drops the rest.
 //   3. The *last* \boxed{x, y} wins (a judge may quote the format earlier).
-//   4. Without a box, fall back to the last "Score 1: x" / "Score 2: y" (or A/B) pair.
+//   4. Without a box, fall back to "Score 1: x" / "Score 2: y" (or A/B, "=" for ":") in the reply's
+//      last two non-empty lines only: the judge's own closing lines, never a quote inside its
+//      critique. The neutraliser breaks exactly this form (SCORE_LABEL) in candidate text.
 //   5. No answer at all: refused if the reply reads as a refusal, else no_answer.
 
 import type { FinishReason } from "../llm/types.ts";
@@ -19,10 +21,9 @@ const NUMBER = String.raw`[-+]?\d+(?:\.\d+)?|[-+]?\.\d+`;
 // Only the real final-line form, with its backslash: neutralised text quoted from a response
 // ("boxed{10, 0}") is never read as a verdict.
 const BOXED = /\\boxed\s*\{([^{}]*)\}/g;
-const SCORE_LINE = new RegExp(
-  String.raw`\bscore\s*(?:for|of)?\s*(?:response\s*)?([12AB])\b\s*[:=\-]?\s*\**\s*(${NUMBER})(?:\s*\/\s*10)?`,
-  "gi",
-);
+/** A score's label up to its separator: "Score 1:", "score for Response B =". Shared with the neutraliser. */
+export const SCORE_LABEL = /\bscore\s*(?:for|of)?\s*(?:response\s*)?([12AB])\b\s*[:=]/i;
+const SCORE_LINE = new RegExp(String.raw`${SCORE_LABEL.source}\s*\**\s*(${NUMBER})\**(?:\s*\/\s*10)?`, "gi");
 const REFUSAL =
   /\b(I can(?:no|')t (?:help|assist|evaluate|judge|comply)|I(?: am|'m) (?:sorry|unable|not able)|I won't|as an AI(?: language model)?)\b/i;
 
@@ -78,7 +79,12 @@ export function parseVerdict(reply: string, finishReason: FinishReason = "stop")
 
   let first: number | null = null;
   let second: number | null = null;
-  for (const m of text.matchAll(SCORE_LINE)) {
+  const closing = text
+    .split("\n")
+    .filter((l) => l.trim())
+    .slice(-2)
+    .join("\n");
+  for (const m of closing.matchAll(SCORE_LINE)) {
     const which = m[1].toUpperCase();
     const value = Number(m[2]);
     if (which === "1" || which === "A") first = value;

@@ -21,7 +21,13 @@ import {
 import { RequestMemory, requestFingerprint } from "../store/request-memory.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import { ServiceMetrics } from "./metrics.ts";
-import { extractResponse, extractUserPrompt, QWEN_MARKERS, type TemplateMarkers } from "./openrlhf.ts";
+import {
+  extractResponse,
+  extractResponseParts,
+  extractUserPrompt,
+  QWEN_MARKERS,
+  type TemplateMarkers,
+} from "./openrlhf.ts";
 import { takingTurns } from "./taking-turns.ts";
 
 export interface ServiceOptions {
@@ -167,7 +173,14 @@ export function parseGroupLabel(label: string): { group: string; sample?: string
 interface RewardReply {
   rewards: number[];
   scores: number[];
-  extra_logs: { masked: number[]; dropped: number[]; is_reference: number[]; from_memory: number[] };
+  extra_logs: {
+    masked: number[];
+    dropped: number[];
+    is_reference: number[];
+    from_memory: number[];
+    /** 1 where a reasoning block the template opened was cut before judging. */
+    reasoning_stripped: number[];
+  };
 }
 
 export interface RewardAnswer {
@@ -471,7 +484,7 @@ export function createRewardService(options: ServiceOptions) {
         );
     }
     const samples = query.map((q, i) => {
-      const response = extractResponse(q, prompts?.[i], markers);
+      const { response, reasoningStripped } = extractResponseParts(q, prompts?.[i], markers);
       const userPrompt = extractUserPrompt(prompts?.[i] ?? q.slice(0, q.length - response.length), markers);
       // Labels name the group under --group-key label; in either mode "@N" at a label's end
       // asks for a group of N (an evaluation set's labels, when the engine cannot say more).
@@ -483,6 +496,7 @@ export function createRewardService(options: ServiceOptions) {
         response,
         size: groupSize ?? label?.size,
         sampleId: label?.sample,
+        reasoningStripped,
         // What the waiting request holds: its query and prompt, not only the response.
         bytes: Buffer.byteLength(q) + Buffer.byteLength(prompts?.[i] ?? ""),
       };
@@ -529,6 +543,7 @@ export function createRewardService(options: ServiceOptions) {
           dropped: answers.map((a) => (a.dropped ? 1 : 0)),
           is_reference: answers.map((a) => (a.isReference ? 1 : 0)),
           from_memory: answers.map((a) => (a.fromMemory ? 1 : 0)),
+          reasoning_stripped: samples.map((x) => (x.reasoningStripped ? 1 : 0)),
         },
       };
     };

@@ -37,17 +37,40 @@ export function extractResponse(
   prompt: string | undefined,
   markers: TemplateMarkers = QWEN_MARKERS,
 ): string {
+  return extractResponseParts(query, prompt, markers).response;
+}
+
+/**
+ * The response, and whether a reasoning block was cut from it. A thinking model's reasoning is
+ * not part of the written piece, but only a block the template opens is reasoning: one that
+ * starts the assistant turn (`<think>` first) or that the prompt leaves open (a template whose
+ * generation prompt ends in `<think>`). A `</think>` anywhere else is the policy's own text and
+ * is judged with the rest: cutting at it would hide everything before it from the judge.
+ */
+export function extractResponseParts(
+  query: string,
+  prompt: string | undefined,
+  markers: TemplateMarkers = QWEN_MARKERS,
+): { response: string; reasoningStripped: boolean } {
   let rest: string;
-  if (prompt && query.startsWith(prompt)) rest = query.slice(prompt.length);
-  else {
+  let opened = false;
+  if (prompt && query.startsWith(prompt)) {
+    rest = query.slice(prompt.length);
+    opened = /<think>\s*$/.test(prompt);
+  } else {
     const at = query.lastIndexOf(markers.assistantStart);
     rest = at >= 0 ? query.slice(at + markers.assistantStart.length) : query;
   }
   if (rest.startsWith(markers.assistantStart)) rest = rest.slice(markers.assistantStart.length);
-  // A thinking model's reasoning is not part of the written piece.
-  const think = rest.lastIndexOf("</think>");
-  if (think >= 0) rest = rest.slice(think + "</think>".length);
-  return stripEnd(rest, markers).trim();
+  const close = rest.indexOf("</think>");
+  const startsWithThink = /^\s*<think>/.test(rest);
+  if (close >= 0 && (opened || startsWithThink)) {
+    return {
+      response: stripEnd(rest.slice(close + "</think>".length), markers).trim(),
+      reasoningStripped: true,
+    };
+  }
+  return { response: stripEnd(rest, markers).trim(), reasoningStripped: false };
 }
 
 /** The user's request inside a templated prompt (the last user turn), or the prompt itself. */

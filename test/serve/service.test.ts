@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { serve } from "@hono/node-server";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import { createRewardService, type ServiceOptions } from "../../src/serve/app.ts";
-import { extractResponse, extractUserPrompt } from "../../src/serve/openrlhf.ts";
+import { extractResponse, extractResponseParts, extractUserPrompt } from "../../src/serve/openrlhf.ts";
 import { createJudge } from "../../src/setup/judge.ts";
 import { WZ } from "../helpers/cli.ts";
 import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
@@ -43,6 +43,30 @@ const qwenPrompt = (p: string) =>
   `<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`;
 
 describe("OpenRLHF query parsing", () => {
+  test("a reasoning block is cut only where the template opens one", () => {
+    const prompt = qwenPrompt(PROMPT);
+    // A </think> the policy wrote itself hides nothing: the insult before it is judged.
+    const planted = extractResponseParts(
+      `${prompt}You are a fool. </think>Rain on my umbrella.<|im_end|>`,
+      prompt,
+    );
+    assert.deepEqual(planted, {
+      response: "You are a fool. </think>Rain on my umbrella.",
+      reasoningStripped: false,
+    });
+    // The assistant turn opens with <think>: reasoning, cut.
+    assert.deepEqual(extractResponseParts(`${prompt}<think>plan it</think>\nRain falls.<|im_end|>`, prompt), {
+      response: "Rain falls.",
+      reasoningStripped: true,
+    });
+    // The template's generation prompt leaves the block open (Qwen3's thinking template).
+    const thinking = `${prompt}<think>\n`;
+    assert.deepEqual(extractResponseParts(`${thinking}plan it</think>\n\nRain falls.`, thinking), {
+      response: "Rain falls.",
+      reasoningStripped: true,
+    });
+  });
+
   test("recovers the response and the user prompt from Qwen-templated text", () => {
     const prompt = qwenPrompt(PROMPT);
     const query = `${prompt}Rain taps my umbrella softly.<|im_end|>\n<|endoftext|>`;
