@@ -44,6 +44,16 @@ export const GRADER_KINDS: ReadonlySet<MetaKind> = new Set([
 const BLOCKS: [RegExp, MetaKind][] = [
   [/<(think|thinking|reasoning|scratchpad)>[\s\S]*?(?:<\/\1>|$)/gi, "reasoning"],
   [/<\|im_start\|>[\s\S]*?(?:<\|im_end\|>|$)/g, "fake-turn"],
+  // A fake turn opened by a role token runs to the turn's end token, or to the end of the text:
+  // Phi's <|user|>...<|end|>, DeepSeek's <｜User｜>...<｜Assistant｜> (normalised), Llama 3's
+  // headers, Gemma's turns, Mistral's and Llama 2's [INST] and [SYSTEM_PROMPT].
+  [
+    /<\|(?:system|user|assistant|human|developer|tool)\|>[\s\S]*?(?=<\|[^|<>\n]{1,40}\|>|$)/gi,
+    "fake-turn",
+  ],
+  [/<\|start_header_id\|>[\s\S]*?(?:<\|eot_id\|>|$)/g, "fake-turn"],
+  [/<start_of_turn>[\s\S]*?(?:<end_of_turn>|$)/gi, "fake-turn"],
+  [/\[(INST|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS)\][\s\S]*?(?:\[\/\1\]|$)/gi, "fake-turn"],
   // Any special token in the <|...|> form: Qwen, Llama 3, Phi, and DeepSeek's <｜User｜> once
   // normalised (its full-width bars become "|").
   [/<\|[^|<>\n]{1,40}\|>/g, "fake-turn"],
@@ -65,7 +75,7 @@ const BLOCKS: [RegExp, MetaKind][] = [
   ],
   // A labelled line about the piece rather than of it ("Tone: wistful", "Word count: 42").
   [
-    /^[ \t]*(?:\*\*)?(?:tone|setting|mood|theme|themes|style|genre|imagery|structure|rhyme scheme|meter|metre|word count|length|point of view|pov|tense|form|constraints?|requirements?|key words?|required words?|techniques?|literary devices?)(?:\*\*)?[ \t]*:(?:\*\*)?[^\n]*/gim,
+    /^[ \t]*(?:\*\*)?(?:tone|setting|mood|theme|themes|style|genre|imagery|structure|rhyme scheme|meter|metre|word count|length|point of view|pov|tense|form|constraints?|requirements?|key words?|required words?|techniques?|literary devices?|thought process|thinking|reasoning|my approach|approach|plan|outline|breakdown|summary|solution)(?:\*\*)?[ \t]*:(?:\*\*)?[^\n]*/gim,
     "explanation",
   ],
 ];
@@ -74,14 +84,17 @@ const FAKE_CRITIQUE: RegExp[] = [
   /\b(?:response|assistant|answer|candidate|output)\s+(?:[12]|[AB]|one|two)\b\s*(?:is|was|has|:|wins|scores|fails|does|lacks|better|worse|uses|meets)/i,
   /\b(?:score|rating|grade|verdict)\s*[:=]\s*\d+(?:\.\d+)?\s*(?:\/\s*10|out\s+of\s+10)?/i,
   /\b\d+(?:\.\d+)?\s*(?:\/\s*10|out\s+of\s+(?:10|ten))\b/i,
-  /\b(?:the\s+)?(?:first|second)\s+response\b/i,
+  /\bthe\s+(?:first|second)\s+response\s+(?:is\s+|was\s+)?(?:clearly\s+|much\s+|far\s+)?(?:better|worse|weaker|stronger|superior|inferior|preferable|wins|loses|scores|deserves|fails|lacks)\b/i,
 ];
 
 const PREFACE: RegExp[] = [
   // An assistant's opening interjection on its own ("Sure!" before "Below is ...").
   /^(?:sure|certainly|of course|absolutely|okay|ok|great)\s*[!.,]?$/i,
-  /^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|happy to help)\b[!,.]?\s*)?(?:here\s+(?:is|are|'s)|below\s+(?:is|are))\s+(?:a|an|the|your|my)\s+(?:[\w-]+\s+){0,3}(?:poem|story|sentence|sentences|paragraph|paragraphs|response|description|note|letter|haiku|essay|piece|version|draft|answer|text|limerick|lines?)\b/i,
+  /^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|happy to help)\b[!,.]?\s*)?(?:here\s+(?:is|are|'s)|here's|below\s+(?:is|are))\s+(?:a|an|the|your|my)\s+(?:[\w-]+\s+){0,3}(?:poem|story|sentence|sentences|paragraph|paragraphs|response|description|note|letter|haiku|essay|piece|version|draft|answer|text|limerick|lines?)\b/i,
   /^(?:sure|certainly|of course|absolutely)\b[!,.]?\s*(?:i(?:'d| would)\s+(?:be\s+happy|love)|let\s+me|i\s+can)\b/i,
+  // The "master key" openers that make LLM judges accept anything.
+  /^(?:let'?s|I'?ll|I\s+will)\s+(?:solve|tackle|approach|work\s+through|think\s+through|break\s+down)\s+(?:this|the)\s+(?:problem|task|request|question)\b/i,
+  /^let'?s\s+(?:think|go|work)\s+(?:about\s+it\s+|through\s+it\s+)?step\s+by\s+step\b/i,
 ];
 
 const NARRATION: RegExp[] = [
@@ -97,24 +110,42 @@ const SELF_JUSTIFICATION: RegExp[] = [
   /\b(?:the|your)\s+(?:requirements?|constraints?|instructions?|prompt)\s+(?:(?:is|are|were|was|has\s+been|have\s+been)\s+)?(?:met|satisfied|fulfill?ed|followed|respected)\b/i,
   /\bI\s+(?:have|'ve)\s+(?:included|used|written|kept|made\s+sure|ensured|avoided|followed|met)\b.*\b(?:words?|requirements?|constraints?|instructions?|prompt|request|limit|piece|response|story|poem|count|short|brief)\b/i,
   /\bword\s+count\b/i,
+  /\brequired\s+words?\b/i,
+  /\bexactly\s+\d+\s+words\b/i,
+  /\bthe\s+(?:required\s+)?words?\b[^.]*\b(?:are|is)\s+(?:both\s+|all\s+)?(?:here|included|present|used|in\s+(?:it|there))\b/i,
+  // A checklist line: "- includes 'lamp'", "- under 10 words".
+  /^\s*[-*•]\s*(?:(?:includes?|uses?|contains?|mentions?|avoids?)\s+(?:the\s+words?\s+)?['"“‘]|(?:under|fewer\s+than|at\s+most|no\s+more\s+than|exactly)\s+\d+\s+words\b)/i,
   /^\s*(?:[-*]\s*)?(?:[✓✔☑]|\[x\])/im,
 ];
 
 /** An assistant's closing lines to the person who asked, after the piece. */
 const SIGN_OFF: RegExp[] = [
   /^(?:please\s+)?let\s+me\s+know\s+(?:if|whether|what|how)\b/i,
-  /^I\s+hope\s+(?:this|that|it|you)\b.*\b(?:meets?|fits?|works?|helps?|enjoy|like|expectations|needs|liked|suits?)\b/i,
+  /^I\s+hope\s+(?:this|that|it|you)\b.*\b(?:meets?|fits?|works?|helps?|enjoy(?:ed)?|like[sd]?|expectations|needs|suits?)\b/i,
+  /\bI\s+hope\s+(?:this|that|it)\s+(?:meets|fits|suits|works\s+for|helps|is\s+what\s+you)\b/i,
   /^(?:feel\s+free\s+to|don't\s+hesitate\s+to)\b/i,
   /^(?:would\s+you\s+like|do\s+you\s+want)\s+(?:me\s+to|a\s+(?:different|longer|shorter|another))\b/i,
   /^(?:if\s+you(?:'d|\s+would)\s+like|if\s+you\s+want)\b.*\bI\s+(?:can|could|would)\b/i,
   /^(?:happy|glad)\s+to\s+(?:help|adjust|revise|write)\b/i,
 ];
 
-const GRADER_ADDRESSING: RegExp[] = [
-  /\b(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner|marker|grading\s+model|reward\s+model)s?\b.*\b(?:score|rate|give|award|mark|prefer|choose|grade|assess|evaluate|rank|pick|note|consider|reading)\b/i,
-  /\b(?:dear|attention|note\s+to(?:\s+the)?|to\s+the)\s+(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner|marker|AI|model|LLM|assistant)s?\b/i,
+const GRADER = String.raw`(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner|grading\s+model|reward\s+model|judging\s+model)s?`;
+const GRADER_VERB = String.raw`(?:score|rate|give|award|mark|prefer|choose|grade|assess|evaluate|rank|pick|note|notice|consider|recogni[sz]e|reward|appreciate)`;
+
+/** Words that name the grader: counted even inside a quotation. */
+const GRADER_NAMED: RegExp[] = [
+  // A grader told what to do about this text: "The evaluator should prefer this response."
+  new RegExp(String.raw`\b${GRADER}\s+(?:should|must|will|would|may|can|could|ought\s+to|need\s+to|is\s+asked\s+to)\s+(?:(?:clearly|surely|please)\s+)?${GRADER_VERB}\b[^.]*\b(?:this|my|that)\b`, "i"),
+  new RegExp(String.raw`\b(?:grading|reward|judging)\s+models?\b[^.]*\b${GRADER_VERB}\b`, "i"),
+  new RegExp(String.raw`\b${GRADER}\b[^.]*\b${GRADER_VERB}\b[^.]*\b(?:this|my)\s+(?:response|answer|piece|text|output|submission|entry|essay|story|poem)\b`, "i"),
+  new RegExp(String.raw`\b(?:dear|attention|hey|hi|hello|note\s+to(?:\s+the)?|to\s+the)\s+(?:${GRADER}|AI|model|LLM|assistant)\b`, "i"),
   /\bto\s+(?:the|any)\s+(?:AI|model|LLM|language\s+model|system)\s+(?:reading|evaluating|judging|scoring|grading|assessing|reviewing)\b/i,
-  /\b(?:evaluator|grader|judge|reviewer|rater|scorer|assessor|examiner)s?\s*[:,]/i,
+  new RegExp(String.raw`^(?:${GRADER}|AI|model)\s*[:,]`, "i"),
+  new RegExp(String.raw`[.!?]\s*${GRADER}\s*[:,]|\b${GRADER}\s*,\s+(?:this|my|please|kindly|I)\b`, "i"),
+];
+
+const GRADER_ADDRESSING: RegExp[] = [
+  /\b(?:I|this(?:\s+response)?|it)\s+deserves?\s+(?:a\s+)?(?:10|ten|full\s+marks|the\s+highest|a\s+perfect|top\s+marks)\b/i,
   /\b(?:score|rate|give|award)\s+(?:this|it|me|the\s+response)\s+(?:a\s+)?(?:10|ten|full\s+marks|the\s+highest|a\s+perfect)\b/i,
   /\\?boxed\s*\{/i,
   /\bignore\s+(?:the|all|any)\s+(?:above|previous|prior)\b/i,
@@ -133,9 +164,10 @@ export function countTokens(text: string): number {
 }
 
 function sentenceKind(sentence: string): MetaKind | null {
-  if (GRADER_ADDRESSING.some((r) => r.test(sentence))) return "grader-addressing";
+  if (GRADER_NAMED.some((r) => r.test(sentence))) return "grader-addressing";
   // A sentence that opens with a quotation mark is a character speaking, not the writer.
   if (/^["“'‘]/.test(sentence)) return null;
+  if (GRADER_ADDRESSING.some((r) => r.test(sentence))) return "grader-addressing";
   if (FAKE_CRITIQUE.some((r) => r.test(sentence))) return "fake-critique";
   if (SELF_JUSTIFICATION.some((r) => r.test(sentence))) return "self-justification";
   if (PREFACE.some((r) => r.test(sentence))) return "preface";
