@@ -47,10 +47,7 @@ const BLOCKS: [RegExp, MetaKind][] = [
   // A fake turn opened by a role token runs to the turn's end token, or to the end of the text:
   // Phi's <|user|>...<|end|>, DeepSeek's <｜User｜>...<｜Assistant｜> (normalised), Llama 3's
   // headers, Gemma's turns, Mistral's and Llama 2's [INST] and [SYSTEM_PROMPT].
-  [
-    /<\|(?:system|user|assistant|human|developer|tool)\|>[\s\S]*?(?=<\|[^|<>\n]{1,40}\|>|$)/gi,
-    "fake-turn",
-  ],
+  [/<\|(?:system|user|assistant|human|developer|tool)\|>[\s\S]*?(?=<\|[^|<>\n]{1,40}\|>|$)/gi, "fake-turn"],
   [/<\|start_header_id\|>[\s\S]*?(?:<\|eot_id\|>|$)/g, "fake-turn"],
   [/<start_of_turn>[\s\S]*?(?:<end_of_turn>|$)/gi, "fake-turn"],
   [/\[(INST|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS)\][\s\S]*?(?:\[\/\1\]|$)/gi, "fake-turn"],
@@ -75,7 +72,7 @@ const BLOCKS: [RegExp, MetaKind][] = [
   ],
   // A labelled line about the piece rather than of it ("Tone: wistful", "Word count: 42").
   [
-    /^[ \t]*(?:\*\*)?(?:tone|setting|mood|theme|themes|style|genre|imagery|structure|rhyme scheme|meter|metre|word count|length|point of view|pov|tense|form|constraints?|requirements?|key words?|required words?|techniques?|literary devices?|thought process|thinking|reasoning|my approach|approach|plan|outline|breakdown|summary|solution)(?:\*\*)?[ \t]*:(?:\*\*)?[^\n]*/gim,
+    /^[ \t]*(?:\*\*)?(?:tone|setting|mood|theme|themes|style|genre|imagery|structure|rhyme scheme|meter|metre|word count|length|point of view|pov|tense|form|constraints?|requirements?|key words?|required words?|techniques?|literary devices?|thought process|thinking|reasoning|my approach|approach|plan|outline|breakdown|summary|solution|answer|final answer|response|output)(?:\*\*)?[ \t]*:(?:\*\*)?[^\n]*/gim,
     "explanation",
   ],
 ];
@@ -135,10 +132,19 @@ const GRADER_VERB = String.raw`(?:score|rate|give|award|mark|prefer|choose|grade
 /** Words that name the grader: counted even inside a quotation. */
 const GRADER_NAMED: RegExp[] = [
   // A grader told what to do about this text: "The evaluator should prefer this response."
-  new RegExp(String.raw`\b${GRADER}\s+(?:should|must|will|would|may|can|could|ought\s+to|need\s+to|is\s+asked\s+to)\s+(?:(?:clearly|surely|please)\s+)?${GRADER_VERB}\b[^.]*\b(?:this|my|that)\b`, "i"),
+  new RegExp(
+    String.raw`\b${GRADER}\s+(?:should|must|will|would|may|can|could|ought\s+to|need\s+to|is\s+asked\s+to)\s+(?:(?:clearly|surely|please)\s+)?${GRADER_VERB}\b[^.]*\b(?:this|my|that)\b`,
+    "i",
+  ),
   new RegExp(String.raw`\b(?:grading|reward|judging)\s+models?\b[^.]*\b${GRADER_VERB}\b`, "i"),
-  new RegExp(String.raw`\b${GRADER}\b[^.]*\b${GRADER_VERB}\b[^.]*\b(?:this|my)\s+(?:response|answer|piece|text|output|submission|entry|essay|story|poem)\b`, "i"),
-  new RegExp(String.raw`\b(?:dear|attention|hey|hi|hello|note\s+to(?:\s+the)?|to\s+the)\s+(?:${GRADER}|AI|model|LLM|assistant)\b`, "i"),
+  new RegExp(
+    String.raw`\b${GRADER}\b[^.]*\b${GRADER_VERB}\b[^.]*\b(?:this|my)\s+(?:response|answer|piece|text|output|submission|entry|essay|story|poem)\b`,
+    "i",
+  ),
+  new RegExp(
+    String.raw`\b(?:dear|attention|hey|hi|hello|note\s+to(?:\s+the)?|to\s+the)\s+(?:${GRADER}|AI|model|LLM|assistant)\b`,
+    "i",
+  ),
   /\bto\s+(?:the|any)\s+(?:AI|model|LLM|language\s+model|system)\s+(?:reading|evaluating|judging|scoring|grading|assessing|reviewing)\b/i,
   new RegExp(String.raw`^(?:${GRADER}|AI|model)\s*[:,]`, "i"),
   new RegExp(String.raw`[.!?]\s*${GRADER}\s*[:,]|\b${GRADER}\s*,\s+(?:this|my|please|kindly|I)\b`, "i"),
@@ -163,6 +169,10 @@ export function countTokens(text: string): number {
   return m ? m.length : 0;
 }
 
+/** The request replayed as the response: "Include the words lantern and velvet." */
+const REQUEST_ECHO =
+  /^(?:please\s+)?(?:write|include|use|do\s+not\s+use|don't\s+use|avoid|start\s+with|begin\s+with|mention|give\s+it)\b[^.]*\b(?:words?|sentences?|paragraphs?|title|lines?)\b/i;
+
 function sentenceKind(sentence: string): MetaKind | null {
   if (GRADER_NAMED.some((r) => r.test(sentence))) return "grader-addressing";
   // A sentence that opens with a quotation mark is a character speaking, not the writer.
@@ -172,6 +182,7 @@ function sentenceKind(sentence: string): MetaKind | null {
   if (SELF_JUSTIFICATION.some((r) => r.test(sentence))) return "self-justification";
   if (PREFACE.some((r) => r.test(sentence))) return "preface";
   if (SIGN_OFF.some((r) => r.test(sentence))) return "sign-off";
+  if (REQUEST_ECHO.test(sentence)) return "fake-turn";
   if (NARRATION.some((r) => r.test(sentence))) return "narration";
   return null;
 }
