@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz, WZ } from "../helpers/cli.ts";
+import { waitWhileRunning } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-train-"));
 const config = (extra = "") => `seed: 5
@@ -85,18 +86,21 @@ describe("wz train on a very small model", () => {
     const child = spawn(process.execPath, [WZ, "train", cfgPath, "--output", runDir], { stdio: "ignore" });
     // Kill as soon as the first step has committed: somewhere inside step 2.
     const db = join(runDir, "run.sqlite");
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (!existsSync(db)) continue;
+    const stepsCommitted = () => {
+      if (!existsSync(db)) return 0;
+      let conn: Database.Database | undefined;
       try {
-        const conn = new Database(db, { readonly: true, fileMustExist: true });
-        const row = conn.prepare("SELECT COUNT(*) AS n FROM steps").get() as { n: number };
-        conn.close();
-        if (row.n >= 1) break;
-      } catch {
-        // tables not created yet
+        conn = new Database(db, { readonly: true, fileMustExist: true });
+        return (conn.prepare("SELECT COUNT(*) AS n FROM steps").get() as { n: number }).n;
+      } catch (e) {
+        // Only "the tables are not there yet" is expected; anything else is a real failure.
+        if (!/no such table|database is locked|SQLITE_BUSY/i.test((e as Error).message)) throw e;
+        return 0;
+      } finally {
+        conn?.close();
       }
-    }
+    };
+    await waitWhileRunning(child, () => stepsCommitted() >= 1, "the first step committed");
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     const partial = new RunStore(db, { readonly: true });
@@ -171,7 +175,9 @@ describe("wz train: Ctrl-C, scalar baselines, runs and show", () => {
     });
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += d));
-    while (!/step 1\/12/.test(stderr)) await new Promise((r) => setTimeout(r, 10));
+    await waitWhileRunning(child, () => /step 1\/12/.test(stderr), "step 1 was logged", {
+      output: () => stderr,
+    });
     child.kill("SIGINT");
     const code = await new Promise((r) => child.on("exit", r));
     assert.equal(code, 0, stderr);

@@ -218,12 +218,30 @@ describe("reward service over real HTTP (rule-based judge)", () => {
   });
 
   test("/metrics reports requests, judge calls and queue depth", async () => {
-    const res = await fetch(`${s.url}/metrics`);
-    const text = await res.text();
-    assert.match(text, /wz_requests_total\{route="\/v1\/compare"\} \d+/);
-    assert.match(text, /wz_judge_calls_total [1-9]\d*/);
+    // Deltas over this test's own requests: nothing depends on what earlier tests left behind.
+    const read = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const value = (re: RegExp) => Number(text.match(re)?.[1] ?? Number.NaN);
+      return {
+        text,
+        compares: value(/wz_requests_total\{route="\/v1\/compare"\} (\d+)/),
+        calls: value(/wz_judge_calls_total (\d+)/),
+        expired: value(/wz_groups_expired_total (\d+)/),
+      };
+    };
+    const before = await read();
+    await s.post("/v1/compare", { prompt: PROMPT, response_a: "Rain.", response_b: "Rain on my umbrella." });
+    const prompt = qwenPrompt("Write about hail.");
+    assert.equal(
+      (await s.post("/get_reward", { query: [`${prompt}Hail.<|im_end|>`], prompts: [prompt] })).status,
+      504,
+    );
+    const after = await read();
+    assert.equal(after.compares - (Number.isNaN(before.compares) ? 0 : before.compares), 1);
+    assert.equal(after.calls - before.calls, 2, "one comparison, both orders");
+    assert.equal(after.expired - before.expired, 1);
+    const text = after.text;
     assert.match(text, /wz_queue_samples_waiting 0/);
-    assert.match(text, /wz_groups_expired_total 1/);
   });
 });
 
@@ -312,6 +330,10 @@ describe("/get_reward group sizes from labels", () => {
     for (const a of three) assert.equal(a.status, 200, JSON.stringify(a.json));
     assert.equal(three.filter((a) => a.json.extra_logs.is_reference[0] === 1).length, 1);
     const first = post("Cold frost.", "e2@2");
+    // The clash must arrive after the group exists: wait until its first sample is waiting.
+    for (let k = 0; k < 500 && s.service.barrier.pendingSamples === 0; k++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.service.barrier.pendingSamples, 1);
     const clash = await post("Frost again.", "e2@3");
     assert.equal(clash.status, 400);
     assert.match(clash.json.error, /filling to 2 samples; this sample asks for 3/);
