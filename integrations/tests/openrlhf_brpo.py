@@ -34,7 +34,8 @@ class _Stub(types.ModuleType):
         return _Stub(self.__name__ + "." + name)
 
     def __call__(self, *args, **kwargs):
-        return None
+        # Nothing on the tested paths may run GPU-only code: a call is a failure, named.
+        raise RuntimeError("%s is a stub of a GPU-only package and was called" % self.__name__)
 
 
 class _StubFinder:
@@ -178,6 +179,10 @@ def main():
     # The closest stock setting shifts every advantage by the batch's token-weighted mean.
     stock = maker("reinforce", no_std_norm=True).compute_advantages_and_returns(experiences(rewards))
     shift = max((a - b).abs().max().item() for (a, _), (b, _) in zip(advantages_by_sample(stock).values(), advantages_by_sample(exps).values()))
+    # BRPO rewards are zero-mean only in expectation: with a nonzero batch mean, the stock
+    # setting must move them (else the comparison shows nothing).
+    if abs(sum(rewards)) > 1e-9:
+        check(shift > 1e-6, "reinforce + no_std_norm left the advantages unchanged: %s" % shift)
     # Stock estimators are untouched by the installation (reinforce_baseline still centres per group).
     base = maker("reinforce_baseline").compute_advantages_and_returns(experiences(rewards))
     check(base[0].advantages.abs().sum() > 0, "reinforce_baseline")

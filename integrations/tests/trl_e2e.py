@@ -153,6 +153,9 @@ def train_with_brpo(model_dir, url):
         all(a == 0.0 for c, a in zip(completions, advantages.tolist()) if c == masked),
         "the masked sample's advantage is not 0",
     )
+    # With groups of 4 the three members besides the reference score +1 or -1: an odd sum, so every
+    # group that was neither dropped nor masked has a nonzero mean.
+    check(nonzero_mean_groups > 0, "no group had a nonzero mean: the comparison with stock GRPO shows nothing")
     print("BRPO advantages used as they are in 3 steps; %d groups had a nonzero mean that stock GRPO would have removed" % nonzero_mean_groups)
 
 

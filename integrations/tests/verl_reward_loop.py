@@ -169,6 +169,12 @@ def main():
     check(torch.equal(brpo.batch["advantages"], expected), "verl's brpo advantages are not the rewards on every token")
     grpo = compute_advantage(data, adv_estimator="grpo", norm_adv_by_std_in_grpo=False)
     moved = (grpo.batch["advantages"] - expected).abs().max().item()
+    # A group whose rewards do not sum to zero is re-centred by stock GRPO: it must move them.
+    by_group = {}
+    for u, sc in zip(uids, scores):
+        by_group.setdefault(u, []).append(sc)
+    if any(abs(sum(v)) > 1e-9 for v in by_group.values()):
+        check(moved > 1e-6, "stock grpo left uncentred groups unchanged: %s" % moved)
     print("verl: %d samples in %d groups over %d reward workers; brpo advantages = rewards exactly; stock grpo would move them by up to %.3f" % (len(data), len(set(uids)), WORKERS, moved))
     print("verl reward loop: ok")
 

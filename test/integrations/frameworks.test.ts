@@ -82,7 +82,7 @@ test("TRL's GRPOTrainer trains our model with exact BRPO advantages from wz serv
   assert.match(run.stdout, /trl e2e: ok/);
 });
 
-test("verl's reward loop loads our manager; its brpo estimator trains with the service's rewards unchanged", {
+test("verl's reward loop loads our manager; its brpo estimator passes the service's rewards through as advantages", {
   skip: python.skip,
   timeout: 300_000,
 }, () => {

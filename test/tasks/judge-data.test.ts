@@ -28,8 +28,13 @@ test("training pairs from several splits never use a held-out combination, and u
   }
 });
 
-test("a share of 0 leaves the pairs exactly as they were", () => {
-  assert.deepEqual(makeJudgePairs(50, 5, "pretrain", { minimalShare: 0 }), makeJudgePairs(50, 5, "pretrain"));
+test("minimal pairs are off by default, and a share of them changes the pairs", () => {
+  const plain = makeJudgePairs(200, 5, "pretrain");
+  assert.deepEqual(makeJudgePairs(200, 5, "pretrain", { minimalShare: 0 }), plain);
+  // A share above 0 draws from the same stream, so every later pair moves: the option is live.
+  const half = makeJudgePairs(200, 5, "pretrain", { minimalShare: 0.5 });
+  assert.equal(half.length, plain.length);
+  assert.notDeepEqual(half, plain);
 });
 
 test("minimal pairs differ in one fact and the label picks the response that meets the request", () => {
