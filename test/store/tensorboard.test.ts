@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { crc32c, TensorBoardWriter } from "../../src/store/tensorboard.ts";
+import { projectPython } from "../helpers/python.ts";
 
 const DECODER = new URL("../helpers/tb_decode.py", import.meta.url).pathname;
 
@@ -65,4 +66,25 @@ test("the decoder rejects a corrupted record (so the check above can fail)", () 
   const out = decode(tb.path);
   assert.equal(out.status, 1);
   assert.match(out.stderr, /bad data CRC/);
+});
+
+const tensorboard = projectPython(["tensorboard"]);
+test("the real tensorboard package (EventAccumulator) reads the same scalars", {
+  skip: tensorboard.skip,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-tb-"));
+  const tb = new TensorBoardWriter(dir, 1_700_000_000_000);
+  tb.scalars(1, { win_rate_vs_reference: 0.25, reward_mean: null }, 1_700_000_001_000);
+  tb.scalars(2, { win_rate_vs_reference: 0.5, eval_score_mean: 7.5 }, 1_700_000_002_500);
+  tb.close();
+  const r = spawnSync(tensorboard.bin, ["integrations/tests/tb_read.py", dir], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const scalars = JSON.parse(r.stdout) as Record<string, [number, number, number][]>;
+  assert.deepEqual(scalars, {
+    win_rate_vs_reference: [
+      [1, 0.25, 1_700_000_001],
+      [2, 0.5, 1_700_000_002.5],
+    ],
+    eval_score_mean: [[2, 7.5, 1_700_000_002.5]],
+  });
 });
