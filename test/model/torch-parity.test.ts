@@ -11,7 +11,10 @@ import { saveModelFolder } from "../../src/model/checkpoint.ts";
 import { mulberry32 } from "../../src/model/params.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
+import { projectPython } from "../helpers/python.ts";
 import { unlessCi } from "../helpers/requirement.ts";
+
+const hf = projectPython(["transformers", "torch"]);
 
 const peers = [resolve(".venv/bin/python"), "/usr/bin/python3"].map((bin) => {
   const r = spawnSync(bin, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
@@ -69,6 +72,21 @@ for (const [k, variant] of variants.entries()) {
       });
       assert.equal(run.status, 0, `PyTorch ${peer.version}: ${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, /max relative error/);
+    }
+    // And transformers' own class for this architecture, the model users train.
+    if (!hf.skip) {
+      const run = spawnSync(
+        hf.bin,
+        ["integrations/tests/hf_grad_parity.py", dir, join(dir, "ours.safetensors")],
+        {
+          encoding: "utf8",
+          env: { ...process.env, HF_HUB_OFFLINE: "1" },
+        },
+      );
+      assert.equal(run.status, 0, `transformers: ${run.stdout}\n${run.stderr.slice(-3000)}`);
+      console.log(run.stdout.trim().split("\n").at(-1));
+      const cls = variant.over.arch === "qwen2" ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM";
+      assert.match(run.stdout, new RegExp(`${cls}: \\d+ parameters compared, max relative error`));
     }
   });
 }

@@ -21,9 +21,10 @@ build() {
 }
 build -o kernel.wasm
 build -mrelaxed-simd -DRELAXED -o kernel-relaxed.wasm
-# What the builds were made from: test/model/wasm-layers.test.ts hashes the same files, in this
-# order, and fails when a source changed without a rebuild.
+# What the builds were made from, recorded inside each wasm (a custom section, stamp.mjs):
+# test/model/wasm-layers.test.ts hashes the same files, in this order, and fails when a source
+# changed without a rebuild.
 SOURCES=(matmul.c gemm.h runtime.c include/cblas.h include/math.h include/omp.h include/stdlib.h include/string.h
   ../../../../native/blas/layers.c ../../../../native/blas/layers.h)
-cat "${SOURCES[@]}" | sha256sum | cut -d' ' -f1 > kernel.sources.sha256
+node stamp.mjs "$(cat "${SOURCES[@]}" | sha256sum | cut -d' ' -f1)" kernel.wasm kernel-relaxed.wasm
 echo "built $(pwd)/kernel.wasm ($(wc -c < kernel.wasm) bytes), kernel-relaxed.wasm ($(wc -c < kernel-relaxed.wasm) bytes)"
