@@ -91,6 +91,24 @@ function torch(bin: string, width: number, threads = 1): number | null {
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
 
+// The model users train: transformers' Qwen3ForCausalLM with SDPA, in the .venv, eager and under
+// torch.compile (scripts/hf_bench.py). The reference peer for "best against best".
+const hfPython = resolve(".venv/bin/python");
+const hfAvailable =
+  spawnSync(hfPython, ["-c", "import transformers, torch"], { encoding: "utf8" }).status === 0;
+
+function transformers(width: number, threads: number, compiled = false): number | string | null {
+  if (!hfAvailable) return null;
+  const args = [String(width), String(LAYERS), String(SEQ), String(V), String(threads), String(SECONDS)];
+  const r = spawnSync(hfPython, ["scripts/hf_bench.py", ...args, ...(compiled ? ["compile"] : [])], {
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
+  const out = r.stdout.trim();
+  if (r.status !== 0) return `failed: ${r.stderr.trim().split("\n").at(-1)}`;
+  return out.startsWith("unsupported") ? out : Number(out);
+}
+
 async function sampling(width: number): Promise<number> {
   const path = join(dir, `w${width}.gguf`);
   writeFileSync(path, exportGguf(Qwen3Model.random(config(width), 1), tok));
@@ -179,6 +197,23 @@ for (const width of widths) {
   console.log(
     `  best against best: exact layers (the default), ours ${f(bestOurs)} / PyTorch ${f(bestTorch)} = ${ratio(bestOurs, bestTorch)}; with the fast layers, ours ${f(bestFast)} = ${ratio(bestFast, bestTorch)}`,
   );
+  if (hfAvailable) {
+    const hf = {
+      t1: transformers(width, 1),
+      t2: transformers(width, 2),
+      c1: transformers(width, 1, true),
+      c2: transformers(width, 2, true),
+    };
+    const num = (x: number | string | null) => (typeof x === "number" ? x : null);
+    const show = (x: number | string | null) => (typeof x === "number" ? x.toFixed(0) : String(x));
+    const bestHf = best(Object.values(hf).map(num));
+    console.log(
+      `  transformers Qwen3ForCausalLM (SDPA): 1 thread ${show(hf.t1)}, 2 threads ${show(hf.t2)}; torch.compile: 1 thread ${show(hf.c1)}, 2 threads ${show(hf.c2)}`,
+    );
+    console.log(
+      `  best against best, against transformers: exact layers ${f(bestOurs)} / ${f(bestHf)} = ${ratio(bestOurs, bestHf)}; with the fast layers ${ratio(bestFast, bestHf)}`,
+    );
+  }
   // The ceilings: the same step's linear-layer matmuls alone, and what each target would leave
   // for the rest of the step (attention, norms, SwiGLU, the softmaxes, JavaScript).
   const ceiling = (
