@@ -20,6 +20,7 @@ import { selectKernel } from "../model/kernels/select.ts";
 import { pretrain } from "../model/pretrain.ts";
 import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
+import { ESTIMATORS, isScalarEstimator } from "../rl/estimators/index.ts";
 import { DEFAULT_GENRM_REWARD, GENRM_REWARD_VERSION } from "../rl/genrm-reward.ts";
 import { genrmTask, judgePrompts } from "../rl/genrm-task.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
@@ -435,8 +436,10 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   });
   if (!parsed.success) throw new UsageError(formatIssues(parsed.error, `${positionals[0]}: rl`));
   const rl = parsed.data;
-  if (!["grpo", "drgrpo", "rloo"].includes(rl.estimator.name))
-    throw new UsageError(`${positionals[0]}: rl.estimator.name: RLVR uses grpo, drgrpo or rloo`);
+  if (!isScalarEstimator(rl.estimator.name))
+    throw new UsageError(
+      `${positionals[0]}: rl.estimator.name: RLVR uses a scalar estimator (${ESTIMATORS.filter(isScalarEstimator).join(", ")})`,
+    );
   const runDir = rl.output;
   mkdirSync(join(runDir, "checkpoints"), { recursive: true });
   const store = new RunStore(join(runDir, "run.sqlite"));

@@ -3,6 +3,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DEFAULT_PACK_MIB } from "../model/packing.ts";
+import { ESTIMATORS } from "./estimators/index.ts";
 
 const tinyModel = z
   .object({
@@ -99,7 +100,7 @@ export const TrainConfigSchema = z
     judge: JudgeConfigSchema.default(JudgeConfigSchema.parse({})),
     estimator: z
       .object({
-        name: z.enum(["brpo", "grpo", "drgrpo", "rloo", "all-pairs"]).default("brpo"),
+        name: z.enum(ESTIMATORS).default("brpo"),
         skew_threshold: z.number().positive().default(0.6),
         tie: z.union([z.literal(-1), z.literal(0)]).default(-1),
         inconsistent: z.union([z.literal(-1), z.literal(0)]).default(-1),

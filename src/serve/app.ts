@@ -11,6 +11,8 @@ import {
   type EstimatorName,
   estimateGroup,
   type GroupAdvantages,
+  isScalarEstimator,
+  judgeCallsFor,
 } from "../rl/estimators/index.ts";
 import {
   assessReply,
@@ -117,11 +119,7 @@ export const DEFAULT_MAX_JUDGE_CALLS = 8192;
 export const DEFAULT_MAX_RESPONSE_CHARS = 1 << 15;
 
 /** Judge calls (one presentation order each) that scoring a group of n makes, per vote. */
-export function judgeCalls(estimator: string, n: number): number {
-  if (estimator === "all-pairs") return n * (n - 1);
-  if (["grpo", "drgrpo", "rloo"].includes(estimator)) return n;
-  return 2 * (n - 1);
-}
+export const judgeCalls = judgeCallsFor;
 
 const GroupBody = z.object({
   prompt: nonEmpty("prompt"),
@@ -374,7 +372,7 @@ export function createRewardService(options: ServiceOptions) {
     if (big) return c.json({ error: big }, 413);
     const long = tooLong(parsed.data.responses, (i) => `responses[${i}]`);
     if (long) return c.json({ error: long }, 413);
-    const scalar = ["grpo", "drgrpo", "rloo"].includes(parsed.data.estimator ?? "brpo");
+    const scalar = isScalarEstimator(parsed.data.estimator ?? "brpo");
     if (scalar && !options.scorer) {
       return c.json(
         { error: `estimator: ${parsed.data.estimator} needs a scalar scorer; this service's judge has none` },

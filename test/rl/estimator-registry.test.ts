@@ -1,0 +1,50 @@
+// The estimators are declared once (ESTIMATOR_SPECS): every list derived from it agrees with what
+// each estimator does. The config takes every name, and the judge calls each declares for a group
+// (what the service's caps count) are the calls it makes.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RuleJudge } from "../../src/judge/rule-judge.ts";
+import type { PairwiseJudge } from "../../src/judge/types.ts";
+import { parseTrainConfig } from "../../src/rl/config.ts";
+import {
+  ESTIMATORS,
+  estimateGroup,
+  isScalarEstimator,
+  judgeCallsFor,
+} from "../../src/rl/estimators/index.ts";
+
+test("every declared estimator is accepted by the config, and only those", () => {
+  for (const name of ESTIMATORS)
+    assert.equal(parseTrainConfig(`estimator: {name: ${name}}`).estimator.name, name);
+  assert.throws(() => parseTrainConfig("estimator: {name: ppo}"), /estimator\.name/);
+  assert.deepEqual(ESTIMATORS.filter(isScalarEstimator), ["grpo", "drgrpo", "rloo"]);
+});
+
+test("each estimator makes the judge calls it declares", async () => {
+  const rules = new RuleJudge();
+  const prompt = "Write one sentence about rain. Include the word umbrella. Use at most 10 words.";
+  const responses = ["Rain.", "Rain on my umbrella.", "An umbrella in the rain, wet.", "Sun.", "Umbrella!"];
+  for (const name of ESTIMATORS) {
+    let conditions = 0;
+    const counting: PairwiseJudge = {
+      name: "counting",
+      async compare(p, a, b) {
+        const v = await rules.compare(p, a, b);
+        conditions += v.conditions.length;
+        return v;
+      },
+    };
+    const scorer = (p: string, r: string) => {
+      conditions++;
+      return rules.score(p, r);
+    };
+    await estimateGroup({ prompt, responses }, counting, {
+      estimator: name,
+      scorer,
+      seed: 1,
+      step: 0,
+      groupId: 0,
+    });
+    assert.equal(conditions, judgeCallsFor(name, responses.length), name);
+  }
+});
