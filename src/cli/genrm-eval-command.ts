@@ -3,8 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data/pairs.ts";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
-import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
 import { renderEvalReport } from "../report/eval-report.ts";
 import { VOTING_TEMPERATURE } from "../setup/judge.ts";

@@ -1,7 +1,7 @@
 // `wz judge`: judge a JSONL file of pairs, write verdicts in input order, summarise.
 import { createWriteStream, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../eval/pairs.ts";
+import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
 import type { Verdict } from "../judge/types.ts";
 import { UsageError } from "./errors.ts";

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import type { Pair } from "../eval/pairs.ts";
+import type { Pair } from "../data/pairs.ts";
 import { mergedModel } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { RewardModel, saveRewardModel } from "../model/reward-model.ts";

@@ -1,8 +1,9 @@
 // Judge accuracy on labelled preference pairs: right under both orders, each order alone,
 // consistency, position bias, failures, and accuracy by length-difference bucket. Pure.
+
+import type { Pair } from "../data/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
 import { wilson } from "./intervals.ts";
-import type { Pair } from "./pairs.ts";
 
 export interface Rate {
   value: number | null;

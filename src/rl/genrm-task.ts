@@ -5,7 +5,7 @@
 // uses the step's own first-position rate (deterministic, so a resumed run is exact), and the step
 // reports consistency across orders.
 
-import type { Pair } from "../eval/pairs.ts";
+import type { Pair } from "../data/pairs.ts";
 import type { PrincipleSet } from "../judge/principles.ts";
 import { renderTemplate, type TemplateName } from "../judge/template.ts";
 import { type ScalarEstimator, scalarAdvantages } from "./estimators/scalar.ts";

@@ -2,9 +2,10 @@
 // reach it (or the world's sentence tables it parses with) would train on the answer key. This
 // walks the static import graph of every training-side module and fails if the gold is reachable.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { test } from "node:test";
+import { importsOf } from "../helpers/imports.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FORBIDDEN = ["src/tasks/tiny-gold.ts", "src/tasks/tiny-world.ts"];
@@ -14,17 +15,6 @@ function filesUnder(dir: string): string[] {
     const p = join(dir, name);
     return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith(".ts") ? [p] : [];
   });
-}
-
-/** Relative imports of one file (static, re-exports and dynamic imports of a literal path). */
-export function importsOf(file: string): string[] {
-  const src = readFileSync(file, "utf8");
-  const specs = [
-    ...src.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/g),
-    ...src.matchAll(/import\s*\(\s*["']([^"']+)["']\s*\)/g),
-    ...src.matchAll(/^\s*import\s+["']([^"']+)["']/gm),
-  ].map((m) => m[1]);
-  return specs.filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s));
 }
 
 /** Every file reachable from `start`, each with the chain that reaches it. */

@@ -1,0 +1,76 @@
+// The architecture's layers, checked on the import graph: a folder of src/ may import only from
+// folders below it in LAYERS (and from itself). A back-edge, such as rl importing eval while eval
+// imports rl, fails here. The order is the one docs/architecture.md draws. The pure parts (the
+// judge, the estimators) touch no file, network or database either.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { importsOf } from "../helpers/imports.ts";
+
+const SRC = resolve(import.meta.dirname, "../../src");
+
+/** Bottom to top. */
+export const LAYERS = [
+  "model", // tokenizer, transformer, kernels, optimizer, checkpoint formats
+  "llm", // model clients: llama.cpp, OpenAI-compatible
+  "judge", // principles, template, parser, rule judge (pure)
+  "text", // text diagnostics
+  "data", // input rows: prompts, preference pairs
+  "store", // SQLite run store, caches, TensorBoard
+  "tasks", // the tiny world: its generator, raters, gold (evaluation only)
+  "rl", // estimators, loss, the loop
+  "eval", // GenRM accuracy, head-to-head evaluation
+  "rm", // the scalar reward model's training
+  "serve", // the reward service
+  "experiment", // the contrast's config and aggregation
+  "report", // HTML reports
+  "setup", // composition of judges and evaluators
+  "cli", // the wz command
+];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+const folderOf = (file: string) => relative(SRC, file).split("/")[0];
+
+test("every folder of src/ has a place in the layers", () => {
+  const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
+  assert.deepEqual(
+    folders.filter((f) => !LAYERS.includes(f)),
+    [],
+  );
+});
+
+test("no import points up the layers", () => {
+  const backEdges: string[] = [];
+  for (const file of filesUnder(SRC)) {
+    const from = LAYERS.indexOf(folderOf(file));
+    for (const target of importsOf(file)) {
+      if (!target.startsWith(SRC)) continue;
+      const to = LAYERS.indexOf(folderOf(target));
+      if (to > from) backEdges.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
+    }
+  }
+  assert.deepEqual(backEdges, []);
+});
+
+test("the judge and the estimators are pure: no file, network or database", () => {
+  const impure =
+    /from\s+["'](?:node:(?:fs|http|https|net|child_process)|better-sqlite3|hono[^"']*|@hono\/[^"']+)["']|\bfetch\(/;
+  const offenders = [...filesUnder(join(SRC, "judge")), ...filesUnder(join(SRC, "rl", "estimators"))]
+    .filter((f) => impure.test(readFileSync(f, "utf8")))
+    .map((f) => relative(SRC, f));
+  assert.deepEqual(offenders, []);
+});
+
+test("the layer check sees a back-edge (so it can fail)", () => {
+  // eval imports rl (its head-to-head samples through the loop's rollouts): rl is below eval.
+  const evalImports = filesUnder(join(SRC, "eval")).flatMap((f) => importsOf(f).map(folderOf));
+  assert.ok(evalImports.includes("rl"));
+  assert.ok(LAYERS.indexOf("rl") < LAYERS.indexOf("eval"));
+});
