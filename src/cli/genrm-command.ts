@@ -12,7 +12,7 @@ import { z } from "zod";
 import { type Pair, parsePairLine } from "../data/pairs.ts";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
 import { DEFAULT_PRINCIPLE_SET } from "../judge/principles.ts";
-import { renderTemplate, type TemplateName } from "../judge/template.ts";
+import { renderTemplate, TEMPLATE_NAMES, type TemplateName, templateNamed } from "../judge/template.ts";
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
@@ -189,9 +189,9 @@ async function tracesCommand(argv: string[]): Promise<number> {
   });
   if (!values.input || !values.output)
     throw new UsageError("usage: wz genrm traces --input PAIRS.jsonl --output SFT.jsonl");
-  const template = (values.template ?? "compact") as TemplateName;
-  if (template !== "compact" && template !== "full")
-    throw new UsageError(`--template: expected compact or full, got "${values.template}"`);
+  const template = templateNamed(values.template ?? "compact");
+  if (!template)
+    throw new UsageError(`--template: expected ${TEMPLATE_NAMES.join(" or ")}, got "${values.template}"`);
   const pairs = readPairs(values.input);
   if (pairs.some((p) => !p.label))
     throw new UsageError(`${values.input}: every pair needs a label for traces`);
@@ -264,7 +264,7 @@ const GenRMConfigSchema = z
         splits: ["pretrain"],
         minimal_share: 0,
       }),
-    template: z.enum(["compact", "full"]).default("compact"),
+    template: z.enum(TEMPLATE_NAMES).default("compact"),
     teacher: z.literal("tiny").default("tiny"),
     sft: z
       .object({

@@ -1,5 +1,6 @@
 // The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
 import type { ParseArgsConfig } from "node:util";
+import { TEMPLATE_NAMES, type TemplateName, templateNamed } from "../judge/template.ts";
 import { type BuiltJudge, createJudge } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
@@ -133,9 +134,12 @@ function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
   });
 }
 
-function templateFlag(raw: string | undefined): "full" | "compact" | undefined {
+function templateFlag(raw: string | undefined): TemplateName | undefined {
   if (raw === undefined) return undefined;
-  if (raw !== "full" && raw !== "compact")
-    throw new UsageError(`--template: expected "full" or "compact", got "${raw}"`);
-  return raw;
+  const name = templateNamed(raw);
+  if (!name)
+    throw new UsageError(
+      `--template: expected ${TEMPLATE_NAMES.map((n) => `"${n}"`).join(" or ")}, got "${raw}"`,
+    );
+  return name;
 }

@@ -138,10 +138,25 @@ export function renderJudgeMessages(input: JudgeInput, principles: PrincipleSet)
  */
 export const COMPACT_TEMPLATE_VERSION = "wz-pairwise-compact-v1";
 
-export type TemplateName = "full" | "compact";
+/** One entry per judge template, and the only list of them: every enum and flag derives from it. */
+export const TEMPLATES = {
+  full: { version: TEMPLATE_VERSION, render: renderJudgeMessages },
+  compact: { version: COMPACT_TEMPLATE_VERSION, render: (input: JudgeInput) => renderCompactMessages(input) },
+} satisfies Record<
+  string,
+  { version: string; render(input: JudgeInput, principles: PrincipleSet): ChatMessage[] }
+>;
+
+export type TemplateName = keyof typeof TEMPLATES;
+export const TEMPLATE_NAMES = Object.keys(TEMPLATES) as [TemplateName, ...TemplateName[]];
+
+/** A template name from a flag or a file: null when it names none. */
+export function templateNamed(raw: string): TemplateName | null {
+  return Object.hasOwn(TEMPLATES, raw) ? (raw as TemplateName) : null;
+}
 
 export function templateVersionOf(name: TemplateName): string {
-  return name === "compact" ? COMPACT_TEMPLATE_VERSION : TEMPLATE_VERSION;
+  return TEMPLATES[name].version;
 }
 
 export function renderCompactMessages(input: JudgeInput): ChatMessage[] {
@@ -159,5 +174,5 @@ export function renderTemplate(
   input: JudgeInput,
   principles: PrincipleSet,
 ): ChatMessage[] {
-  return name === "compact" ? renderCompactMessages(input) : renderJudgeMessages(input, principles);
+  return TEMPLATES[name].render(input, principles);
 }

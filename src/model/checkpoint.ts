@@ -2,7 +2,7 @@
 // tokenizer_config.json) in and out, and GGUF export for llama.cpp.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { configFromHf, configToHf, hasQkNorm, type ModelConfig } from "./config.ts";
+import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
 import {
   GGML_BF16,
   GGML_F16,
@@ -14,9 +14,10 @@ import {
   type GgufValue,
   writeGguf,
 } from "./gguf.ts";
+import { ggufTensorNames, llamaRowOrder } from "./gguf-names.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
 import { LoraAdapters, type LoraTarget } from "./lora.ts";
-import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
+import { EMBED, LM_HEAD } from "./params.ts";
 import { Qwen3Model } from "./qwen3.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
 import { TextTokenizer } from "./tokenizer/tokenizer.ts";
@@ -118,33 +119,6 @@ const WEIGHT_TYPES: Record<GgufWeightType, { type: GgufTensor["type"]; fileType:
 };
 export const GGUF_WEIGHT_TYPES = Object.keys(WEIGHT_TYPES) as GgufWeightType[];
 
-/** llama.cpp's name for each of our tensors. */
-export function ggufTensorNames(cfg: ModelConfig): [hf: string, gguf: string][] {
-  const out: [string, string][] = [[EMBED, "token_embd.weight"]];
-  for (let i = 0; i < cfg.numLayers; i++) {
-    const n = layerNames(i);
-    const b = `blk.${i}`;
-    out.push(
-      [n.inputNorm, `${b}.attn_norm.weight`],
-      [n.q, `${b}.attn_q.weight`],
-      [n.k, `${b}.attn_k.weight`],
-      [n.v, `${b}.attn_v.weight`],
-      [n.o, `${b}.attn_output.weight`],
-      [n.postNorm, `${b}.ffn_norm.weight`],
-      [n.gate, `${b}.ffn_gate.weight`],
-      [n.up, `${b}.ffn_up.weight`],
-      [n.down, `${b}.ffn_down.weight`],
-    );
-    if (hasQkNorm(cfg)) out.push([n.qNorm, `${b}.attn_q_norm.weight`], [n.kNorm, `${b}.attn_k_norm.weight`]);
-    if (cfg.attentionBias) {
-      out.push([n.qBias, `${b}.attn_q.bias`], [n.kBias, `${b}.attn_k.bias`], [n.vBias, `${b}.attn_v.bias`]);
-    }
-  }
-  out.push([FINAL_NORM, "output_norm.weight"]);
-  if (!cfg.tieWordEmbeddings) out.push([LM_HEAD, "output.weight"]);
-  return out;
-}
-
 export function exportGguf(
   model: Qwen3Model,
   tokenizer: TextTokenizer,
@@ -204,30 +178,11 @@ export function exportGguf(
       type = blocky && spec.shape[1] % 32 !== 0 ? GGML_F16 : wanted;
     }
     let data = model.params.get(hf);
-    // llama.cpp's llama architecture rotates adjacent pairs; Hugging Face weights rotate halves.
-    // Permute each head's q and k rows as llama.cpp's own converter does.
-    if (arch === "llama" && gguf.endsWith("attn_q.weight"))
-      data = permuteForLlama(data, cfg.numHeads, cfg.headDim, cfg.hiddenSize);
-    if (arch === "llama" && gguf.endsWith("attn_k.weight"))
-      data = permuteForLlama(data, cfg.numKVHeads, cfg.headDim, cfg.hiddenSize);
+    // llama's q and k rows in llama.cpp's order (gguf-names.ts).
+    data = llamaRowOrder(cfg, gguf, data, cfg.hiddenSize, true);
     return { name: gguf, shape: spec.shape, data, type };
   });
   return writeGguf(metadata, tensors);
-}
-
-/** Rows of head h reordered from [half, j] to [j, half]: new[h D + 2 j + half] = old[h D + half D/2 + j]. */
-export function permuteForLlama(w: ArrayLike<number>, heads: number, D: number, cols: number): Float32Array {
-  const out = new Float32Array(heads * D * cols);
-  for (let h = 0; h < heads; h++) {
-    for (let half = 0; half < 2; half++) {
-      for (let j = 0; j < D / 2; j++) {
-        const from = (h * D + half * (D / 2) + j) * cols;
-        const to = (h * D + 2 * j + half) * cols;
-        for (let c = 0; c < cols; c++) out[to + c] = w[from + c];
-      }
-    }
-  }
-  return out;
 }
 
 /** PEFT layout: adapter_config.json and adapter_model.safetensors. */
@@ -268,11 +223,7 @@ export function exportLoraGguf(lora: LoraAdapters): Buffer {
   for (const p of lora.pairs.values()) {
     const base = names.get(p.base)!;
     // The base GGUF's llama q/k rows are permuted (see exportGguf); B's output rows must match.
-    let b: Float32Array | Float64Array = lora.params.get(p.b);
-    if (arch === "llama" && base.endsWith("attn_q.weight"))
-      b = permuteForLlama(b, cfg.numHeads, cfg.headDim, lora.config.rank);
-    if (arch === "llama" && base.endsWith("attn_k.weight"))
-      b = permuteForLlama(b, cfg.numKVHeads, cfg.headDim, lora.config.rank);
+    const b = llamaRowOrder(cfg, base, lora.params.get(p.b), lora.config.rank, true);
     tensors.push({
       name: `${base}.lora_a`,
       shape: [lora.config.rank, p.inDim],

@@ -6,9 +6,9 @@ import { closeSync, openSync, readSync } from "node:fs";
 import type { Architecture, ModelConfig } from "./config.ts";
 import { validateConfig } from "./config.ts";
 import { type GgufInfo, readGgufHeader } from "./gguf.ts";
+import { hfTensorName, llamaRowOrder } from "./gguf-names.ts";
 import { dequantize, ggmlBytes, ggmlTypeName } from "./gguf-quant.ts";
 import type { MatmulKernel } from "./kernels/types.ts";
-import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from "./params.ts";
 import { Qwen3Model } from "./qwen3.ts";
 import { byteLevelBpeJson } from "./tokenizer/bpe-train.ts";
 import { TextTokenizer } from "./tokenizer/tokenizer.ts";
@@ -62,53 +62,6 @@ export function configFromGguf(info: GgufInfo): ModelConfig {
   };
   validateConfig(cfg, "GGUF metadata");
   return cfg;
-}
-
-/** Our parameter name for each GGUF tensor name. */
-function hfName(cfg: ModelConfig, gguf: string): string | null {
-  if (gguf === "token_embd.weight") return EMBED;
-  if (gguf === "output_norm.weight") return FINAL_NORM;
-  if (gguf === "output.weight") return LM_HEAD;
-  const m = /^blk\.(\d+)\.(.+)$/.exec(gguf);
-  if (!m) return null;
-  const n = layerNames(Number(m[1]));
-  const map: Record<string, string> = {
-    "attn_norm.weight": n.inputNorm,
-    "attn_q.weight": n.q,
-    "attn_k.weight": n.k,
-    "attn_v.weight": n.v,
-    "attn_output.weight": n.o,
-    "ffn_norm.weight": n.postNorm,
-    "ffn_gate.weight": n.gate,
-    "ffn_up.weight": n.up,
-    "ffn_down.weight": n.down,
-    "attn_q_norm.weight": n.qNorm,
-    "attn_k_norm.weight": n.kNorm,
-    "attn_q.bias": n.qBias,
-    "attn_k.bias": n.kBias,
-    "attn_v.bias": n.vBias,
-  };
-  return Number(m[1]) < cfg.numLayers ? (map[m[2]] ?? null) : null;
-}
-
-/** Inverse of permuteForLlama: rows of head h from [j, half] back to [half, j]. */
-export function unpermuteForLlama(
-  w: ArrayLike<number>,
-  heads: number,
-  D: number,
-  cols: number,
-): Float32Array {
-  const out = new Float32Array(heads * D * cols);
-  for (let h = 0; h < heads; h++) {
-    for (let half = 0; half < 2; half++) {
-      for (let j = 0; j < D / 2; j++) {
-        const from = (h * D + 2 * j + half) * cols;
-        const to = (h * D + half * (D / 2) + j) * cols;
-        for (let c = 0; c < cols; c++) out[to + c] = w[from + c];
-      }
-    }
-  }
-  return out;
 }
 
 /** Reads and dequantises one tensor. */
@@ -269,7 +222,7 @@ export function importGguf(
   const fd = openSync(path, "r");
   try {
     for (const [i, t] of info.tensors.entries()) {
-      const name = hfName(cfg, t.name);
+      const name = hfTensorName(cfg, t.name);
       if (!name) continue; // llama.cpp extras (rope_freqs and the like) have no parameter here
       const spec = model.params.specs.find((s) => s.name === name);
       if (!spec) throw new Error(`tensor ${t.name} (${name}) does not fit a ${cfg.arch} model`);
@@ -277,11 +230,8 @@ export function importGguf(
       if (shape.join("x") !== spec.shape.join("x")) {
         throw new Error(`tensor ${t.name} has shape [${shape}], the metadata implies [${spec.shape}]`);
       }
-      let data = readTensor(fd, info, t);
-      if (cfg.arch === "llama" && t.name.endsWith("attn_q.weight"))
-        data = unpermuteForLlama(data, cfg.numHeads, cfg.headDim, cfg.hiddenSize);
-      if (cfg.arch === "llama" && t.name.endsWith("attn_k.weight"))
-        data = unpermuteForLlama(data, cfg.numKVHeads, cfg.headDim, cfg.hiddenSize);
+      // llama's q and k rows back from llama.cpp's order (gguf-names.ts).
+      const data = llamaRowOrder(cfg, t.name, readTensor(fd, info, t), cfg.hiddenSize, false);
       model.params.get(name).set(data);
       seen.add(name);
       const type = ggmlTypeName(t.type);

@@ -2,6 +2,7 @@
 // errors that name the key; every option has a default; the resolved config is saved in the run.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { TEMPLATE_NAMES } from "../judge/template.ts";
 import { DEFAULT_PACK_MIB } from "../model/packing.ts";
 import { ESTIMATORS } from "./estimators/index.ts";
 
@@ -44,7 +45,7 @@ export const JudgeConfigSchema = z
     principles: z.string().optional(),
     cache: z.string().default(".wz-cache/judge.sqlite"),
     /** GenRM prompt: full or compact; default: a GGUF's recorded template, else full. */
-    template: z.enum(["full", "compact"]).optional(),
+    template: z.enum(TEMPLATE_NAMES).optional(),
     /**
      * Rule-based judge only: add the plausibility principle, no token the frozen model (a model
      * folder; in wz train by default the run's initial policy) finds below `threshold` nats.

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import type { TemplateName } from "../judge/template.ts";
+import { TEMPLATE_NAMES, type TemplateName } from "../judge/template.ts";
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import { Semaphore } from "../llm/limits.ts";
 import {
@@ -100,7 +100,7 @@ const GenRMRewardBody = z.object({
         reply: nonEmpty("reply"),
         /** Which shown position holds the preferred response. */
         preferred: Side,
-        template: z.enum(["compact", "full"]).optional(),
+        template: z.enum(TEMPLATE_NAMES).optional(),
       }),
       { error: "items must be a list of {reply, preferred}" },
     )
