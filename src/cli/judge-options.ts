@@ -1,5 +1,6 @@
 // The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
 import type { ParseArgsConfig } from "node:util";
+import { isJudgeKind, JUDGE_KIND_NAMES } from "../judge/kinds.ts";
 import { TEMPLATE_NAMES, type TemplateName, templateNamed } from "../judge/template.ts";
 import { type BuiltJudge, createJudge } from "../setup/judge.ts";
 import { UsageError } from "./errors.ts";
@@ -76,8 +77,10 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
 
 function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;
-  if (kind !== "genrm" && kind !== "rules" && kind !== "rm")
-    throw new UsageError(`--judge: expected "genrm", "rules" or "rm", got "${kind}"`);
+  if (!isJudgeKind(kind))
+    throw new UsageError(
+      `--judge: expected ${JUDGE_KIND_NAMES.map((k) => `"${k}"`).join(", ")}, got "${kind}"`,
+    );
   if (kind === "rules") return createJudge({ kind });
   if (kind === "rm") {
     const rewardModel = values["reward-model"] as string | undefined;

@@ -12,6 +12,7 @@ import {
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
+import { defaultThreads } from "../model/kernels/blas.ts";
 import { type LayerMode, layerModeFromEnv, parseLayerMode } from "../model/kernels/layer-mode.ts";
 import { kernelFamily, selectKernel } from "../model/kernels/select.ts";
 import { parseTrainConfig, type TrainConfig } from "../rl/config.ts";
@@ -191,15 +192,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // resume must reproduce the uninterrupted run exactly.
   let kernelName = values.kernel as string;
   if (values.resume && kernelName === "auto") kernelName = store!.getMeta<string>("kernel") ?? "auto";
-  const threads = numberFlag(values, "threads", { int: true, min: 1 });
-  // Through the environment, so that every kernel of this process and its children uses it.
-  if (threads !== undefined) process.env.WZ_THREADS = String(threads);
-  // The layers' arithmetic, likewise; a resumed run keeps its own.
-  let layers = values.layers as string | undefined;
-  if (values.resume && layers === undefined) layers = store!.getMeta<LayerMode>("layers") ?? undefined;
-  if (layers !== undefined)
-    process.env.WZ_LAYERS = parseLayerMode(layers, "--layers", (m) => new UsageError(m));
-  const kernel = await selectKernel(kernelName);
+  // Threads and the layers' arithmetic are values handed to the kernel (WZ_THREADS and WZ_LAYERS
+  // are their defaults); a resumed run keeps its own layers.
+  const threads = numberFlag(values, "threads", { int: true, min: 1 }) ?? defaultThreads();
+  let layerFlag = values.layers as string | undefined;
+  if (values.resume && layerFlag === undefined) layerFlag = store!.getMeta<LayerMode>("layers") ?? undefined;
+  const layers =
+    layerFlag === undefined
+      ? layerModeFromEnv()
+      : parseLayerMode(layerFlag, "--layers", (m) => new UsageError(m));
+  const kernel = await selectKernel(kernelName, threads, layers);
   if (config.model.init !== "tiny" && !existsSync(config.model.init)) {
     throw new UsageError(
       `model.init: ${config.model.init} does not exist (a Hugging Face folder, a GGUF file, or "tiny")`,
@@ -215,7 +217,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (startStep === 0) {
     store.setMeta("config", config);
     store.setMeta("kernel", kernelFamily(kernel));
-    store.setMeta("layers", layerModeFromEnv());
+    store.setMeta("layers", layers);
     writeFileSync(join(runDir, "config.resolved.json"), `${JSON.stringify(config, null, 2)}\n`);
     let baseDir = config.model.init;
     if (baseDir === "tiny")

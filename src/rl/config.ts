@@ -2,6 +2,7 @@
 // errors that name the key; every option has a default; the resolved config is saved in the run.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { JUDGE_KIND_NAMES } from "../judge/kinds.ts";
 import { TEMPLATE_NAMES } from "../judge/template.ts";
 import { DEFAULT_PACK_MIB } from "../model/packing.ts";
 import { ESTIMATORS } from "./estimators/index.ts";
@@ -26,7 +27,7 @@ const tinyModel = z
 export const JudgeConfigSchema = z
   .object({
     /** rules, genrm (pairwise), or rm: a scalar reward model (reward_model folder, or base_url + model on vLLM's pooling API). */
-    kind: z.enum(["rules", "genrm", "rm"]).default("rules"),
+    kind: z.enum(JUDGE_KIND_NAMES).default("rules"),
     /** kind rm: a reward model folder written by wz train-rm (or any one-label *ForSequenceClassification). */
     reward_model: z.string().optional(),
     base_url: z.union([z.string(), z.array(z.string())]).optional(),

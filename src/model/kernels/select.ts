@@ -5,6 +5,7 @@
 // so it is asked for by name and `auto` keeps OpenBLAS (the figures in docs/ were made on it).
 // `reference` forces plain TypeScript.
 import { createBlasKernel, defaultThreads } from "./blas.ts";
+import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { referenceKernel } from "./reference.ts";
 import type { MatmulKernel } from "./types.ts";
 import { createWasmKernel } from "./wasm.ts";
@@ -20,19 +21,27 @@ export function kernelFamily(kernel: MatmulKernel): (typeof KERNELS)[number] {
   return "auto";
 }
 
-export async function selectKernel(name = "auto", threads = defaultThreads()): Promise<MatmulKernel> {
+/**
+ * The kernel named, on `threads` threads with `layers` arithmetic: values, passed down by the
+ * caller (WZ_THREADS and WZ_LAYERS are only the defaults when a caller passes none).
+ */
+export async function selectKernel(
+  name = "auto",
+  threads = defaultThreads(),
+  layers: LayerMode = layerModeFromEnv(),
+): Promise<MatmulKernel> {
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`threads must be a positive integer, got ${threads}`);
   if (name === "reference") return referenceKernel;
-  if (name === "wasm") return createWasmKernel({ threads });
+  if (name === "wasm") return createWasmKernel({ threads, layerMode: layers });
   if (name === "blas") {
-    const k = createBlasKernel(threads);
+    const k = createBlasKernel(threads, "openblas", layers);
     if (!k)
       throw new Error("the OpenBLAS kernel is not built (apt-get install libopenblas-dev, then npm ci)");
     return k;
   }
   if (name === "mkl") {
-    const k = createBlasKernel(threads, "mkl");
+    const k = createBlasKernel(threads, "mkl", layers);
     if (!k)
       throw new Error(
         "the MKL kernel is not built (bash scripts/setup-python.sh installs MKL into .venv, or set WZ_MKL_ROOT; then node scripts/build-blas.mjs)",
@@ -40,16 +49,16 @@ export async function selectKernel(name = "auto", threads = defaultThreads()): P
     return k;
   }
   if (name === "auto") {
-    const blas = createBlasKernel(threads);
+    const blas = createBlasKernel(threads, "openblas", layers);
     if (blas) return blas;
     try {
-      const mkl = createBlasKernel(threads, "mkl");
+      const mkl = createBlasKernel(threads, "mkl", layers);
       if (mkl) return mkl;
     } catch {
       // built, but its libraries are gone: the next kernel
     }
     try {
-      return await createWasmKernel({ threads });
+      return await createWasmKernel({ threads, layerMode: layers });
     } catch {
       return referenceKernel;
     }
