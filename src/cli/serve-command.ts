@@ -51,6 +51,12 @@ Routes:
   --body-limit BYTES       request body limit (default 8388608)
   --skew-threshold X       BRPO skew filter (default 0.6)
   --tie -1|0               BRPO score of a tie (default -1)
+  --inconsistent -1|0      BRPO score of an order-inconsistent verdict (default -1)
+  --references K           BRPO references per group, each member's advantage averaged over
+                           them (default 1, the paper's)
+  --subgroup-size M        BRPO sub-groups of M consecutive samples, each with its own
+                           reference (default: the whole group); the same options as wz train's
+                           estimator block
   --service-seed S         seed for reference draws when a request gives none (default 0)
   --mode judge|genrm       what /get_reward scores: policy samples by the judge (default) or
                            GenRM replies against their labels
@@ -83,6 +89,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "body-limit": { type: "string", default: String(8 << 20) },
       "skew-threshold": { type: "string", default: "0.6" },
       tie: { type: "string", default: "-1" },
+      inconsistent: { type: "string", default: "-1" },
+      references: { type: "string", default: "1" },
+      "subgroup-size": { type: "string" },
       "service-seed": { type: "string", default: "0" },
       "judge-config": { type: "string" },
       mode: { type: "string", default: "judge" },
@@ -106,6 +115,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--genrm-template: expected compact or full, got "${genrmTemplate}"`);
   const tie = numberFlag(v, "tie", { int: true });
   if (tie !== -1 && tie !== 0) throw new UsageError("--tie: expected -1 or 0");
+  const inconsistent = numberFlag(v, "inconsistent", { int: true });
+  if (inconsistent !== -1 && inconsistent !== 0) throw new UsageError("--inconsistent: expected -1 or 0");
   let token: string | undefined;
   if (values["token-env"]) {
     token = process.env[values["token-env"]];
@@ -128,6 +139,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     seed: numberFlag(v, "service-seed", { int: true }),
     skewThreshold: numberFlag(v, "skew-threshold", { min: 0 }),
     tie,
+    inconsistent,
+    references: numberFlag(v, "references", { int: true, min: 1 }),
+    subgroupSize: numberFlag(v, "subgroup-size", { int: true, min: 2 }),
     groupSize: numberFlag(v, "group-size", { int: true, min: 2 })!,
     groupDeadlineMs: numberFlag(v, "group-deadline", { min: 0.001 })! * 1000,
     groupKey,

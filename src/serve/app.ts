@@ -40,6 +40,10 @@ export interface ServiceOptions {
   seed?: number;
   skewThreshold?: number;
   tie?: -1 | 0;
+  /** BRPO's remaining options, as wz train's estimator block has them (estimator.inconsistent, .references, .subgroup_size). */
+  inconsistent?: -1 | 0;
+  references?: number;
+  subgroupSize?: number;
   /** /get_reward: samples per group (the engine's n_samples_per_prompt). */
   groupSize: number;
   groupDeadlineMs?: number;
@@ -248,6 +252,9 @@ export function createRewardService(options: ServiceOptions) {
         groupId: body.group_id ?? groupCounter++,
         skewThreshold: options.skewThreshold,
         tie: options.tie,
+        inconsistent: options.inconsistent,
+        references: options.references,
+        subgroupSize: options.subgroupSize,
         scorer: options.scorer,
       });
       countVerdicts(res.comparisons.map((c) => c.verdict));
@@ -356,6 +363,7 @@ export function createRewardService(options: ServiceOptions) {
       ? `responses: ${n} responses in one group; this service takes at most ${maxGroup} (--max-group-size): BRPO would make ${2 * (n - 1)} judge calls`
       : null;
   const maxCalls = options.maxJudgeCallsPerRequest ?? DEFAULT_MAX_JUDGE_CALLS;
+  const brpoShape = { references: options.references, subgroupSize: options.subgroupSize };
   const maxChars = options.maxResponseChars ?? DEFAULT_MAX_RESPONSE_CHARS;
   /** The first response over the length limit, as an error naming its field; null when none. */
   const tooLong = (texts: readonly string[], field: (i: number) => string) => {
@@ -391,7 +399,7 @@ export function createRewardService(options: ServiceOptions) {
       if (big) return c.json({ error: `groups[${i}].${big}` }, 413);
       const long = tooLong(g.responses, (j) => `groups[${i}].responses[${j}]`);
       if (long) return c.json({ error: long }, 413);
-      calls += judgeCalls(g.estimator ?? "brpo", g.responses.length);
+      calls += judgeCalls(g.estimator ?? "brpo", g.responses.length, brpoShape);
     }
     if (calls > maxCalls)
       return c.json(

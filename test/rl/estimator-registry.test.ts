@@ -47,4 +47,28 @@ test("each estimator makes the judge calls it declares", async () => {
     });
     assert.equal(conditions, judgeCallsFor(name, responses.length), name);
   }
+  // BRPO with several references and sub-groups (sub-groups of 2, 2 and 1; of 3 and 2).
+  for (const brpoOptions of [{ references: 2 }, { subgroupSize: 2, references: 2 }, { subgroupSize: 3 }]) {
+    let conditions = 0;
+    const counting: PairwiseJudge = {
+      name: "counting",
+      async compare(p, a, b) {
+        const v = await rules.compare(p, a, b);
+        conditions += v.conditions.length;
+        return v;
+      },
+    };
+    await estimateGroup({ prompt, responses }, counting, {
+      estimator: "brpo",
+      seed: 1,
+      step: 0,
+      groupId: 0,
+      ...brpoOptions,
+    });
+    assert.equal(
+      conditions,
+      judgeCallsFor("brpo", responses.length, brpoOptions),
+      JSON.stringify(brpoOptions),
+    );
+  }
 });

@@ -7,6 +7,8 @@ import { after, before, describe, test } from "node:test";
 import { serve } from "@hono/node-server";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import type { PairwiseJudge } from "../../src/judge/types.ts";
+import { parseTrainConfig } from "../../src/rl/config.ts";
+import { writingTask } from "../../src/rl/writing-task.ts";
 import { createRewardService, judgeCalls, type ServiceOptions } from "../../src/serve/app.ts";
 
 /** The rule judge, counting the comparisons it is asked for. */
@@ -201,6 +203,44 @@ describe("a client that leaves", () => {
       assert.equal(s.service.barrier.pendingBytes, 0);
       assert.equal(s.service.barrier.pendingGroups, 0);
       assert.equal(s.service.barrier.samplesAbandoned, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("the service's BRPO is wz train's", () => {
+  test("references, sub-groups, tie and inconsistent give the same advantages as the training task", async () => {
+    const config = parseTrainConfig(
+      "seed: 5\nestimator: {name: brpo, tie: 0, inconsistent: 0, references: 2, subgroup_size: 3, skew_threshold: 0.9}\n",
+    );
+    const judge = new RuleJudge();
+    const task = writingTask({ judge, estimator: config.estimator, seed: config.seed });
+    const responses = [
+      "Rain.",
+      "Rain on my umbrella.",
+      "An umbrella in the grey rain.",
+      "Sun.",
+      "Umbrella!",
+      "The umbrella kept the rain off.",
+      "Rain, rain.",
+    ];
+    const trained = await task.scoreGroup({ id: "p", prompt: PROMPT }, responses, { step: 3, group: 2 });
+    const s = await start({
+      judge,
+      tie: 0,
+      inconsistent: 0,
+      references: 2,
+      subgroupSize: 3,
+      skewThreshold: 0.9,
+    });
+    try {
+      const r = await s.post("/v1/score_group", { prompt: PROMPT, responses, seed: 5, step: 3, group_id: 2 });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.deepEqual(r.json.advantages, trained.advantages);
+      assert.deepEqual(r.json.reference_indices ?? r.json.referenceIndices, trained.referenceIndices);
+      // Two references in sub-groups of 3, 3 and 1: 2 x 2 x 2 x 2 = 16 judge calls, as declared.
+      assert.equal(judgeCalls("brpo", responses.length, { references: 2, subgroupSize: 3 }), 16);
     } finally {
       await s.close();
     }

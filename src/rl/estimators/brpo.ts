@@ -33,6 +33,21 @@ export interface BrpoOptions {
   subgroupSize?: number;
 }
 
+/** Comparisons x 2 orders that BRPO makes on a group of n: per sub-group of s, min(k, s) references x (s - 1). */
+export function brpoJudgeCalls(
+  n: number,
+  options: Pick<BrpoOptions, "references" | "subgroupSize"> = {},
+): number {
+  const k = options.references ?? 1;
+  const m = options.subgroupSize ?? n;
+  let calls = 0;
+  for (let start = 0; start < n; start += m) {
+    const s = Math.min(m, n - start);
+    if (s >= 2) calls += 2 * Math.min(k, s) * (s - 1);
+  }
+  return calls;
+}
+
 export function outcomeScore(
   outcome: Outcome,
   opts: Pick<BrpoOptions, "tie" | "inconsistent">,

@@ -4,7 +4,7 @@
 // that a scalar scorer exists) is derived from ESTIMATOR_SPECS. Adding an estimator is one entry.
 import type { PairwiseJudge } from "../../judge/types.ts";
 import { allPairs } from "./all-pairs.ts";
-import { type BrpoOptions, brpo } from "./brpo.ts";
+import { type BrpoOptions, brpo, brpoJudgeCalls } from "./brpo.ts";
 import { scalarAdvantages } from "./scalar.ts";
 import type { Group, GroupAdvantages } from "./types.ts";
 
@@ -20,7 +20,7 @@ export interface EstimatorSpec {
   /** "pairwise": compares responses through a judge; "scalar": scores each alone (a scorer). */
   kind: "pairwise" | "scalar";
   /** Judge calls (one presentation order each, per vote) for a group of n; a scorer call counts one. */
-  judgeCalls(n: number): number;
+  judgeCalls(n: number, options?: Pick<BrpoOptions, "references" | "subgroupSize">): number;
   estimate(group: Group, judge: PairwiseJudge, options: EstimateOptions): Promise<GroupAdvantages>;
 }
 
@@ -41,7 +41,7 @@ function scalar(name: "grpo" | "drgrpo" | "rloo"): EstimatorSpec {
 export const ESTIMATOR_SPECS = {
   brpo: {
     kind: "pairwise",
-    judgeCalls: (n) => 2 * (n - 1),
+    judgeCalls: brpoJudgeCalls,
     estimate: (group, judge, options) => brpo(group, judge, options),
   },
   grpo: scalar("grpo"),
@@ -63,9 +63,13 @@ export function isScalarEstimator(name: string): boolean {
 }
 
 /** Judge calls one group of n makes under the estimator (per vote). */
-export function judgeCallsFor(name: string, n: number): number {
+export function judgeCallsFor(
+  name: string,
+  n: number,
+  options?: Pick<BrpoOptions, "references" | "subgroupSize">,
+): number {
   const spec = (ESTIMATOR_SPECS as Record<string, EstimatorSpec>)[name] ?? ESTIMATOR_SPECS.brpo;
-  return spec.judgeCalls(n);
+  return spec.judgeCalls(n, options);
 }
 
 export function estimateGroup(
