@@ -59,6 +59,26 @@ test("no import points up the layers", () => {
   assert.deepEqual(backEdges, []);
 });
 
+test("no file of src/ reaches itself through its imports (type imports included)", () => {
+  const graph = new Map(filesUnder(SRC).map((f) => [f, importsOf(f).filter((g) => g.startsWith(SRC))]));
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const cycles: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, "open");
+    stack.push(f);
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === "open")
+        cycles.push([...stack.slice(stack.indexOf(g)), g].map((x) => relative(SRC, x)).join(" -> "));
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, "done");
+  };
+  for (const f of graph.keys()) if (!state.has(f)) visit(f);
+  assert.deepEqual(cycles, []);
+});
+
 test("the judge and the estimators are pure: no file, network or database", () => {
   const impure =
     /from\s+["'](?:node:(?:fs|http|https|net|child_process)|better-sqlite3|hono[^"']*|@hono\/[^"']+)["']|\bfetch\(/;

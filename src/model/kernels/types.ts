@@ -4,9 +4,92 @@
 //   TN: out[M,N] (+)= a[K,M]^T . b[K,N]   a linear layer's weight gradient (dout^T . inp)
 // With accumulate false, out is overwritten; with true, the product is added to it.
 
-import type { LayerOps } from "./layer-ops.ts";
-
 export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * The model's layers other than the matmuls, as one backend computes them, written out here (not
+ * as typeof the reference functions, which would make this file and layers.ts import each other).
+ * The TypeScript functions of src/model/layers.ts are the reference; layer-ops.ts wraps them.
+ */
+export interface LayerOps {
+  rmsnormForward(
+    out: FloatArray,
+    rstd: FloatArray,
+    inp: FloatArray,
+    weight: FloatArray,
+    N: number,
+    C: number,
+    eps: number,
+  ): void;
+  rmsnormBackward(
+    dinp: FloatArray,
+    dweight: FloatArray,
+    dout: FloatArray,
+    inp: FloatArray,
+    weight: FloatArray,
+    rstd: FloatArray,
+    N: number,
+    C: number,
+  ): void;
+  ropeForward(x: FloatArray, T: number, H: number, D: number, cos: Float64Array, sin: Float64Array): void;
+  ropeBackward(dx: FloatArray, T: number, H: number, D: number, cos: Float64Array, sin: Float64Array): void;
+  /** The backend does the products itself (layers.ts's attentionForward takes a kernel for them). */
+  attentionForward(
+    out: FloatArray,
+    att: FloatArray,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    T: number,
+    H: number,
+    KVH: number,
+    D: number,
+  ): void;
+  /** Accumulates into dq, dk and dv. */
+  attentionBackward(
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    dout: FloatArray,
+    att: FloatArray,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    T: number,
+    H: number,
+    KVH: number,
+    D: number,
+  ): void;
+  swigluForward(h: FloatArray, sig: FloatArray, gate: FloatArray, up: FloatArray, N: number): void;
+  swigluBackward(
+    dgate: FloatArray,
+    dup: FloatArray,
+    dh: FloatArray,
+    sig: FloatArray,
+    gate: FloatArray,
+    up: FloatArray,
+    N: number,
+  ): void;
+  /** out[i] += x[i] for i < n (the residual stream). */
+  addInto(out: FloatArray, x: FloatArray, n: number): void;
+  logSoftmaxForward(
+    logp: Float64Array,
+    entropy: Float64Array,
+    probs: FloatArray,
+    logits: FloatArray,
+    targets: ArrayLike<number>,
+    T: number,
+    V: number,
+  ): void;
+  logSoftmaxBackward(
+    dlogits: FloatArray,
+    dlogp: ArrayLike<number>,
+    probs: FloatArray,
+    targets: ArrayLike<number>,
+    T: number,
+    V: number,
+  ): void;
+}
 
 export interface MatmulKernel {
   readonly name: string;
