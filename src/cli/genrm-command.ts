@@ -18,6 +18,8 @@ import type { ChatMessage } from "../llm/types.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { pretrain } from "../model/pretrain.ts";
+import type { Qwen3Model } from "../model/qwen3.ts";
+import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
 import { ESTIMATORS, isScalarEstimator } from "../rl/estimators/index.ts";
@@ -335,12 +337,42 @@ async function evaluateJudge(gguf: string, pairs: Pair[], maxTokens: number, lab
   };
 }
 
+/**
+ * The trained judge, written once: final/ (a Hugging Face folder), final-adapter/ (PEFT, when the
+ * RLVR trained adapters) and judge.gguf for llama.cpp with its template recorded. Both final/ and
+ * judge.gguf hold the merged model: with rl.lora, the adapters folded into the base.
+ */
+export function saveTrainedJudge(
+  out: string,
+  policy: { model: Qwen3Model; tokenizer: TextTokenizer },
+  template: TemplateName,
+): { finalDir: string; judgeGguf: string } {
+  const finalDir = join(out, "final");
+  if (policy.model.lora) saveLoraAdapter(join(out, "final-adapter"), policy.model.lora);
+  const judgeModel = mergedModel(policy.model);
+  saveModelFolder(finalDir, judgeModel, policy.tokenizer);
+  const judgeGguf = join(out, "judge.gguf");
+  writeFileSync(
+    judgeGguf,
+    exportGguf(judgeModel, policy.tokenizer, "f32", "writing-zero-genrm", { [JUDGE_TEMPLATE_KEY]: template }),
+  );
+  return { finalDir, judgeGguf };
+}
+
 async function trainGenRMCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { output: { type: "string" }, kernel: { type: "string", default: "auto" } },
+    options: {
+      output: { type: "string" },
+      kernel: { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    },
   });
+  if (values.help) {
+    console.log(GENRM_HELP);
+    return 0;
+  }
   if (!positionals[0]) throw new UsageError("usage: wz genrm train CONFIG.yaml");
   const config = parseGenRMConfig(positionals[0]);
   const out = values.output ?? config.output;
@@ -486,17 +518,7 @@ async function trainGenRMCommand(argv: string[]): Promise<number> {
   );
   store.setMeta("status", "completed");
   store.close();
-  const finalDir = join(out, "final");
-  if (policy.model.lora) saveLoraAdapter(join(out, "final-adapter"), policy.model.lora);
-  const judgeModel = mergedModel(policy.model);
-  saveModelFolder(finalDir, judgeModel, policy.tokenizer);
-  const judgeGguf = join(out, "judge.gguf");
-  writeFileSync(
-    judgeGguf,
-    exportGguf(policy.model, policy.tokenizer, "f32", "writing-zero-genrm", {
-      [JUDGE_TEMPLATE_KEY]: template,
-    }),
-  );
+  const { judgeGguf } = saveTrainedJudge(out, policy, template);
 
   // 5. held-out evaluation, through llama.cpp exactly as wz judge --gguf runs it
   const sft = await evaluateJudge(sftGguf, held, config.eval.max_tokens, "SFT-only");

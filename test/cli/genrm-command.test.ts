@@ -6,9 +6,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseGenRMConfig } from "../../src/cli/genrm-command.ts";
+import { parseGenRMConfig, saveTrainedJudge } from "../../src/cli/genrm-command.ts";
+import { loadModelFolder } from "../../src/model/checkpoint.ts";
+import { importGguf } from "../../src/model/gguf-import.ts";
+import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
+import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
 import { runWz } from "../helpers/cli.ts";
+import { randomModel, tinyConfig } from "../helpers/models.ts";
 
 test("wz genrm pairs and traces: gold-labelled pairs, traces kept only when right in both orders", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wz-genrm-"));
@@ -69,6 +74,9 @@ eval: {max_tokens: 64}
   const r = await runWz(["genrm", "train", join(dir, "cfg.yaml"), "--output", out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /accuracy \(right under both orders\)/);
+  const help = await runWz(["genrm", "train", "--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /wz genrm train CONFIG\.yaml/);
   const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
   assert.equal(summary.rewardVersion, "wz-genrm-reward-v1");
   assert.equal(summary.heldOut, 6);
@@ -92,6 +100,15 @@ eval: {max_tokens: 64}
   assert.ok(existsSync(join(out, "final", "model.safetensors")));
   // LoRA RLVR: the adapters in the PEFT layout, merged into the final judge
   assert.ok(existsSync(join(out, "final-adapter", "adapter_model.safetensors")));
+  // judge.gguf is the judge in final/, bit for bit.
+  const final = loadModelFolder(join(out, "final"));
+  const gguf = importGguf(join(out, "judge.gguf")).model;
+  for (const spec of final.model.params.specs)
+    assert.deepEqual(
+      Array.from(gguf.params.get(spec.name)),
+      Array.from(final.model.params.get(spec.name)),
+      spec.name,
+    );
   // The trained judge, unchanged, in wz judge: its template comes from the GGUF.
   const verdicts = join(dir, "verdicts.jsonl");
   const j = await runWz([
@@ -125,4 +142,34 @@ test("the tiny GenRM preset parses; a training split that is the held-out one is
   const dir = mkdtempSync(join(tmpdir(), "wz-genrm-cfg-"));
   writeFileSync(join(dir, "bad.yaml"), "data: {splits: [pretrain, eval]}\n");
   assert.throws(() => parseGenRMConfig(join(dir, "bad.yaml")), /data\.splits/);
+});
+
+test("the trained judge's GGUF holds the merged adapters, the same weights as final/", () => {
+  // A LoRA policy whose adapters moved (B is not zero): judge.gguf once held the base alone, so
+  // "after RLVR" measured the SFT judge a second time.
+  const dir = mkdtempSync(join(tmpdir(), "wz-genrm-save-"));
+  const bpe = trainBpe(["the lamp by the river", "a quiet harbor at noon"], 280);
+  const tokenizer = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
+  const model = randomModel(tinyConfig({ vocabSize: tokenizer.vocabSize }), 3, "f32");
+  const base = model.params.get("model.layers.0.self_attn.q_proj.weight").slice();
+  const lora = model.attachLora({ rank: 2, alpha: 4, targets: ["q_proj", "v_proj"] }, 1);
+  for (const s of lora.params.specs) {
+    const p = lora.params.get(s.name);
+    for (let i = 0; i < p.length; i++) p[i] = 0.05 * Math.sin(i + s.name.length);
+  }
+  const { finalDir, judgeGguf } = saveTrainedJudge(dir, { model, tokenizer }, "compact");
+  const final = loadModelFolder(finalDir).model;
+  const gguf = importGguf(judgeGguf).model;
+  for (const spec of final.params.specs)
+    assert.deepEqual(
+      Array.from(gguf.params.get(spec.name)),
+      Array.from(final.params.get(spec.name)),
+      spec.name,
+    );
+  // ...and that is the merged model, not the base.
+  assert.notDeepEqual(
+    Array.from(gguf.params.get("model.layers.0.self_attn.q_proj.weight")),
+    Array.from(base),
+  );
+  assert.ok(existsSync(join(dir, "final-adapter", "adapter_model.safetensors")));
 });
