@@ -41,8 +41,8 @@ export async function runsCommand(argv: string[]): Promise<number> {
     // A damaged folder is named on stderr and in the table; the others are still listed.
     let store: RunStore;
     try {
+      // Opening read-only already reads the schema: a damaged file fails here.
       store = openStore(dir);
-      store.isRun();
     } catch (e) {
       process.stderr.write(`wz: ${(e as Error).message}\n`);
       rows.push([dir, "damaged", "-", "-", "-", "-"]);

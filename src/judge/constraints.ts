@@ -78,7 +78,7 @@ export function longestRepeatRun(text: string, maxN = 4): number {
   let best = 1;
   const run = new Int32Array(w.length + 1);
   for (let n = 1; n <= maxN; n++) {
-    run.fill(0);
+    // run[i + n] is read only where i + 2n <= length, so it was written earlier in this pass.
     for (let i = w.length - n; i >= 0; i--) {
       let same = i + 2 * n <= w.length;
       for (let k = 0; same && k < n; k++) same = w[i + k] === w[i + n + k];

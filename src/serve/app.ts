@@ -14,7 +14,6 @@ import { opsRoutes } from "./routes/ops.ts";
 export {
   DEFAULT_MAX_JUDGE_CALLS,
   DEFAULT_MAX_RESPONSE_CHARS,
-  judgeCalls,
   parseGroupLabel,
   type RewardAnswer,
 } from "./bodies.ts";

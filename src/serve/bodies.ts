@@ -2,7 +2,7 @@
 // the limits it applies to them. Pure.
 import { z } from "zod";
 import { TEMPLATE_NAMES } from "../judge/template.ts";
-import { ESTIMATORS, type GroupAdvantages, judgeCallsFor } from "../rl/estimators/index.ts";
+import { ESTIMATORS, type GroupAdvantages } from "../rl/estimators/index.ts";
 
 const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` });
 
@@ -41,9 +41,6 @@ export const DEFAULT_MAX_JUDGE_CALLS = 8192;
  * answers within 100 ms while a group is judged. Raise it (--max-response-chars) for long outputs.
  */
 export const DEFAULT_MAX_RESPONSE_CHARS = 1 << 15;
-
-/** Judge calls (one presentation order each) that scoring a group of n makes, per vote. */
-export const judgeCalls = judgeCallsFor;
 
 export const GroupBody = z.object({
   prompt: nonEmpty("prompt"),

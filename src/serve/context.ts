@@ -4,7 +4,12 @@
 import type { z } from "zod";
 import type { Verdict } from "../judge/types.ts";
 import { Semaphore } from "../llm/limits.ts";
-import { type EstimatorName, estimateGroup, type GroupAdvantages } from "../rl/estimators/index.ts";
+import {
+  type EstimatorName,
+  estimateGroup,
+  type GroupAdvantages,
+  judgeCallsFor,
+} from "../rl/estimators/index.ts";
 import { RequestMemory } from "../store/request-memory.ts";
 import { BarrierError, GroupBarrier } from "./barrier.ts";
 import {
@@ -86,12 +91,12 @@ export function createServiceContext(options: ServiceOptions) {
   });
 
   const maxGroup = options.maxGroupSize ?? 256;
+  const brpoShape = { references: options.references, subgroupSize: options.subgroupSize };
   const tooBig = (n: number) =>
     n > maxGroup
-      ? `responses: ${n} responses in one group; this service takes at most ${maxGroup} (--max-group-size): BRPO would make ${2 * (n - 1)} judge calls`
+      ? `responses: ${n} responses in one group; this service takes at most ${maxGroup} (--max-group-size): BRPO would make ${judgeCallsFor("brpo", n, brpoShape)} judge calls`
       : null;
   const maxCalls = options.maxJudgeCallsPerRequest ?? DEFAULT_MAX_JUDGE_CALLS;
-  const brpoShape = { references: options.references, subgroupSize: options.subgroupSize };
   const maxChars = options.maxResponseChars ?? DEFAULT_MAX_RESPONSE_CHARS;
   /** The first response over the length limit, as an error naming its field; null when none. */
   const tooLong = (texts: readonly string[], field: (i: number) => string) => {

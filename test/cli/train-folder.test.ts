@@ -9,6 +9,14 @@ import { runFolderState } from "../../src/store/run-folder.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz } from "../helpers/cli.ts";
 
+/** The tables of a SQLite file, read without writing to it. */
+function tablesOf(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+  db.close();
+  return rows.map((t) => t.name);
+}
+
 test("a folder with someone else's run.sqlite is refused, and every file in it survives", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wz-notrun-"));
   const db = new Database(join(dir, "run.sqlite"));
@@ -23,15 +31,7 @@ test("a folder with someone else's run.sqlite is refused, and every file in it s
   assert.match(r.stderr, /is not an unfinished run of wz train/);
   for (const f of ["notes.txt", "data/keep.csv", "run.sqlite"]) assert.ok(existsSync(join(dir, f)), f);
   // the foreign database was opened read-only: no tables of ours were added to it
-  const after = new Database(join(dir, "run.sqlite"), { readonly: true });
-  const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
-    name: string;
-  }[];
-  after.close();
-  assert.deepEqual(
-    tables.map((t) => t.name),
-    ["results"],
-  );
+  assert.deepEqual(tablesOf(join(dir, "run.sqlite")), ["results"]);
 });
 
 test("our own unfinished run is recognised as such; an empty run database is not ours", () => {
@@ -89,15 +89,7 @@ test("--resume on a foreign SQLite file is refused and adds no table to it", asy
   const r = await runWz(["train", "--resume", dir]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /is not the database of a wz run/);
-  const after = new Database(join(dir, "run.sqlite"), { readonly: true });
-  const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
-    name: string;
-  }[];
-  after.close();
-  assert.deepEqual(
-    tables.map((t) => t.name),
-    ["results"],
-  );
+  assert.deepEqual(tablesOf(join(dir, "run.sqlite")), ["results"]);
 });
 
 test("wz runs lists the intact runs when one folder's database is damaged", async () => {

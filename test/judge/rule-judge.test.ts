@@ -150,9 +150,10 @@ describe("longestRepeatRun", () => {
     }
   });
 
-  test("is linear: 20,000 repeated words (a 100 KB body) finish at once", { timeout: 20_000 }, () => {
-    // The quadratic version took minutes here (0.15 / 0.75 / 2.34 s at 1k / 2k / 4k words, so about
-    // 60 s at 20k); the linear one takes milliseconds. The timeout is a hang guard, 1000x the need.
+  test("a loop as long as the service accepts is counted whole", () => {
+    // Its speed (linear; the quadratic scan it replaced took seconds here) is measured in
+    // npm run bench:rule-judge, not asserted.
     assert.equal(longestRepeatRun("la ".repeat(20_000)), 20_000);
+    assert.equal(longestRepeatRun(`${"one two ".repeat(5_000)}three`), 5_000);
   });
 });

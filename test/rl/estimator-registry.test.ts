@@ -20,20 +20,27 @@ test("every declared estimator is accepted by the config, and only those", () =>
   assert.deepEqual(ESTIMATORS.filter(isScalarEstimator), ["grpo", "drgrpo", "rloo"]);
 });
 
+/** The rule judge, reporting the conditions (presentation orders) of each comparison it makes. */
+function countingRules(rules: RuleJudge, count: (conditions: number) => void): PairwiseJudge {
+  return {
+    name: "counting",
+    async compare(p, a, b) {
+      const v = await rules.compare(p, a, b);
+      count(v.conditions.length);
+      return v;
+    },
+  };
+}
+
 test("each estimator makes the judge calls it declares", async () => {
   const rules = new RuleJudge();
   const prompt = "Write one sentence about rain. Include the word umbrella. Use at most 10 words.";
   const responses = ["Rain.", "Rain on my umbrella.", "An umbrella in the rain, wet.", "Sun.", "Umbrella!"];
   for (const name of ESTIMATORS) {
     let conditions = 0;
-    const counting: PairwiseJudge = {
-      name: "counting",
-      async compare(p, a, b) {
-        const v = await rules.compare(p, a, b);
-        conditions += v.conditions.length;
-        return v;
-      },
-    };
+    const counting = countingRules(rules, (n) => {
+      conditions += n;
+    });
     const scorer = (p: string, r: string) => {
       conditions++;
       return rules.score(p, r);
@@ -50,14 +57,9 @@ test("each estimator makes the judge calls it declares", async () => {
   // BRPO with several references and sub-groups (sub-groups of 2, 2 and 1; of 3 and 2).
   for (const brpoOptions of [{ references: 2 }, { subgroupSize: 2, references: 2 }, { subgroupSize: 3 }]) {
     let conditions = 0;
-    const counting: PairwiseJudge = {
-      name: "counting",
-      async compare(p, a, b) {
-        const v = await rules.compare(p, a, b);
-        conditions += v.conditions.length;
-        return v;
-      },
-    };
+    const counting = countingRules(rules, (n) => {
+      conditions += n;
+    });
     await estimateGroup({ prompt, responses }, counting, {
       estimator: "brpo",
       seed: 1,

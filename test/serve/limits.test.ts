@@ -2,14 +2,17 @@
 // rule judge) leaves the service responsive: each limit is refused with 413 naming the field
 // before any judge call, and /healthz is answered while a group of maximal responses is judged.
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { serve } from "@hono/node-server";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import type { PairwiseJudge } from "../../src/judge/types.ts";
 import { parseTrainConfig } from "../../src/rl/config.ts";
+import { judgeCallsFor as judgeCalls } from "../../src/rl/estimators/index.ts";
 import { writingTask } from "../../src/rl/writing-task.ts";
-import { createRewardService, judgeCalls, type ServiceOptions } from "../../src/serve/app.ts";
+import { type StartedService, startService } from "../helpers/service.ts";
+
+/** The service as these tests run it: groups that give up after 2 s. */
+const start = (options: Parameters<typeof startService>[0]) =>
+  startService({ groupDeadlineMs: 2000, ...options });
 
 /** The rule judge, counting the comparisons it is asked for. */
 class CountingJudge implements PairwiseJudge {
@@ -23,36 +26,12 @@ class CountingJudge implements PairwiseJudge {
   }
 }
 
-async function start(options: Partial<ServiceOptions> & { judge: PairwiseJudge }) {
-  const service = createRewardService({ groupSize: 4, groupDeadlineMs: 2000, ...options });
-  const server = serve({ fetch: service.app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((r) => server.once("listening", () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(url + path, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, json: (await res.json()) as { error?: string } & Record<string, unknown> };
-  };
-  return {
-    url,
-    post,
-    service,
-    close: async () => {
-      server.close();
-      await service.close();
-    },
-  };
-}
-
 const PROMPT = "Write a line about rain. Include the word umbrella. Use at most 8 words.";
 const chat = (p: string) => `<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant\n`;
 
 describe("judge calls a request may cause", () => {
   const judge = new CountingJudge();
-  let s: Awaited<ReturnType<typeof start>>;
+  let s: StartedService;
   before(async () => {
     s = await start({ judge, maxGroupSize: 16, maxJudgeCallsPerRequest: 100, maxResponseChars: 1000 });
   });
@@ -115,7 +94,7 @@ describe("judge calls a request may cause", () => {
 });
 
 describe("a judge on the event loop leaves the service responsive", () => {
-  let s: Awaited<ReturnType<typeof start>>;
+  let s: StartedService;
   before(async () => {
     s = await start({ judge: new RuleJudge() });
   });

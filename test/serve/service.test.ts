@@ -1,42 +1,15 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { serve } from "@hono/node-server";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
-import { createRewardService, type ServiceOptions } from "../../src/serve/app.ts";
 import { extractResponse, extractResponseParts, extractUserPrompt } from "../../src/serve/openrlhf.ts";
 import { createJudge } from "../../src/setup/judge.ts";
 import { WZ } from "../helpers/cli.ts";
 import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
-
-async function startService(options: Partial<ServiceOptions> & { judge: ServiceOptions["judge"] }) {
-  const service = createRewardService({ groupSize: 4, ...options });
-  const server = serve({ fetch: service.app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((r) => server.once("listening", () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(url + path, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
-    return { status: res.status, json: (await res.json()) as Record<string, any> };
-  };
-  return {
-    url,
-    post,
-    service,
-    close: async () => {
-      server.close();
-      await service.close();
-    },
-  };
-}
+import { startService } from "../helpers/service.ts";
 
 const PROMPT = "Write a line about rain. Include the word umbrella. Use at most 8 words.";
 const qwenPrompt = (p: string) =>

@@ -1,7 +1,7 @@
 // /v1/compare, /v1/score_group and /v1/score_groups: verdicts and group advantages.
 import { Hono } from "hono";
-import { isScalarEstimator } from "../../rl/estimators/index.ts";
-import { CompareBody, fieldError, GroupBody, GroupsBody, judgeCalls, publicGroup } from "../bodies.ts";
+import { isScalarEstimator, judgeCallsFor } from "../../rl/estimators/index.ts";
+import { CompareBody, fieldError, GroupBody, GroupsBody, publicGroup } from "../bodies.ts";
 import type { ServiceContext } from "../context.ts";
 import { takingTurns } from "../taking-turns.ts";
 
@@ -46,7 +46,7 @@ export function judgingRoutes(ctx: ServiceContext): Hono {
       if (big) return c.json({ error: `groups[${i}].${big}` }, 413);
       const long = tooLong(g.responses, (j) => `groups[${i}].responses[${j}]`);
       if (long) return c.json({ error: long }, 413);
-      calls += judgeCalls(g.estimator ?? "brpo", g.responses.length, brpoShape);
+      calls += judgeCallsFor(g.estimator ?? "brpo", g.responses.length, brpoShape);
     }
     if (calls > maxCalls)
       return c.json(
