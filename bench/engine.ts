@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { exportGguf } from "../src/model/checkpoint.ts";
 import type { ModelConfig } from "../src/model/config.ts";
+import { DecoderModel } from "../src/model/decoder.ts";
 import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/kernels/blas.ts";
 import { referenceKernel } from "../src/model/kernels/reference.ts";
-import type { MatmulKernel } from "../src/model/kernels/types.ts";
+import type { ComputeBackend } from "../src/model/kernels/types.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
-import { Qwen3Model } from "../src/model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../src/model/tokenizer/tokenizer.ts";
 import { machinePeak, trainFlopsPerToken } from "./machine-peak.ts";
@@ -65,8 +65,8 @@ function config(width: number): ModelConfig {
 
 const benchTokens = Array.from({ length: SEQ }, (_, i) => (i * 37) % V);
 
-function ours(width: number, kernel: MatmulKernel): number {
-  return trainingRate(Qwen3Model.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
+function ours(width: number, kernel: ComputeBackend): number {
+  return trainingRate(DecoderModel.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
 }
 
 function torch(bin: string, width: number, threads = 1): number | null {
@@ -111,7 +111,7 @@ function transformers(width: number, threads: number, compiled = false): number 
 
 async function sampling(width: number): Promise<number> {
   const path = join(dir, `w${width}.gguf`);
-  writeFileSync(path, exportGguf(Qwen3Model.random(config(width), 1), tok));
+  writeFileSync(path, exportGguf(DecoderModel.random(config(width), 1), tok));
   return samplingRate(path, tok.encode("sample text number 3 about"), { maxTokens: 128 });
 }
 
@@ -218,13 +218,13 @@ for (const width of widths) {
   // for the rest of the step (attention, norms, SwiGLU, the softmaxes, JavaScript).
   const ceiling = (
     label: string,
-    kernel: MatmulKernel,
+    kernel: ComputeBackend,
     step: number | null,
     peer: number | null,
     target: number,
   ) => {
     if (step === null || peer === null) return;
-    const floor = matmulFloor(Qwen3Model.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
+    const floor = matmulFloor(DecoderModel.random(config(width), 1, "f32", kernel), benchTokens, SECONDS);
     const us = (rate: number) => 1e6 / rate;
     console.log(
       `  ceiling, ${label}: its linear-layer matmuls alone ${f(floor)} tokens/s = ${ratio(floor, peer)}; ` +

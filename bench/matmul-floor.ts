@@ -3,13 +3,14 @@
 // recorded as the model makes them and then replayed alone on the same kernel, as tokens/s. It
 // leaves out attention's products (inside the attention layer), so it is an upper bound: no
 // implementation built on these matmuls trains faster. bench:engine sets it beside PyTorch.
-import type { MatmulKernel } from "../src/model/kernels/types.ts";
-import type { Qwen3Model } from "../src/model/qwen3.ts";
+
+import type { DecoderModel } from "../src/model/decoder.ts";
+import type { ComputeBackend } from "../src/model/kernels/types.ts";
 
 type Product = "matmulNT" | "matmulNN" | "matmulTN";
-type Call = { product: Product; args: Parameters<MatmulKernel["matmulNT"]> };
+type Call = { product: Product; args: Parameters<ComputeBackend["matmulNT"]> };
 
-export function matmulFloor(model: Qwen3Model, tokens: number[], seconds: number): number {
+export function matmulFloor(model: DecoderModel, tokens: number[], seconds: number): number {
   const kernel = model.kernel;
   const calls: Call[] = [];
   const record =

@@ -1,9 +1,9 @@
 // Training tokens/s of our engine: forward and backward over one sequence, repeated for a fixed
 // time (gradients accumulate; no optimizer step, as in PyTorch's peer scripts). Shared by
 // bench:engine and bench:real.
-import type { Qwen3Model } from "../src/model/qwen3.ts";
+import type { DecoderModel } from "../src/model/decoder.ts";
 
-export function trainingRate(model: Qwen3Model, tokens: number[], seconds: number): number {
+export function trainingRate(model: DecoderModel, tokens: number[], seconds: number): number {
   const targets = tokens.slice(1).concat([-1]);
   const d = new Float64Array(tokens.length).fill(-1 / tokens.length);
   model.zeroGrad();

@@ -20,7 +20,7 @@ import {
 } from "../eval/criteria.ts";
 import { wilson } from "../eval/intervals.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
-import { mulberry32 } from "../model/params.ts";
+import { mulberry32 } from "../model/random.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
 import { createGenerator, parseModelSpec } from "../setup/generators.ts";
 import { mean } from "../text/diagnostics.ts";

@@ -28,14 +28,14 @@ import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "../expe
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import { exportGguf } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
-import { mulberry32 } from "../model/params.ts";
+import { mulberry32 } from "../model/random.ts";
 import { renderExperimentReport } from "../report/experiment-report.ts";
 import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { loadPolicy } from "../rl/loop.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
 import { RunStore } from "../store/run-store.ts";
-import { makePrompt, makePrompts } from "../tasks/constrained-writing.ts";
-import { makeJudgePairs } from "../tasks/tiny-judge-data.ts";
+import { makePrompt, makePrompts } from "../world/constrained-writing.ts";
+import { makeJudgePairs } from "../world/tiny-judge-data.ts";
 import {
   type LabelTally,
   makeRatedPairs,
@@ -44,8 +44,8 @@ import {
   ratePairs,
   samplePairs,
   tallyLabels,
-} from "../tasks/tiny-labeller.ts";
-import { buildTinyBase } from "../tasks/tiny-model.ts";
+} from "../world/tiny-labeller.ts";
+import { buildTinyBase } from "../world/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 
 export const EXPERIMENT_HELP = `wz experiment FILE [--output DIR] [--kernel auto|blas|mkl|wasm|reference]

@@ -16,9 +16,9 @@ import { renderTemplate, TEMPLATE_NAMES, type TemplateName, templateNamed } from
 import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import { exportGguf, mergedModel, saveLoraAdapter, saveModelFolder } from "../model/checkpoint.ts";
+import type { DecoderModel } from "../model/decoder.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { pretrain } from "../model/pretrain.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatMessagesSequence } from "../rl/data.ts";
@@ -28,8 +28,8 @@ import { genrmTask, judgePrompts } from "../rl/genrm-task.ts";
 import { loadPolicy, runLoop } from "../rl/loop.ts";
 import { createJudge, JUDGE_TEMPLATE_KEY } from "../setup/judge.ts";
 import { RunStore } from "../store/run-store.ts";
-import { makeJudgePairs, tinyCritique } from "../tasks/tiny-judge-data.ts";
-import { buildTinyBase } from "../tasks/tiny-model.ts";
+import { makeJudgePairs, tinyCritique } from "../world/tiny-judge-data.ts";
+import { buildTinyBase } from "../world/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 import { numberOf } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
@@ -344,7 +344,7 @@ async function evaluateJudge(gguf: string, pairs: Pair[], maxTokens: number, lab
  */
 export function saveTrainedJudge(
   out: string,
-  policy: { model: Qwen3Model; tokenizer: TextTokenizer },
+  policy: { model: DecoderModel; tokenizer: TextTokenizer },
   template: TemplateName,
 ): { finalDir: string; judgeGguf: string } {
   const finalDir = join(out, "final");

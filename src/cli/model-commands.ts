@@ -15,11 +15,11 @@ import {
   saveModelFolder,
 } from "../model/checkpoint.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { DecoderModel } from "../model/decoder.ts";
 import { importGguf } from "../model/gguf-import.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { LORA_TARGETS } from "../model/lora.ts";
 import { evalLoss, pretrain } from "../model/pretrain.ts";
-import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { chatMessagesSequence, chatSequence, responseLogprobs } from "../rl/data.ts";
@@ -115,7 +115,7 @@ export async function initModelCommand(argv: string[]): Promise<number> {
     eosTokenId: tok.eosId,
   };
   if (cfg.numHeads % cfg.numKVHeads !== 0) throw new UsageError("--heads must be a multiple of --kv-heads");
-  const model = Qwen3Model.random(cfg, int("seed"));
+  const model = DecoderModel.random(cfg, int("seed"));
   saveModelFolder(values.output, model, tok);
   console.log(`wrote ${values.output}: ${model.numParams} parameters`);
   return 0;

@@ -15,8 +15,8 @@ import { parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { chatSequence } from "../rl/data.ts";
 import { loadPolicy } from "../rl/loop.ts";
 import { rewardAccuracy, type TokenPair, trainRewardModel } from "../rm/train.ts";
-import { makeJudgePairs } from "../tasks/tiny-judge-data.ts";
-import { buildTinyBase } from "../tasks/tiny-model.ts";
+import { makeJudgePairs } from "../world/tiny-judge-data.ts";
+import { buildTinyBase } from "../world/tiny-model.ts";
 import { UsageError } from "./errors.ts";
 import { readPairs } from "./genrm-command.ts";
 

@@ -4,8 +4,8 @@
 import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
+import { derivedSeed } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-import { derivedSeed } from "../rl/random.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
 import { diagnose, mean } from "../text/diagnostics.ts";
 import { wilson } from "./intervals.ts";

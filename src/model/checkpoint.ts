@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
+import { DecoderModel } from "./decoder.ts";
 import {
   GGML_BF16,
   GGML_F16,
@@ -15,10 +16,9 @@ import {
   writeGguf,
 } from "./gguf.ts";
 import { ggufTensorNames, llamaRowOrder } from "./gguf-names.ts";
-import type { MatmulKernel } from "./kernels/types.ts";
+import type { ComputeBackend } from "./kernels/types.ts";
 import { LoraAdapters, type LoraTarget } from "./lora.ts";
 import { EMBED, LM_HEAD } from "./params.ts";
-import { Qwen3Model } from "./qwen3.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
 import { TextTokenizer } from "./tokenizer/tokenizer.ts";
 
@@ -55,12 +55,12 @@ export function loadWeights(dir: string): Map<string, NamedTensor> {
 }
 
 export interface LoadedModel {
-  model: Qwen3Model;
+  model: DecoderModel;
   tokenizer: TextTokenizer | null;
 }
 
 /** Every parameter of `model` from `weights`, checked by name and shape. */
-export function setWeights(model: Qwen3Model, weights: Map<string, NamedTensor>, origin: string): void {
+export function setWeights(model: DecoderModel, weights: Map<string, NamedTensor>, origin: string): void {
   for (const spec of model.params.specs) {
     const t = weights.get(spec.name);
     if (!t) throw new Error(`${origin}: tensor ${spec.name} is missing`);
@@ -71,19 +71,19 @@ export function setWeights(model: Qwen3Model, weights: Map<string, NamedTensor>,
   }
 }
 
-export function loadModelFolder(dir: string, kernel?: MatmulKernel): LoadedModel {
+export function loadModelFolder(dir: string, kernel?: ComputeBackend): LoadedModel {
   const cfg = configFromHf(readJson(join(dir, "config.json")), join(dir, "config.json"));
   const weights = loadWeights(dir);
-  const model = new Qwen3Model(cfg, "f32", { kernel });
+  const model = new DecoderModel(cfg, "f32", { kernel });
   setWeights(model, weights, dir);
   const tokenizer = existsSync(join(dir, "tokenizer.json")) ? loadTokenizer(dir) : null;
   return { model, tokenizer };
 }
 
 /** The model as one set of weights: its LoRA adapters (if any) merged into a copy of the base. */
-export function mergedModel(model: Qwen3Model): Qwen3Model {
+export function mergedModel(model: DecoderModel): DecoderModel {
   if (!model.lora) return model;
-  const out = new Qwen3Model(model.cfg, "f32", {
+  const out = new DecoderModel(model.cfg, "f32", {
     kernel: model.kernel,
     data: Float32Array.from(model.params.data),
   });
@@ -91,7 +91,7 @@ export function mergedModel(model: Qwen3Model): Qwen3Model {
   return out;
 }
 
-export function saveModelFolder(dir: string, model: Qwen3Model, tokenizer: TextTokenizer | null): void {
+export function saveModelFolder(dir: string, model: DecoderModel, tokenizer: TextTokenizer | null): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "config.json"), `${JSON.stringify(configToHf(model.cfg), null, 2)}\n`);
   const tensors = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
@@ -120,7 +120,7 @@ const WEIGHT_TYPES: Record<GgufWeightType, { type: GgufTensor["type"]; fileType:
 export const GGUF_WEIGHT_TYPES = Object.keys(WEIGHT_TYPES) as GgufWeightType[];
 
 export function exportGguf(
-  model: Qwen3Model,
+  model: DecoderModel,
   tokenizer: TextTokenizer,
   weightType: GgufWeightType = "f32",
   name = "writing-zero",

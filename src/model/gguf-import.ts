@@ -5,18 +5,18 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type { Architecture, ModelConfig } from "./config.ts";
 import { validateConfig } from "./config.ts";
+import { DecoderModel } from "./decoder.ts";
 import { type GgufInfo, readGgufHeader } from "./gguf.ts";
 import { hfTensorName, llamaRowOrder } from "./gguf-names.ts";
 import { dequantize, ggmlBytes, ggmlTypeName } from "./gguf-quant.ts";
-import type { MatmulKernel } from "./kernels/types.ts";
-import { Qwen3Model } from "./qwen3.ts";
+import type { ComputeBackend } from "./kernels/types.ts";
 import { byteLevelBpeJson } from "./tokenizer/bpe-train.ts";
 import { TextTokenizer } from "./tokenizer/tokenizer.ts";
 
 const ARCHS: Architecture[] = ["llama", "qwen2", "qwen3"];
 
 export interface ImportedGguf {
-  model: Qwen3Model;
+  model: DecoderModel;
   tokenizer: TextTokenizer;
   /** Tensor types found, e.g. { Q4_1: 210, F32: 61, Q8_0: 1 }. */
   types: Record<string, number>;
@@ -202,7 +202,7 @@ export function readGgufTensors(
 /** Reads a GGUF model file into our engine (f32 weights) with its tokenizer. */
 export function importGguf(
   path: string,
-  options: { log?: (line: string) => void; kernel?: MatmulKernel } = {},
+  options: { log?: (line: string) => void; kernel?: ComputeBackend } = {},
 ): ImportedGguf {
   const info = readGgufHeader(path);
   const fail = (e: unknown): never => {
@@ -216,7 +216,7 @@ export function importGguf(
   } catch (e) {
     return fail(e);
   }
-  const model = new Qwen3Model(cfg, "f32", { kernel: options.kernel });
+  const model = new DecoderModel(cfg, "f32", { kernel: options.kernel });
   const types: Record<string, number> = {};
   const seen = new Set<string>();
   const fd = openSync(path, "r");

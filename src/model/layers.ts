@@ -2,7 +2,7 @@
 // Shapes are in the argument names: N rows of width C, T positions, H heads of size D.
 // Backward functions *accumulate* into their input gradients (residual streams add up).
 import { wzExp } from "./exp.ts";
-import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
+import type { ComputeBackend, FloatArray } from "./kernels/types.ts";
 
 // ---------- RMSNorm: y = x / sqrt(mean(x^2) + eps) * w ----------
 
@@ -166,7 +166,7 @@ export function attentionForward(
   H: number,
   KVH: number,
   D: number,
-  kernel: MatmulKernel,
+  kernel: ComputeBackend,
 ): void {
   const scale = 1 / Math.sqrt(D);
   const group = H / KVH;
@@ -227,7 +227,7 @@ export function attentionBackward(
   H: number,
   KVH: number,
   D: number,
-  kernel: MatmulKernel,
+  kernel: ComputeBackend,
 ): void {
   const scale = 1 / Math.sqrt(D);
   const group = H / KVH;

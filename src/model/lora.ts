@@ -3,7 +3,8 @@
 // live in their own flat buffer, named as PEFT names them, so saving is one write and the
 // optimizer touches nothing else.
 import type { ModelConfig } from "./config.ts";
-import { type DType, gaussian, layerNames, mulberry32, ParamBuffer, type TensorSpec } from "./params.ts";
+import { type DType, layerNames, ParamBuffer, type TensorSpec } from "./params.ts";
+import { gaussian, mulberry32 } from "./random.ts";
 
 export const LORA_TARGETS = [
   "q_proj",

@@ -1,7 +1,9 @@
 // All parameters live in one flat buffer with a named view per tensor (llm.c's layout): zeroing
 // gradients, clipping, the optimizer step and saving are each one loop over one buffer.
+
 import { hasQkNorm, type ModelConfig } from "./config.ts";
 import type { FloatArray } from "./kernels/types.ts";
+import { gaussian, mulberry32 } from "./random.ts";
 
 export interface TensorSpec {
   /** Hugging Face name, e.g. "model.layers.0.self_attn.q_proj.weight". */
@@ -111,23 +113,6 @@ export class ParamBuffer {
     if (!v) throw new Error(`no tensor named ${name}`);
     return v;
   }
-}
-
-/** Deterministic generator (mulberry32) so that seeded initialisation is reproducible everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
 /** Normal(0, 0.02) for matrices (scaled down for the residual outputs), ones for norms. */

@@ -1,10 +1,11 @@
 // Next-token pretraining on token sequences: the same forward/backward the RL loss uses, with
 // d(loss)/d(logp) = -1/N on every scored position, a batch's sequences packed into shared passes.
 // Used to build the tiny base model and for supervised fine-tuning.
+
+import type { DecoderModel } from "./decoder.ts";
 import { AdamW, clipGradNorm, learningRate, type Schedule } from "./optimizer.ts";
 import { DEFAULT_PACK_MIB, packIndices, rowsWithin } from "./packing.ts";
-import { mulberry32 } from "./params.ts";
-import type { Qwen3Model } from "./qwen3.ts";
+import { mulberry32 } from "./random.ts";
 import { nextTokenTargets } from "./targets.ts";
 
 export interface PretrainOptions {
@@ -23,7 +24,7 @@ export interface PretrainOptions {
 }
 
 /** Mean next-token cross-entropy (nats) of the model on sequences. */
-export function evalLoss(model: Qwen3Model, sequences: number[][]): number {
+export function evalLoss(model: DecoderModel, sequences: number[][]): number {
   let sum = 0;
   let n = 0;
   for (const seq of sequences) {
@@ -34,7 +35,7 @@ export function evalLoss(model: Qwen3Model, sequences: number[][]): number {
   return sum / Math.max(1, n);
 }
 
-export function pretrain(model: Qwen3Model, sequences: number[][], options: PretrainOptions): number[] {
+export function pretrain(model: DecoderModel, sequences: number[][], options: PretrainOptions): number[] {
   model.zeroGrad();
   const { params, grads } = model.trainable();
   const opt = new AdamW(params.specs, params.data.length, {

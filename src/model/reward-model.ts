@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadWeights, setWeights } from "./checkpoint.ts";
 import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
-import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
-import { allocate, type DType, gaussian, mulberry32 } from "./params.ts";
-import { Qwen3Model } from "./qwen3.ts";
+import { DecoderModel } from "./decoder.ts";
+import type { ComputeBackend, FloatArray } from "./kernels/types.ts";
+import { allocate, type DType } from "./params.ts";
+import { gaussian, mulberry32 } from "./random.ts";
 import { encodeSafetensors } from "./safetensors.ts";
 import type { TextTokenizer } from "./tokenizer/tokenizer.ts";
 
@@ -35,7 +36,7 @@ export class RewardModel {
   scoreGrad: FloatArray;
 
   constructor(
-    readonly trunk: Qwen3Model,
+    readonly trunk: DecoderModel,
     score?: ArrayLike<number>,
   ) {
     const C = trunk.cfg.hiddenSize;
@@ -48,12 +49,12 @@ export class RewardModel {
   }
 
   /** A reward model from a language model: its trunk, and a small random head (seeded). */
-  static fromLanguageModel(lm: Qwen3Model, seed: number, std = 0.02): RewardModel {
+  static fromLanguageModel(lm: DecoderModel, seed: number, std = 0.02): RewardModel {
     const random = mulberry32(seed);
     const head = Array.from({ length: lm.cfg.hiddenSize }, () => std * gaussian(random));
     // The trunk alone: a tied copy has no separate lm_head to carry.
     const cfg: ModelConfig = { ...lm.cfg, tieWordEmbeddings: true };
-    const trunk = new Qwen3Model(cfg, lm.dtype, { kernel: lm.kernel });
+    const trunk = new DecoderModel(cfg, lm.dtype, { kernel: lm.kernel });
     for (const spec of trunk.params.specs) trunk.params.get(spec.name).set(lm.params.get(spec.name));
     return new RewardModel(trunk, head);
   }
@@ -139,7 +140,7 @@ export function saveRewardModel(dir: string, rm: RewardModel, tokenizer: TextTok
 }
 
 /** Reads a …ForSequenceClassification folder with one label (ours, or one transformers wrote). */
-export function loadRewardModel(dir: string, kernel?: MatmulKernel): RewardModel {
+export function loadRewardModel(dir: string, kernel?: ComputeBackend): RewardModel {
   const path = join(dir, "config.json");
   if (!existsSync(path)) throw new Error(`${path}: file not found`);
   const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
@@ -157,7 +158,7 @@ export function loadRewardModel(dir: string, kernel?: MatmulKernel): RewardModel
   const lmArch = { qwen3: "Qwen3ForCausalLM", qwen2: "Qwen2ForCausalLM", llama: "LlamaForCausalLM" }[arch]!;
   const cfg = configFromHf({ ...json, architectures: [lmArch], tie_word_embeddings: true }, path);
   const weights = loadWeights(dir);
-  const trunk = new Qwen3Model(cfg, "f32", { kernel });
+  const trunk = new DecoderModel(cfg, "f32", { kernel });
   setWeights(trunk, weights, dir);
   const score = weights.get(SCORE);
   if (!score) throw new Error(`${dir}: tensor ${SCORE} is missing`);

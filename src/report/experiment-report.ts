@@ -10,7 +10,7 @@ import {
   meanCurve,
   type SeedFigures,
 } from "../experiment/aggregate.ts";
-import type { LabelTally } from "../tasks/tiny-labeller.ts";
+import type { LabelTally } from "../world/tiny-labeller.ts";
 import { BASE_CSS } from "./style.ts";
 import { escapeXml, lineChart, type Series } from "./svg-chart.ts";
 

@@ -2,7 +2,7 @@
 // next-token targets, and the step's rollouts with their advantages turned into training items
 // (masked members and dropped groups leave nothing). Used by the loop, `wz score` and `wz finetune`.
 import type { ChatMessage } from "../llm/types.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
+import type { DecoderModel } from "../model/decoder.ts";
 import { nextTokenTargets } from "../model/targets.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
@@ -44,7 +44,7 @@ export function responseTargets(s: Sequence): number[] {
 }
 
 /** Log-probabilities (and entropies) of a sequence's response tokens under a model. */
-export function responseLogprobs(model: Qwen3Model, s: Sequence, keepActivations: boolean) {
+export function responseLogprobs(model: DecoderModel, s: Sequence, keepActivations: boolean) {
   const { logprobs, entropy } = model.forward(s.tokens, responseTargets(s), keepActivations);
   const from = s.promptLength - 1;
   const to = s.tokens.length - 1;
@@ -53,9 +53,9 @@ export function responseLogprobs(model: Qwen3Model, s: Sequence, keepActivations
 
 export type ResponseLogprobs = ReturnType<typeof responseLogprobs>;
 
-/** responseLogprobs() for several sequences in one packed pass (Qwen3Model.forwardPacked). */
+/** responseLogprobs() for several sequences in one packed pass (DecoderModel.forwardPacked). */
 export function responseLogprobsPacked(
-  model: Qwen3Model,
+  model: DecoderModel,
   seqs: Sequence[],
   keepActivations: boolean,
 ): ResponseLogprobs[] {

@@ -8,6 +8,7 @@
 import type { Pair } from "../data/pairs.ts";
 import type { PrincipleSet } from "../judge/principles.ts";
 import { renderTemplate, type TemplateName } from "../judge/template.ts";
+import { sampleWithoutReplacement, seededRandom } from "../model/random.ts";
 import { type ScalarEstimator, scalarAdvantages } from "./estimators/scalar.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
 import {
@@ -16,7 +17,6 @@ import {
   type GenRMRewardOptions,
   weighForPosition,
 } from "./genrm-reward.ts";
-import { sampleWithoutReplacement, seededRandom } from "./random.ts";
 import type { PromptItem } from "./rollouts.ts";
 import type { Task } from "./task.ts";
 

@@ -18,10 +18,11 @@ import {
   saveLoraAdapter,
   saveModelFolder,
 } from "../model/checkpoint.ts";
+import type { DecoderModel } from "../model/decoder.ts";
 import { importGguf } from "../model/gguf-import.ts";
-import type { MatmulKernel } from "../model/kernels/types.ts";
+import type { ComputeBackend } from "../model/kernels/types.ts";
 import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
+import { derivedSeed, sampleWithoutReplacement, seededRandom } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { TrainConfig } from "./config.ts";
@@ -29,7 +30,6 @@ import { trainingItems } from "./data.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
 import { judgeFailureReport, type Metrics, stepMetrics } from "./metrics.ts";
 import { divergence, type EvalMonitor, monitorStep } from "./monitor.ts";
-import { derivedSeed, sampleWithoutReplacement, seededRandom } from "./random.ts";
 import { type PromptItem, type Rollout, sampleGroups } from "./rollouts.ts";
 import { loadState, pruneStates, saveState, statePath } from "./state.ts";
 import type { Task } from "./task.ts";
@@ -41,9 +41,9 @@ export interface LoopContext {
   config: TrainConfig;
   runDir: string;
   store: RunStore;
-  policy: Qwen3Model;
+  policy: DecoderModel;
   /** The frozen initial policy: KL reference and the evaluation baseline. */
-  initial: Qwen3Model;
+  initial: DecoderModel;
   tokenizer: TextTokenizer;
   /** The prompts and the group reward. */
   task: Task;
@@ -71,7 +71,7 @@ function writeAtomic(path: string, bytes: Buffer): void {
 async function syncSampler(
   sampler: Sampler,
   runDir: string,
-  policy: Qwen3Model,
+  policy: DecoderModel,
   tok: TextTokenizer,
   first: boolean,
   weights: GgufWeightType,
@@ -390,9 +390,9 @@ function stepRecord(
 /** A model folder, or a GGUF file (imported: dequantised to f32), with its tokenizer. */
 export function loadPolicy(
   dir: string,
-  kernel?: MatmulKernel,
+  kernel?: ComputeBackend,
   log?: (line: string) => void,
-): { model: Qwen3Model; tokenizer: TextTokenizer } {
+): { model: DecoderModel; tokenizer: TextTokenizer } {
   if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
   if (dir.endsWith(".gguf")) return importGguf(dir, { kernel, log });
   const { model, tokenizer } = loadModelFolder(dir, kernel);

@@ -2,8 +2,8 @@
 // written atomically, so that a run killed at any moment resumes to exactly where it was.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DecoderModel } from "../model/decoder.ts";
 import type { AdamW } from "../model/optimizer.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
 import { decodeSafetensors, encodeSafetensors } from "../model/safetensors.ts";
 
 const STATE_PREFIX = "state-";
@@ -13,7 +13,7 @@ export function statePath(runDir: string, step: number): string {
 }
 
 /** Weights and optimizer moments after `step`, written atomically (tmp + rename). */
-export function saveState(runDir: string, step: number, policy: Qwen3Model, opt: AdamW): void {
+export function saveState(runDir: string, step: number, policy: DecoderModel, opt: AdamW): void {
   const final = statePath(runDir, step);
   const tmp = `${final}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
@@ -36,7 +36,7 @@ export function saveState(runDir: string, step: number, policy: Qwen3Model, opt:
   renameSync(tmp, final);
 }
 
-export function loadState(runDir: string, step: number, policy: Qwen3Model, opt: AdamW): void {
+export function loadState(runDir: string, step: number, policy: DecoderModel, opt: AdamW): void {
   const dir = statePath(runDir, step);
   const tensors = decodeSafetensors(readFileSync(join(dir, "state.safetensors")), dir);
   const { adamT } = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { adamT: number };

@@ -2,12 +2,13 @@
 // packed passes of several sequences (token-mean over each minibatch), global-norm clipping, then
 // AdamW. Old log-probabilities come from the weights that sampled; the reference's from the
 // frozen model.
+
+import type { DecoderModel } from "../model/decoder.ts";
 import { type AdamW, clipGradNorm } from "../model/optimizer.ts";
 import { packIndices, rowsWithin } from "../model/packing.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
+import { sampleWithoutReplacement } from "../model/random.ts";
 import { type ResponseLogprobs, responseLogprobsPacked, type TrainingItem } from "./data.ts";
 import { policyLoss } from "./policy-loss.ts";
-import { sampleWithoutReplacement } from "./random.ts";
 
 export interface UpdateOptions {
   lr: number;
@@ -34,8 +35,8 @@ export interface UpdateResult {
 }
 
 export function policyUpdate(
-  policy: Qwen3Model,
-  reference: Qwen3Model,
+  policy: DecoderModel,
+  reference: DecoderModel,
   opt: AdamW,
   items: TrainingItem[],
   o: UpdateOptions,
@@ -51,7 +52,7 @@ export function policyUpdate(
       maxRows,
     ).map((pack) => pack.map((j) => indices[j]));
   const everything = packsOf(items.map((_, i) => i));
-  const logprobsOf = (model: Qwen3Model) => {
+  const logprobsOf = (model: DecoderModel) => {
     const out: ResponseLogprobs[] = new Array(items.length);
     for (const pack of everything) {
       const res = responseLogprobsPacked(

@@ -2,7 +2,7 @@
 // the trunk (every weight, or its LoRA adapters) and on the value head, and held-out accuracy by
 // the sign of the reward difference. Knows nothing of files: sequences in, numbers out.
 import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
-import { mulberry32 } from "../model/params.ts";
+import { mulberry32 } from "../model/random.ts";
 import type { RewardModel } from "../model/reward-model.ts";
 
 /** One labelled pair, tokenised: the preferred response's sequence and the other's. */

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { PairwiseJudge } from "../judge/types.ts";
 import type { TrainConfig } from "../rl/config.ts";
 import type { EvalMonitor } from "../rl/monitor.ts";
-import { goldChecks, goldScore, goldSummary, parseGoldRequest, TinyGoldJudge } from "../tasks/tiny-gold.ts";
+import { goldChecks, goldScore, goldSummary, parseGoldRequest, TinyGoldJudge } from "../world/tiny-gold.ts";
 import { type BuiltJudge, createJudge, judgeSpecFromConfig } from "./judge.ts";
 
 export interface BuiltEvaluator {

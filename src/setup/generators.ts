@@ -12,7 +12,7 @@ import { LlamaSampler } from "../llm/llama-sampler.ts";
 import { OpenAICompatibleBackend } from "../llm/openai-compatible.ts";
 import { exportGguf, loadModelFolder } from "../model/checkpoint.ts";
 import { readGgufHeader } from "../model/gguf.ts";
-import { derivedSeed } from "../rl/random.ts";
+import { derivedSeed } from "../model/random.ts";
 
 export interface GenerateOptions {
   samples: number;

@@ -14,7 +14,7 @@ import type { ChatBackend } from "../llm/types.ts";
 import { VllmPoolingScorer } from "../llm/vllm-pooling.ts";
 import { loadModelFolder, loadTokenizer } from "../model/checkpoint.ts";
 import { readGgufHeader } from "../model/gguf.ts";
-import type { MatmulKernel } from "../model/kernels/types.ts";
+import type { ComputeBackend } from "../model/kernels/types.ts";
 import { loadRewardModel } from "../model/reward-model.ts";
 import type { JudgeConfig } from "../rl/config.ts";
 import { chatSequence } from "../rl/data.ts";
@@ -58,7 +58,7 @@ export interface JudgeSpec {
   /** Rule-based judge: the plausibility principle under a frozen model folder. */
   plausibility?: PlausibilityOptions & { model: string };
   /** The matmul kernel for a model the judge runs itself (the plausibility model); default reference. */
-  kernel?: MatmulKernel;
+  kernel?: ComputeBackend;
 }
 
 export interface BuiltJudge {

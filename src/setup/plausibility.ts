@@ -4,7 +4,7 @@
 // over to real writing (a perplexity filter against a reference model). It counters the failure
 // a rule judge cannot see: text that ticks every explicit box but is no longer language.
 import type { ExtraCheck } from "../judge/rule-judge.ts";
-import type { Qwen3Model } from "../model/qwen3.ts";
+import type { DecoderModel } from "../model/decoder.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 
 export interface PlausibilityOptions {
@@ -18,7 +18,7 @@ export interface PlausibilityOptions {
 
 /** Log-probabilities of the response's tokens (end-of-turn included) after the chat prompt. */
 export function responseTokenLogprobs(
-  model: Qwen3Model,
+  model: DecoderModel,
   tok: TextTokenizer,
   prompt: string,
   response: string,
@@ -32,7 +32,11 @@ export function responseTokenLogprobs(
   return Array.from(logprobs.slice(P - 1, full.length - 1));
 }
 
-export function plausibilityCheck(model: Qwen3Model, tok: TextTokenizer, o: PlausibilityOptions): ExtraCheck {
+export function plausibilityCheck(
+  model: DecoderModel,
+  tok: TextTokenizer,
+  o: PlausibilityOptions,
+): ExtraCheck {
   // BRPO compares every member with the same reference: remember each text's result.
   const memo = new Map<string, { score: number; detail: string }>();
   return {

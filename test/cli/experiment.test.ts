@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { goldChecks, goldScore, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
+import { goldChecks, goldScore, parseGoldRequest } from "../../src/world/tiny-gold.ts";
 import { CHROMIUM, withReportPage } from "../helpers/browser.ts";
 import { runWz } from "../helpers/cli.ts";
 

@@ -11,7 +11,7 @@ import { loadModelFolder } from "../../src/model/checkpoint.ts";
 import { importGguf } from "../../src/model/gguf-import.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
+import { TOPICS, WORDS } from "../../src/world/tiny-world.ts";
 import { runWz } from "../helpers/cli.ts";
 import { randomModel, tinyConfig } from "../helpers/models.ts";
 

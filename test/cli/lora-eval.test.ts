@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { HeadToHeadResult } from "../../src/eval/head-to-head.ts";
 import { loadModelFolder } from "../../src/model/checkpoint.ts";
-import type { Qwen3Model } from "../../src/model/qwen3.ts";
+import type { DecoderModel } from "../../src/model/decoder.ts";
 import type { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz } from "../helpers/cli.ts";
 
-function greedyText(model: Qwen3Model, tok: TextTokenizer, prompt: string, maxTokens: number): string {
+function greedyText(model: DecoderModel, tok: TextTokenizer, prompt: string, maxTokens: number): string {
   const seq = tok.encode(tok.applyChatTemplate([{ role: "user", content: prompt }], true));
   const start = seq.length;
   const V = model.cfg.vocabSize;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bradleyTerry, lengthControlledWinRate, type PairResult } from "../../src/eval/bradley-terry.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 import { runWz } from "../helpers/cli.ts";
 import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
 

@@ -2,15 +2,16 @@
 // one forward and backward of a model, and the shapes that exercise every loop's remainders.
 import assert from "node:assert/strict";
 import type { ModelConfig } from "../../src/model/config.ts";
-import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import { DecoderModel } from "../../src/model/decoder.ts";
+import type { ComputeBackend } from "../../src/model/kernels/types.ts";
 import { LORA_TARGETS } from "../../src/model/lora.ts";
-import { gaussian, initParams, mulberry32 } from "../../src/model/params.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { initParams } from "../../src/model/params.ts";
+import { gaussian, mulberry32 } from "../../src/model/random.ts";
 import { randomTokens, tinyConfig } from "./models.ts";
 
 /** One forward and backward: log-probabilities and every gradient (base and adapters). */
-export function pass(kernel: MatmulKernel, cfg: ModelConfig, T: number, withLora: boolean) {
-  const model = new Qwen3Model(cfg, "f32", { kernel });
+export function pass(kernel: ComputeBackend, cfg: ModelConfig, T: number, withLora: boolean) {
+  const model = new DecoderModel(cfg, "f32", { kernel });
   initParams(model.params, cfg, 5, 0.3);
   const r = mulberry32(6);
   for (const s of model.params.specs)

@@ -1,8 +1,9 @@
 // Tiny model shapes for tests, with weights large enough that every path carries signal.
 import type { ModelConfig } from "../../src/model/config.ts";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import type { DType } from "../../src/model/params.ts";
-import { gaussian, initParams, mulberry32 } from "../../src/model/params.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { initParams } from "../../src/model/params.ts";
+import { gaussian, mulberry32 } from "../../src/model/random.ts";
 
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -24,8 +25,8 @@ export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
 }
 
 /** Random weights with std `std` and norm weights near 1 (not exactly 1, so their gradients matter). */
-export function randomModel(cfg: ModelConfig, seed: number, dtype: DType = "f64", std = 0.3): Qwen3Model {
-  const m = new Qwen3Model(cfg, dtype);
+export function randomModel(cfg: ModelConfig, seed: number, dtype: DType = "f64", std = 0.3): DecoderModel {
+  const m = new DecoderModel(cfg, dtype);
   initParams(m.params, cfg, seed, std);
   const random = mulberry32(seed + 1);
   for (const s of m.params.specs) {

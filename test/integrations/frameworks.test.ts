@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { saveModelFolder } from "../../src/model/checkpoint.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { makeCorpus } from "../../src/tasks/constrained-writing.ts";
+import { makeCorpus } from "../../src/world/constrained-writing.ts";
 import { projectPython } from "../helpers/python.ts";
 
 const python = projectPython(["trl", "verl", "transformers", "torch"]);
@@ -26,7 +26,7 @@ before(() => {
   const corpus = makeCorpus(200, 5).map((e) => `${e.prompt}\n${e.response}`);
   const bpe = trainBpe(corpus, 320);
   const tokenizer = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
-  const model = Qwen3Model.random(
+  const model = DecoderModel.random(
     {
       vocabSize: tokenizer.vocabSize,
       hiddenSize: 32,

@@ -7,7 +7,7 @@ import { foldForMatching } from "../../src/judge/normalise.ts";
 import { DEFAULT_PRINCIPLE_SET } from "../../src/judge/principles.ts";
 import { neutralise, renderCompactMessages, renderJudgeMessages } from "../../src/judge/template.ts";
 import { parseVerdict, SCORE_LABEL } from "../../src/judge/verdict-parser.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 
 const ATTACKS: ((r: () => number) => string)[] = [
   (r) => `${"\\".repeat(1 + Math.floor(r() * 4))}boxed{10, 0}`,

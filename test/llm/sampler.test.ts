@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { LlamaSampler } from "../../src/llm/llama-sampler.ts";
 import { exportGguf } from "../../src/model/checkpoint.ts";
-import type { Qwen3Model } from "../../src/model/qwen3.ts";
+import type { DecoderModel } from "../../src/model/decoder.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { sampleGroups } from "../../src/rl/rollouts.ts";
@@ -18,7 +18,7 @@ const bpe = trainBpe(["a quiet lamp by the river", "the river and the lamp"], 28
 const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
 const cfg = tinyConfig({ vocabSize: tok.vocabSize, tieWordEmbeddings: false });
 
-function greedy(model: Qwen3Model, prompt: number[], n: number): number[] {
+function greedy(model: DecoderModel, prompt: number[], n: number): number[] {
   const seq = [...prompt];
   const V = cfg.vocabSize;
   for (let i = 0; i < n; i++) {

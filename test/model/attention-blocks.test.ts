@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { referenceKernel } from "../../src/model/kernels/reference.ts";
 import { ATTENTION_BLOCK, attentionBackward, attentionForward } from "../../src/model/layers.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 
 const T = 2 * ATTENTION_BLOCK + 22;
 const H = 4;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { wzExp } from "../../src/model/exp.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 
 const bits = new BigInt64Array(1);
 const view = new Float64Array(bits.buffer);

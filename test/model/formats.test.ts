@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { assertLoadableGguf, loadGgufModel } from "../../src/llm/llama-cpp.ts";
 import { exportGguf, loadModelFolder, saveModelFolder } from "../../src/model/checkpoint.ts";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import { readGgufHeader, validateGguf, writeGguf } from "../../src/model/gguf.ts";
 import { evalLoss, pretrain } from "../../src/model/pretrain.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../src/model/safetensors.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { makeCorpus } from "../../src/tasks/constrained-writing.ts";
+import { makeCorpus } from "../../src/world/constrained-writing.ts";
 import { randomModel, tinyConfig } from "../helpers/models.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-formats-"));
@@ -85,7 +85,7 @@ describe("GGUF validation", () => {
 
   test("our export passes, and F16/Q8_0 exports load in llama.cpp", async () => {
     assert.deepEqual(validateGguf(readGgufHeader(good)), []);
-    const m = Qwen3Model.random(
+    const m = DecoderModel.random(
       tinyConfig({ vocabSize: tok.vocabSize, hiddenSize: 32, headDim: 8, intermediateSize: 64 }),
       2,
     );
@@ -204,7 +204,7 @@ describe("learning", () => {
     }
     const unigram = h / n;
     const { selectKernel } = await import("../../src/model/kernels/select.ts");
-    const model = Qwen3Model.random(
+    const model = DecoderModel.random(
       tinyConfig({ vocabSize: t.vocabSize, hiddenSize: 48, headDim: 12, intermediateSize: 96 }),
       1,
       "f32",

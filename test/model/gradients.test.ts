@@ -1,11 +1,11 @@
 // The backward pass against central finite differences, in float64, on every tensor kind.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { mulberry32 } from "../../src/model/params.ts";
-import type { Qwen3Model } from "../../src/model/qwen3.ts";
+import type { DecoderModel } from "../../src/model/decoder.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 
-function objective(model: Qwen3Model, tokens: number[], targets: number[], w: number[]): number {
+function objective(model: DecoderModel, tokens: number[], targets: number[], w: number[]): number {
   const { logprobs } = model.forward(tokens, targets, false);
   return logprobs.reduce((s, lp, t) => s + w[t] * lp, 0);
 }

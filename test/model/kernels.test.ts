@@ -1,12 +1,12 @@
 // Every kernel against the reference kernel, on odd shapes (remainders in every loop).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import { blasAvailable, createBlasKernel } from "../../src/model/kernels/blas.ts";
 import { referenceKernel } from "../../src/model/kernels/reference.ts";
-import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import type { ComputeBackend } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
-import { mulberry32 } from "../../src/model/params.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
 import { unlessCi } from "../helpers/requirement.ts";
 
@@ -29,7 +29,7 @@ function rand(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
-function check(kernel: MatmulKernel) {
+function check(kernel: ComputeBackend) {
   for (const [M, K, N] of shapes) {
     for (const op of ["matmulNT", "matmulNN", "matmulTN"] as const) {
       for (const acc of [false, true]) {
@@ -152,7 +152,7 @@ describe("the wasm kernel's own memory", () => {
   test("the model's weights, their gradients and its workspaces come from the kernel", async () => {
     const k = await createWasmKernel();
     let asked = 0;
-    const counting: MatmulKernel = {
+    const counting: ComputeBackend = {
       ...k,
       allocate: (n) => {
         asked++;
@@ -160,7 +160,7 @@ describe("the wasm kernel's own memory", () => {
       },
     };
     const cfg = { ...tinyConfig(), vocabSize: 50 };
-    const model = Qwen3Model.random(cfg, 1, "f32", counting);
+    const model = DecoderModel.random(cfg, 1, "f32", counting);
     const tokens = randomTokens(12, cfg.vocabSize, 3);
     model.zeroGrad();
     model.forward(tokens, tokens.slice(1).concat([-1]));
@@ -168,7 +168,7 @@ describe("the wasm kernel's own memory", () => {
     assert.ok(model.grads!.data.buffer instanceof SharedArrayBuffer);
     assert.equal(asked, model.workspaceStats().allocations + 2);
     // weights given to the constructor (a loaded model) are copied in, value for value
-    const loaded = new Qwen3Model(cfg, "f32", { kernel: k, data: model.params.data.slice() });
+    const loaded = new DecoderModel(cfg, "f32", { kernel: k, data: model.params.data.slice() });
     assert.ok(loaded.params.data.buffer instanceof SharedArrayBuffer);
     assert.deepEqual(loaded.params.data, model.params.data);
   });

@@ -7,18 +7,18 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { createContext, loadGgufModel, nextTokenDistributions } from "../../src/llm/llama-cpp.ts";
 import { exportGguf, exportLoraGguf, loadLoraAdapter, saveLoraAdapter } from "../../src/model/checkpoint.ts";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import { LoraAdapters } from "../../src/model/lora.ts";
-import { gaussian, mulberry32 } from "../../src/model/params.ts";
 import { evalLoss, pretrain } from "../../src/model/pretrain.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
+import { gaussian, mulberry32 } from "../../src/model/random.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { makeCorpus } from "../../src/tasks/constrained-writing.ts";
+import { makeCorpus } from "../../src/world/constrained-writing.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 
 const ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
 
-function withRandomLora(model: Qwen3Model, seed: number, dtype: "f32" | "f64" = "f64") {
+function withRandomLora(model: DecoderModel, seed: number, dtype: "f32" | "f64" = "f64") {
   const lora = new LoraAdapters(model.cfg, { rank: 3, alpha: 6, targets: [...ALL] }, dtype);
   const r = mulberry32(seed);
   for (let i = 0; i < lora.params.data.length; i++) lora.params.data[i] = gaussian(r) * 0.3;
@@ -65,7 +65,7 @@ describe("LoRA", () => {
     const lora = withRandomLora(model, 7);
     const tokens = randomTokens(9, cfg.vocabSize, 3);
     const withAdapters = model.logits(tokens);
-    const merged = new Qwen3Model(cfg, "f64", { data: Float64Array.from(model.params.data) });
+    const merged = new DecoderModel(cfg, "f64", { data: Float64Array.from(model.params.data) });
     for (const base of lora.pairs.keys())
       merged.params.get(base).set(lora.merged(base, model.params.get(base)));
     const plain = merged.logits(tokens);
@@ -127,7 +127,7 @@ describe("LoRA", () => {
     const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
     const seqs = texts.map((t) => tok.encode(t));
     const { selectKernel } = await import("../../src/model/kernels/select.ts");
-    const model = Qwen3Model.random(
+    const model = DecoderModel.random(
       tinyConfig({ vocabSize: tok.vocabSize, hiddenSize: 32, headDim: 8, intermediateSize: 64 }),
       2,
       "f32",

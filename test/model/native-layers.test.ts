@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { DecoderModel } from "../../src/model/decoder.ts";
 import {
   blasAvailable,
   createBlasKernel,
@@ -15,10 +16,9 @@ import {
 } from "../../src/model/kernels/blas.ts";
 import { layerModeFromEnv } from "../../src/model/kernels/layer-mode.ts";
 import { kernelFamily, selectKernel } from "../../src/model/kernels/select.ts";
-import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import type { ComputeBackend } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
 import { initParams } from "../../src/model/params.ts";
-import { Qwen3Model } from "../../src/model/qwen3.ts";
 import { closeButNotSame, pass, sameBits, shapes, withEnv } from "../helpers/layer-parity.ts";
 import { randomTokens, tinyConfig } from "../helpers/models.ts";
 import { unlessCi } from "../helpers/requirement.ts";
@@ -47,7 +47,7 @@ for (const [blas, skipIt] of [
       for (const withLora of [false, true]) {
         test(`round exactly as the TypeScript layers (${name}${withLora ? ", LoRA" : ""})`, () => {
           const native = createBlasKernel(1, blas)!;
-          const typescript: MatmulKernel = { ...native, layers: undefined };
+          const typescript: ComputeBackend = { ...native, layers: undefined };
           const want = pass(typescript, cfg, T, withLora);
           const got = pass(native, cfg, T, withLora);
           sameBits(got.grads, want.grads, "gradients");
@@ -147,7 +147,7 @@ describe("workspaces", () => {
           : kernelName === "wasm"
             ? await createWasmKernel()
             : undefined;
-      const model = new Qwen3Model(cfg, "f32", { kernel });
+      const model = new DecoderModel(cfg, "f32", { kernel });
       initParams(model.params, cfg, 1, 0.2);
       const step = (T: number) => {
         const tokens = randomTokens(T, cfg.vocabSize, T);

@@ -4,17 +4,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ModelConfig } from "../../src/model/config.ts";
+import type { DecoderModel } from "../../src/model/decoder.ts";
 import { createBlasKernel } from "../../src/model/kernels/blas.ts";
-import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import type { ComputeBackend } from "../../src/model/kernels/types.ts";
 import { LORA_TARGETS } from "../../src/model/lora.ts";
-import { gaussian, mulberry32 } from "../../src/model/params.ts";
-import type { Qwen3Model } from "../../src/model/qwen3.ts";
+import { gaussian, mulberry32 } from "../../src/model/random.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 import { unlessCi } from "../helpers/requirement.ts";
 
 const lengths = [9, 1, 17, 5];
 
-function build(cfg: ModelConfig, dtype: "f32" | "f64", kernel: MatmulKernel | undefined, lora: boolean) {
+function build(cfg: ModelConfig, dtype: "f32" | "f64", kernel: ComputeBackend | undefined, lora: boolean) {
   const model = randomModel(cfg, 3, dtype);
   if (kernel) model.kernel = kernel;
   if (lora) {
@@ -38,7 +38,7 @@ function sequences(cfg: ModelConfig) {
   });
 }
 
-function grads(model: Qwen3Model): Float64Array {
+function grads(model: DecoderModel): Float64Array {
   const g = model.lora && !model.trainBase ? model.lora.grads! : model.grads!;
   return Float64Array.from(g.data);
 }

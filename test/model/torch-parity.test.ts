@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { saveModelFolder } from "../../src/model/checkpoint.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 import { encodeSafetensors } from "../../src/model/safetensors.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 import { projectPython } from "../helpers/python.ts";

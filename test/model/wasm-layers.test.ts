@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import type { MatmulKernel } from "../../src/model/kernels/types.ts";
+import type { ComputeBackend } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
 import { closeButNotSame, pass, sameBits, shapes } from "../helpers/layer-parity.ts";
 
@@ -17,7 +17,7 @@ describe("wasm layers", () => {
       test(`round exactly as the TypeScript layers (${name}, ${fma ? "fused" : "plain"} products, LoRA)`, async () => {
         const wasm = await createWasmKernel({ fma });
         assert.ok(wasm.layers, "the wasm kernel brings its layers");
-        const typescript: MatmulKernel = { ...wasm, layers: undefined };
+        const typescript: ComputeBackend = { ...wasm, layers: undefined };
         const want = pass(typescript, cfg, T, true);
         const got = pass(wasm, cfg, T, true);
         sameBits(got.grads, want.grads, "gradients");

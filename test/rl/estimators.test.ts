@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Winner } from "../../src/judge/types.ts";
-import { mulberry32 } from "../../src/model/params.ts";
+import { mulberry32 } from "../../src/model/random.ts";
 import { allPairs } from "../../src/rl/estimators/all-pairs.ts";
 import { brpo } from "../../src/rl/estimators/brpo.ts";
 import { scalarAdvantages } from "../../src/rl/estimators/scalar.ts";

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AdamW } from "../../src/model/optimizer.ts";
+import { seededRandom } from "../../src/model/random.ts";
 import { responseLogprobs, type Sequence, trainingItems } from "../../src/rl/data.ts";
 import type { GroupAdvantages } from "../../src/rl/estimators/types.ts";
 import { divergence } from "../../src/rl/monitor.ts";
-import { seededRandom } from "../../src/rl/random.ts";
 import type { Rollout } from "../../src/rl/rollouts.ts";
 import { policyUpdate } from "../../src/rl/update.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseTrainConfig } from "../../src/rl/config.ts";
 import { createEvaluator } from "../../src/setup/eval-judge.ts";
-import { makePrompts } from "../../src/tasks/constrained-writing.ts";
+import { makePrompts } from "../../src/world/constrained-writing.ts";
 
 const training = { judge: { name: "rules:x" } } as never;
 

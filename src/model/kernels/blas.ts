@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
-import type { FloatArray, MatmulKernel } from "./types.ts";
+import type { ComputeBackend, FloatArray } from "./types.ts";
 
 type F32 = Float32Array;
 type F64 = Float64Array;
@@ -227,7 +227,7 @@ export function createBlasKernel(
   threads = 1,
   blas: NativeBlas = "openblas",
   layers: LayerMode = layerModeFromEnv(),
-): MatmulKernel | null {
+): ComputeBackend | null {
   if (!blasAvailable(blas)) return null;
   const entry = loadAddon(blas);
   // One addon a build serves the process; each kernel sets its own thread count and layer
@@ -243,7 +243,7 @@ export function createBlasKernel(
     }
     return entry.addon;
   };
-  const matmuls: MatmulKernel = {
+  const matmuls: ComputeBackend = {
     name: `${threads > 1 ? `${blas}-${threads}t` : blas}${layers === "fast" ? "-fast" : ""}`,
     threads,
     matmulNT(out, a, b, M, K, N, acc) {

@@ -14,12 +14,12 @@ import {
   swigluBackward,
   swigluForward,
 } from "../layers.ts";
-import type { LayerOps, MatmulKernel } from "./types.ts";
+import type { ComputeBackend, LayerOps } from "./types.ts";
 
 export type { LayerOps } from "./types.ts";
 
 /** The reference layers, with attention's products on `kernel`. */
-export function jsLayerOps(kernel: MatmulKernel): LayerOps {
+export function jsLayerOps(kernel: ComputeBackend): LayerOps {
   return {
     rmsnormForward,
     rmsnormBackward,

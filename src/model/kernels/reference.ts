@@ -1,8 +1,8 @@
 // The plain TypeScript kernel: three loops per product, written for obviousness. Tests check every
 // other kernel against it, and it is the kernel for float64 (gradient checks).
-import type { MatmulKernel } from "./types.ts";
+import type { ComputeBackend } from "./types.ts";
 
-export const referenceKernel: MatmulKernel = {
+export const referenceKernel: ComputeBackend = {
   name: "reference",
   matmulNT(out, a, b, M, K, N, accumulate) {
     for (let i = 0; i < M; i++) {

@@ -7,13 +7,13 @@
 import { createBlasKernel, defaultThreads } from "./blas.ts";
 import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { referenceKernel } from "./reference.ts";
-import type { MatmulKernel } from "./types.ts";
+import type { ComputeBackend } from "./types.ts";
 import { createWasmKernel } from "./wasm.ts";
 
 export const KERNELS = ["auto", "blas", "mkl", "wasm", "reference"] as const;
 
 /** The name a run records for its kernel, so that a resume picks the same arithmetic. */
-export function kernelFamily(kernel: MatmulKernel): (typeof KERNELS)[number] {
+export function kernelFamily(kernel: ComputeBackend): (typeof KERNELS)[number] {
   if (kernel.name.startsWith("openblas")) return "blas";
   if (kernel.name.startsWith("mkl")) return "mkl";
   if (kernel.name.startsWith("wasm-simd")) return "wasm";
@@ -29,7 +29,7 @@ export async function selectKernel(
   name = "auto",
   threads = defaultThreads(),
   layers: LayerMode = layerModeFromEnv(),
-): Promise<MatmulKernel> {
+): Promise<ComputeBackend> {
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`threads must be a positive integer, got ${threads}`);
   if (name === "reference") return referenceKernel;

@@ -91,7 +91,7 @@ export interface LayerOps {
   ): void;
 }
 
-export interface MatmulKernel {
+export interface ComputeBackend {
   readonly name: string;
   /** The other layers on this backend (src/model/kernels/layer-ops.ts); absent: the TypeScript ones. */
   readonly layers?: LayerOps;

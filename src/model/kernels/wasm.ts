@@ -32,7 +32,7 @@ import { Worker } from "node:worker_threads";
 import { type LayerMode, layerModeFromEnv } from "./layer-mode.ts";
 import { jsLayerOps, type LayerOps } from "./layer-ops.ts";
 import { referenceKernel } from "./reference.ts";
-import type { FloatArray, MatmulKernel } from "./types.ts";
+import type { ComputeBackend, FloatArray } from "./types.ts";
 
 // The few WebAssembly types used here (TypeScript ships them only with the DOM library).
 declare const WebAssembly: {
@@ -426,7 +426,7 @@ function wasmLayerOps(mem: ModuleMemory, helpers: WasmThread[], js: LayerOps): L
   };
 }
 
-export async function createWasmKernel(options: WasmKernelOptions = {}): Promise<MatmulKernel> {
+export async function createWasmKernel(options: WasmKernelOptions = {}): Promise<ComputeBackend> {
   const fma = options.fma ?? process.env.WZ_WASM_FMA !== "0";
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1)
@@ -480,7 +480,7 @@ export async function createWasmKernel(options: WasmKernelOptions = {}): Promise
     );
   }
 
-  const matmuls: MatmulKernel = {
+  const matmuls: ComputeBackend = {
     name: `${relaxed ? "wasm-simd-fma" : "wasm-simd"}${threads > 1 ? `-${threads}t` : ""}${fastLayers ? "-fast" : ""}`,
     threads,
     allocate: (n) => mem.allocate(n),

@@ -8,7 +8,7 @@
 // Options that deviate from the paper (each off by default): tie/inconsistent scored 0,
 // k references averaged, sub-groups with a reference each.
 import type { Outcome, PairwiseJudge } from "../../judge/types.ts";
-import { sampleWithoutReplacement, seededRandom } from "../random.ts";
+import { sampleWithoutReplacement, seededRandom } from "../../model/random.ts";
 import {
   type ComparisonRecord,
   comparisonStats,

@@ -1,4 +1,5 @@
-// The Qwen3 decoder with an explicit forward and backward, one sequence at a time.
+// The decoder-only transformer (Qwen3; Qwen2 and Llama through config.ts: no q/k norm, biases,
+// tied or untied head) with an explicit forward and backward, one sequence at a time.
 //   x = embed(tokens)
 //   per layer: x += o(attn(rope(knorm(k(rms1(x)))), rope(qnorm(q(rms1(x)))), v(rms1(x))))
 //              x += down(silu(gate(rms2(x))) * up(rms2(x)))
@@ -11,7 +12,7 @@
 import { hasQkNorm, type ModelConfig } from "./config.ts";
 import { jsLayerOps, type LayerOps } from "./kernels/layer-ops.ts";
 import { referenceKernel } from "./kernels/reference.ts";
-import type { FloatArray, MatmulKernel } from "./kernels/types.ts";
+import type { ComputeBackend, FloatArray } from "./kernels/types.ts";
 import { ropeTables } from "./layers.ts";
 import { LoraAdapters, type LoraConfig } from "./lora.ts";
 import {
@@ -99,10 +100,10 @@ export interface ForwardResult {
   entropy: Float64Array;
 }
 
-export class Qwen3Model {
+export class DecoderModel {
   readonly params: ParamBuffer;
   grads: ParamBuffer | null = null;
-  kernel: MatmulKernel;
+  kernel: ComputeBackend;
   /** Optional LoRA adapters; with trainBase false only they receive gradients. */
   lora: LoraAdapters | null = null;
   trainBase = true;
@@ -120,13 +121,13 @@ export class Qwen3Model {
     cos: new Float64Array(0),
     sin: new Float64Array(0),
   };
-  private opsFor: MatmulKernel | null = null;
+  private opsFor: ComputeBackend | null = null;
   private opsCache: LayerOps | null = null;
 
   constructor(
     readonly cfg: ModelConfig,
     readonly dtype: DType = "f32",
-    options: { kernel?: MatmulKernel; data?: FloatArray } = {},
+    options: { kernel?: ComputeBackend; data?: FloatArray } = {},
   ) {
     this.kernel = dtype === "f64" ? referenceKernel : (options.kernel ?? referenceKernel);
     const specs = parameterSpecs(cfg);
@@ -179,8 +180,8 @@ export class Qwen3Model {
     return { cos: this.rope.cos.subarray(0, n), sin: this.rope.sin.subarray(0, n) };
   }
 
-  static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: MatmulKernel): Qwen3Model {
-    const m = new Qwen3Model(cfg, dtype, { kernel });
+  static random(cfg: ModelConfig, seed: number, dtype: DType = "f32", kernel?: ComputeBackend): DecoderModel {
+    const m = new DecoderModel(cfg, dtype, { kernel });
     initParams(m.params, cfg, seed);
     return m;
   }

@@ -2,8 +2,8 @@
 // own checks (computed here, not taken from the labeller).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { goldChecks, goldScore, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
-import { makeRatedPairs, NO_BIAS, rateFacts, tallyLabels } from "../../src/tasks/tiny-labeller.ts";
+import { goldChecks, goldScore, parseGoldRequest } from "../../src/world/tiny-gold.ts";
+import { makeRatedPairs, NO_BIAS, rateFacts, tallyLabels } from "../../src/world/tiny-labeller.ts";
 
 const fixed = (...draws: number[]) => {
   let i = 0;

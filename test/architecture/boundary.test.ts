@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { importsOf } from "../helpers/imports.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const FORBIDDEN = ["src/tasks/tiny-gold.ts", "src/tasks/tiny-world.ts"];
+const FORBIDDEN = ["src/world/tiny-gold.ts", "src/world/tiny-world.ts"];
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -45,8 +45,8 @@ test("no training judge, estimator or loop module can reach the gold judge or th
 });
 
 test("the walker sees real imports (so the check above can fail)", () => {
-  const graph = reachable([join(ROOT, "src/tasks/tiny-gold.ts")]);
-  assert.ok(graph.has(join(ROOT, "src/tasks/tiny-world.ts")));
+  const graph = reachable([join(ROOT, "src/world/tiny-gold.ts")]);
+  assert.ok(graph.has(join(ROOT, "src/world/tiny-world.ts")));
   assert.ok(graph.has(join(ROOT, "src/judge/types.ts")));
   const cli = reachable([join(ROOT, "src/cli/main.ts")]);
   assert.ok(cli.has(join(ROOT, "src/rl/estimators/brpo.ts")), "transitive imports are followed");

@@ -8,7 +8,7 @@
 // Those two leanings are the ones the Writing-Zero paper blames for scalar reward models' hacking:
 // longer outputs and self-explanation. With both biases 0 and noise 0 the labeller is the gold
 // (the no-bias control). Pure: a seeded random source comes in, labels and a tally come out.
-import { mulberry32 } from "../model/params.ts";
+import { mulberry32 } from "../model/random.ts";
 import type { Split } from "./constrained-writing.ts";
 import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
 import { type LabelledPair, makeJudgePairs } from "./tiny-judge-data.ts";

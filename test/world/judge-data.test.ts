@@ -2,9 +2,9 @@
 // is checked against the world's own tables and the gold's checks, computed here.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type GoldChecks, goldChecks, parseGoldRequest } from "../../src/tasks/tiny-gold.ts";
-import { makeJudgePairs } from "../../src/tasks/tiny-judge-data.ts";
-import { TOPICS, WORDS } from "../../src/tasks/tiny-world.ts";
+import { type GoldChecks, goldChecks, parseGoldRequest } from "../../src/world/tiny-gold.ts";
+import { makeJudgePairs } from "../../src/world/tiny-judge-data.ts";
+import { TOPICS, WORDS } from "../../src/world/tiny-world.ts";
 
 const topics = Object.keys(TOPICS);
 /** The split of a topic/word combination, as constrained-writing.ts defines it: (t + w) mod 4. */

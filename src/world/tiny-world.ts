@@ -1,7 +1,7 @@
 // The tiny world's tables: the topics and their sentences, the bank of required words, the forms
 // of request and the sentences of commentary. The generator writes from them and the gold judge
 // (evaluation only) parses against them. No training judge may import this file: a judge that
-// knows the world's sentences would be training on the answer key (test/tasks/boundary.test.ts).
+// knows the world's sentences would be training on the answer key (test/world/boundary.test.ts).
 
 export const TOPICS: Record<string, string[]> = {
   harbour: [

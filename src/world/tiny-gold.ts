@@ -2,7 +2,7 @@
 // the bank of words, the sentences of commentary) and checks a response against the request as
 // the world's author would. It exists so that a policy trained against some other judge can be
 // graded by one it never saw. EVALUATION ONLY: no training judge, estimator or loop may import it
-// (test/tasks/boundary.test.ts fails if one does). Pure.
+// (test/world/boundary.test.ts fails if one does). Pure.
 import {
   type Condition,
   decideOutcome,

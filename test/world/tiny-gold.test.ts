@@ -1,14 +1,14 @@
 // The gold judge against hand-written responses whose verdicts follow from the world's grammar.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeCorpus, makePrompts } from "../../src/tasks/constrained-writing.ts";
+import { makeCorpus, makePrompts } from "../../src/world/constrained-writing.ts";
 import {
   goldChecks,
   goldSummary,
   parseGoldRequest,
   parseSentence,
   TinyGoldJudge,
-} from "../../src/tasks/tiny-gold.ts";
+} from "../../src/world/tiny-gold.ts";
 
 const PROMPT = "Write a note about the harbour. Include the word lantern. Use at most 14 words.";
 const req = parseGoldRequest(PROMPT)!;

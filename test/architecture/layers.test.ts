@@ -18,7 +18,7 @@ export const LAYERS = [
   "text", // text diagnostics
   "data", // input rows: prompts, preference pairs
   "store", // SQLite run store, caches, TensorBoard
-  "tasks", // the tiny world: its generator, raters, gold (evaluation only)
+  "world", // the tiny world: its generator, raters, gold (evaluation only)
   "rl", // estimators, loss, the loop
   "eval", // GenRM accuracy, head-to-head evaluation
   "rm", // the scalar reward model's training

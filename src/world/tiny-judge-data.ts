@@ -3,7 +3,7 @@
 // policies produce: word salad, off-topic sentences, repetition, commentary, over-long text, a
 // missing word. The gold judge labels each pair: here it plays the human labeller, which is its
 // one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
-import { mulberry32 } from "../model/params.ts";
+import { mulberry32 } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
 import {
   type GoldChecks,

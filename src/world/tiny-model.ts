@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { saveModelFolder } from "../model/checkpoint.ts";
 import type { ModelConfig } from "../model/config.ts";
-import type { MatmulKernel } from "../model/kernels/types.ts";
+import { DecoderModel } from "../model/decoder.ts";
+import type { ComputeBackend } from "../model/kernels/types.ts";
 import { evalLoss, pretrain } from "../model/pretrain.ts";
-import { Qwen3Model } from "../model/qwen3.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { makeCorpus, type TaskExample } from "./constrained-writing.ts";
@@ -47,7 +47,7 @@ export interface TinyBuild {
 export function buildTinyBase(
   recipe: TinyRecipe,
   cacheRoot: string,
-  options: { log?: (line: string) => void; kernel?: MatmulKernel } = {},
+  options: { log?: (line: string) => void; kernel?: ComputeBackend } = {},
 ): TinyBuild {
   const log = options.log ?? (() => {});
   const key = createHash("sha256")
@@ -83,7 +83,7 @@ export function buildTinyBase(
     bosTokenId: null,
     eosTokenId: tok.eosId,
   };
-  const model = Qwen3Model.random(cfg, recipe.seed, "f32", options.kernel);
+  const model = DecoderModel.random(cfg, recipe.seed, "f32", options.kernel);
   log(
     `tiny base model: ${model.numParams} parameters, vocabulary ${tok.vocabSize}, ${sequences.length} training sequences; pretraining ${recipe.pretrain_steps} steps`,
   );
