@@ -14,7 +14,7 @@ import { blasAvailable, createBlasKernel, type NativeBlas } from "../src/model/k
 import { selectKernel } from "../src/model/kernels/select.ts";
 import { createWasmKernel } from "../src/model/kernels/wasm.ts";
 import { LORA_TARGETS, LoraAdapters } from "../src/model/lora.ts";
-import { createJudge } from "../src/setup/judge.ts";
+import { createJudge } from "../src/recipes/judges/index.ts";
 import { smolLm2Gguf } from "../test/helpers/python.ts";
 import { samplingRate } from "./sampling-rate.ts";
 import { trainingRate } from "./training-rate.ts";

@@ -21,8 +21,8 @@ import {
 import { wilson } from "../eval/intervals.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
 import { mulberry32 } from "../model/random.ts";
+import { createGenerator, parseModelSpec } from "../recipes/generators.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
-import { createGenerator, parseModelSpec } from "../setup/generators.ts";
 import { mean } from "../text/diagnostics.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";

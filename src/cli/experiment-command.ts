@@ -16,21 +16,22 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import { stringify as toYaml } from "yaml";
-import type { HeadToHeadResult } from "../eval/head-to-head.ts";
+import { formatIssues, parseYamlConfig } from "../data/config-file.ts";
 import {
   type ArmSummary,
   comparisonTable,
   type SeedFigures,
   summariseArm,
   summariseInitial,
-} from "../experiment/aggregate.ts";
-import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "../experiment/config.ts";
+} from "../eval/aggregate.ts";
+import type { HeadToHeadResult } from "../eval/head-to-head.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import { exportGguf } from "../model/checkpoint.ts";
 import { selectKernel } from "../model/kernels/select.ts";
 import { mulberry32 } from "../model/random.ts";
+import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "../recipes/experiment/config.ts";
+import { TrainConfigSchema } from "../recipes/writing-rl/config.ts";
 import { renderExperimentReport } from "../report/experiment-report.ts";
-import { formatIssues, parseYamlConfig, TrainConfigSchema } from "../rl/config.ts";
 import { loadPolicy } from "../rl/loop.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
 import { RunStore } from "../store/run-store.ts";

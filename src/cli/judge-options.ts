@@ -1,8 +1,8 @@
 // The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
 import type { ParseArgsConfig } from "node:util";
-import { isJudgeKind, JUDGE_KIND_NAMES } from "../judge/kinds.ts";
 import { TEMPLATE_NAMES, type TemplateName, templateNamed } from "../judge/template.ts";
-import { type BuiltJudge, createJudge } from "../setup/judge.ts";
+import { createJudge, isJudgeKind, JUDGE_KIND_NAMES } from "../recipes/judges/index.ts";
+import type { BuiltJudge } from "../recipes/judges/spec.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 

@@ -1,5 +1,5 @@
 // The `wz` command: one entry per subcommand, each in its own file.
-import { UsageError } from "./errors.ts";
+import { ConfigError } from "../data/config-file.ts";
 import { evalCommand } from "./eval-command.ts";
 import { experimentCommand } from "./experiment-command.ts";
 import { genrmCommand } from "./genrm-command.ts";
@@ -91,7 +91,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       console.error(`wz: ${(e as Error).message}`);
       process.exitCode = 2;
     } else {

@@ -22,8 +22,8 @@ import { LORA_TARGETS } from "../model/lora.ts";
 import { evalLoss, pretrain } from "../model/pretrain.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import { createGenerator } from "../recipes/generators.ts";
 import { chatMessagesSequence, chatSequence, responseLogprobs } from "../rl/data.ts";
-import { createGenerator } from "../setup/generators.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag, numberOf } from "./flags.ts";
 

@@ -3,7 +3,8 @@
 // Finds the run (a run.sqlite in the model's folder or up to three folders above) and compares.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import type { JudgeConfig, TrainConfig } from "../rl/config.ts";
+import type { JudgeConfig } from "../recipes/judges/config.ts";
+import type { TrainConfig } from "../recipes/writing-rl/config.ts";
 import { RunStore } from "../store/run-store.ts";
 
 /** The judge as `wz eval`'s flags describe it. */

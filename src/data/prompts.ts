@@ -1,13 +1,30 @@
 // Prompt files: JSONL with {"id", "prompt"} or {"id", "messages": [{role, content}, ...]} (the
-// last user message is the prompt). Errors name the line. Pure: takes text.
+// last user message is the prompt). Errors name the line. Pure: takes text. The shared shapes of a
+// prompt and a rollout live here too, so every layer above reads the same types.
 
-export interface PromptRow {
+import type { ChatMessage } from "../llm/types.ts";
+
+/** A request to the policy: what the loop samples from, what judges read. */
+export interface PromptItem {
   id: string;
+  /** The request as text (what judges read). */
   prompt: string;
+  /** The request as chat messages, when it is more than one user turn. */
+  messages?: ChatMessage[];
 }
 
-export function parsePromptsJsonl(text: string, origin = "prompts"): PromptRow[] {
-  const rows: PromptRow[] = [];
+/** One sampled response, with the tokens the update trains on. */
+export interface Rollout {
+  group: number;
+  member: number;
+  promptTokens: number[];
+  responseTokens: number[];
+  text: string;
+  finishReason: string;
+}
+
+export function parsePromptsJsonl(text: string, origin = "prompts"): PromptItem[] {
+  const rows: PromptItem[] = [];
   const errors: string[] = [];
   text.split("\n").forEach((line, i) => {
     if (!line.trim()) return;

@@ -2,6 +2,7 @@
 // (Gaussian init) and B [out, r] (zero init, so training starts from the base model). Adapters
 // live in their own flat buffer, named as PEFT names them, so saving is one write and the
 // optimizer touches nothing else.
+import { z } from "zod";
 import type { ModelConfig } from "./config.ts";
 import { type DType, layerNames, ParamBuffer, type TensorSpec } from "./params.ts";
 import { gaussian, mulberry32 } from "./random.ts";
@@ -17,11 +18,18 @@ export const LORA_TARGETS = [
 ] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
-export interface LoraConfig {
-  rank: number;
-  alpha: number;
-  targets: LoraTarget[];
-}
+/** A config's `lora:` block: train adapters of this rank on a frozen base instead of every weight. */
+export const LoraConfigSchema = z
+  .object({
+    rank: z.number().int().positive().default(8),
+    alpha: z.number().positive().default(16),
+    targets: z
+      .array(z.enum(LORA_TARGETS))
+      .min(1)
+      .default([...LORA_TARGETS]),
+  })
+  .strict();
+export type LoraConfig = z.infer<typeof LoraConfigSchema>;
 
 export interface LoraPair {
   /** Base weight name, e.g. model.layers.0.self_attn.q_proj.weight */

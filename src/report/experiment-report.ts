@@ -9,7 +9,7 @@ import {
   formatValue,
   meanCurve,
   type SeedFigures,
-} from "../experiment/aggregate.ts";
+} from "../eval/aggregate.ts";
 import type { LabelTally } from "../world/tiny-labeller.ts";
 import { BASE_CSS } from "./style.ts";
 import { escapeXml, lineChart, type Series } from "./svg-chart.ts";

@@ -1,12 +1,13 @@
 // Training data for the policy: chat-formatted (prompt, response) token sequences with their
 // next-token targets, and the step's rollouts with their advantages turned into training items
 // (masked members and dropped groups leave nothing). Used by the loop, `wz score` and `wz finetune`.
+
+import type { Rollout } from "../data/prompts.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import type { DecoderModel } from "../model/decoder.ts";
 import { nextTokenTargets } from "../model/targets.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import type { Rollout } from "./rollouts.ts";
 
 /** A sequence whose loss starts at the prompt's last token (it predicts the first response token). */
 export interface Sequence {

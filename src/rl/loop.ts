@@ -8,6 +8,7 @@
 // each step, so a run killed at any moment resumes to the same rollouts and weights.
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { PromptItem, Rollout } from "../data/prompts.ts";
 import { LlamaSampler, samplerConcurrency } from "../llm/llama-sampler.ts";
 import type { Sampler } from "../llm/types.ts";
 import {
@@ -25,12 +26,14 @@ import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
 import { derivedSeed, sampleWithoutReplacement, seededRandom } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import type { RunStore } from "../store/run-store.ts";
-import type { TrainConfig } from "./config.ts";
+import type { LoopConfig } from "./config.ts";
 import { trainingItems } from "./data.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import { judgeFailureReport, type Metrics, stepMetrics } from "./metrics.ts";
-import { divergence, type EvalMonitor, monitorStep } from "./monitor.ts";
-import { type PromptItem, type Rollout, sampleGroups } from "./rollouts.ts";
+import { type Metrics, stepMetrics } from "./metrics.ts";
+import { type EvalMonitor, monitorStep } from "./monitor.ts";
+import { promptsForRound } from "./policies/dynamic-sampling.ts";
+import type { StepPolicy } from "./policies/types.ts";
+import { sampleGroups } from "./rollouts.ts";
 import { loadState, pruneStates, saveState, statePath } from "./state.ts";
 import type { Task } from "./task.ts";
 import { policyUpdate } from "./update.ts";
@@ -38,7 +41,7 @@ import { policyUpdate } from "./update.ts";
 export { statePath } from "./state.ts";
 
 export interface LoopContext {
-  config: TrainConfig;
+  config: LoopConfig;
   runDir: string;
   store: RunStore;
   policy: DecoderModel;
@@ -52,6 +55,8 @@ export interface LoopContext {
   monitor?: EvalMonitor;
   /** Defaults to llama.cpp in-process; tests hand in a scripted one. */
   sampler?: Sampler;
+  /** Read each finished step: warnings, and a reason to stop (judge failures, over-optimisation). */
+  policies?: StepPolicy[];
   /** Called with each step's metrics after they are stored (TensorBoard, dashboards). */
   onMetrics?: (step: number, metrics: Metrics) => void;
   log: (line: string) => void;
@@ -88,7 +93,7 @@ async function syncSampler(
   await sampler.load(gguf, [{ filePath: adapter, scale: 1 }]);
 }
 
-export function scheduleOf(config: TrainConfig): Schedule {
+export function scheduleOf(config: LoopConfig): Schedule {
   return config.train.schedule === "constant"
     ? { kind: "constant" }
     : { kind: "cosine", warmupSteps: config.train.warmup_steps, totalSteps: config.train.steps };
@@ -97,11 +102,9 @@ export function scheduleOf(config: TrainConfig): Schedule {
 export async function runLoop(
   ctx: LoopContext,
   startStep: number,
-): Promise<{ completed: number; stopped: boolean; judgeFailing?: string }> {
+): Promise<{ completed: number; stopped: boolean; stopReason?: string }> {
   const { config, runDir, store, policy, initial, tokenizer: tok, task, log } = ctx;
-  let failingSteps = 0;
-  let cutWarned = false;
-  let judgeFailing: string | undefined;
+  let stopReason: string | undefined;
   const trainable = policy.trainable();
   const opt = new AdamW(trainable.params.specs, trainable.params.data.length, {
     lr: config.train.lr,
@@ -124,22 +127,12 @@ export async function runLoop(
   const schedule = scheduleOf(config);
   const G = config.rollout.group_size;
   const started = performance.now();
-  // The monitored series so far (resumed runs read them back), for the over-optimisation warning.
-  const proxySeries: number[] = [];
-  const evalSeries: number[] = [];
-  for (const row of store.stepMetrics()) {
-    if (row.metrics.proxy_score_mean != null && row.metrics.eval_score_mean != null) {
-      proxySeries.push(row.metrics.proxy_score_mean);
-      evalSeries.push(row.metrics.eval_score_mean);
-    }
-  }
   let stopped = false;
   let step = startStep;
   try {
     for (; step < config.train.steps; step++) {
       const t0 = performance.now();
       // 1. prompts for this step: a seeded draw without replacement (or the task's own draw)
-      const want = config.rollout.prompts_per_step;
       const draw = (round: number, count: number): PromptItem[] =>
         task.drawPrompts
           ? task.drawPrompts(step, count, round)
@@ -156,19 +149,12 @@ export async function runLoop(
       let sampleMs = 0;
       let judgeMs = 0;
       let refills = 0;
-      // Dynamic sampling: groups the task dropped (all rewards equal) are refilled from further
-      // prompts, up to `max_refills` rounds; every group drawn is recorded.
-      for (
-        let round = 0;
-        round <= (config.rollout.dynamic_sampling ? config.rollout.max_refills : 0);
-        round++
-      ) {
-        const kept = estimates.filter((e) => !e.dropped).length;
-        if (round > 0 && kept >= want) break;
+      for (let round = 0; ; round++) {
+        const count = promptsForRound(config.rollout, round, estimates.filter((e) => !e.dropped).length);
+        if (count === null) break;
         if (round > 0) refills++;
         const ta = performance.now();
-        // a refill asks only for as many groups as were dropped
-        const roundPrompts = draw(round, round === 0 ? want : want - kept);
+        const roundPrompts = draw(round, count);
         const offset = groups.length;
         // 2. sample
         const roundGroups = await sampleGroups(sampler, tok, roundPrompts, {
@@ -217,11 +203,11 @@ export async function runLoop(
       await syncSampler(sampler, runDir, policy, tok, false, config.rollout.sampler_weights);
       const t4 = performance.now();
 
-      // 6. metrics, and every k steps the independent judge's view of the same rollouts
+      // 6. metrics: the loop's own, every k steps the independent judge's view of the same
+      // rollouts, and the task's
       const metrics: Metrics = stepMetrics({
         step,
         lr,
-        prompts,
         groups,
         estimates,
         update,
@@ -232,37 +218,10 @@ export async function runLoop(
         ctx.monitor &&
         every > 0 &&
         ((step + 1) % every === 0 || step === 0 || step + 1 === config.train.steps)
-      ) {
-        const texts = groups.map((grp, g) => ({
-          prompt: prompts[g].prompt,
-          responses: grp.map((r) => r.text),
-        }));
-        Object.assign(metrics, await monitorStep(ctx.monitor, texts, estimates));
-        if (task.proxyScore) {
-          const scores = await Promise.all(
-            groups.flatMap((grp, g) => grp.map((r) => task.proxyScore!(prompts[g], r.text))),
-          );
-          const ok = scores.filter((x): x is number => x !== null);
-          metrics.proxy_score_mean = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null;
-        }
-        if (metrics.proxy_score_mean != null && metrics.eval_score_mean != null) {
-          proxySeries.push(metrics.proxy_score_mean);
-          evalSeries.push(metrics.eval_score_mean);
-          const d = divergence(proxySeries, evalSeries, config.eval.warn_window, 0.1);
-          if (d)
-            log(
-              `warning: over-optimisation at step ${step + 1}: the training judge's mean score rose ${d.rising.toFixed(2)} while the independent judge's fell ${(-d.falling).toFixed(2)} over the last ${config.eval.warn_window} checks (see the report's over-optimisation chart)`,
-            );
-        }
-      }
-      if (task.stepMetrics)
-        Object.assign(
-          metrics,
-          task.stepMetrics(
-            prompts,
-            groups.map((grp) => grp.map((r) => r.text)),
-          ),
-        );
+      )
+        Object.assign(metrics, await monitorMetrics(ctx.monitor, task, prompts, groups, estimates));
+      const texts = groups.map((grp) => grp.map((r) => r.text));
+      if (task.stepMetrics) Object.assign(metrics, task.stepMetrics(prompts, texts));
       if (config.rollout.dynamic_sampling) metrics.dynamic_refills = refills;
       metrics.time_sample_s = sampleMs / 1000;
       metrics.time_judge_s = judgeMs / 1000;
@@ -287,34 +246,14 @@ export async function runLoop(
       const elapsed = (performance.now() - started) / 1000;
       const done = step + 1 - startStep;
       const eta = (elapsed / done) * (config.train.steps - step - 1);
-      ctx.progress(progressLine(step, config.train.steps, eta, metrics));
-      // A local judge cut short by its token limit still answers (a grammar writes the last
-      // line), but from half a critique: say so once, with the limit to raise.
-      if (!cutWarned && metrics.judge_cut_rate != null && metrics.judge_cut_rate > 0.1) {
-        cutWarned = true;
-        log(
-          `warning: ${(100 * metrics.judge_cut_rate).toFixed(0)}% of the judge's critiques at step ${step + 1} hit its token limit and were finished by the grammar; raise judge.max_tokens (now ${config.judge.max_tokens})`,
-        );
+      ctx.progress(progressLine(step, config.train.steps, eta, metrics, task));
+      // 8. the recipe's policies read the step: warnings, or a reason to stop
+      for (const p of ctx.policies ?? []) {
+        const outcome = p.afterStep(step, metrics, estimates);
+        for (const w of outcome.warnings ?? []) log(w);
+        stopReason ??= outcome.stop;
       }
-      // A judge that fails most comparisons trains nothing (every failed member is masked):
-      // say so at once with the failure kinds and a raw reply, and stop after a few such steps.
-      const failure = judgeFailureReport(estimates);
-      if (
-        failure &&
-        metrics.judge_failure_rate != null &&
-        metrics.judge_failure_rate > config.train.judge_failure_threshold
-      ) {
-        failingSteps++;
-        if (failingSteps === 1)
-          log(
-            `warning: the judge failed ${(100 * metrics.judge_failure_rate).toFixed(0)}% of comparisons at step ${step + 1} (${failure.kinds}); one reply: ${JSON.stringify(failure.sample)}`,
-          );
-      } else failingSteps = 0;
-      const failingTooLong =
-        config.train.max_failing_steps > 0 && failingSteps >= config.train.max_failing_steps;
-      if (failingTooLong)
-        judgeFailing = `the judge failed more than ${(100 * config.train.judge_failure_threshold).toFixed(0)}% of comparisons for ${failingSteps} consecutive steps (${failure?.kinds}); fix the judge, then continue with --resume`;
-      if (ctx.shouldStop() || failingTooLong) {
+      if (ctx.shouldStop() || stopReason) {
         stopped = step + 1 < config.train.steps;
         step++;
         break;
@@ -323,10 +262,30 @@ export async function runLoop(
   } finally {
     await sampler.close();
   }
-  return { completed: step, stopped, judgeFailing };
+  return { completed: step, stopped, stopReason };
 }
 
-function progressLine(step: number, steps: number, eta: number, m: Metrics): string {
+/** The independent judge's figures on the step's rollouts, and the training reward's own score. */
+async function monitorMetrics(
+  monitor: EvalMonitor,
+  task: Task,
+  prompts: PromptItem[],
+  groups: Rollout[][],
+  estimates: GroupAdvantages[],
+): Promise<Metrics> {
+  const texts = groups.map((grp, g) => ({ prompt: prompts[g].prompt, responses: grp.map((r) => r.text) }));
+  const metrics: Metrics = await monitorStep(monitor, texts, estimates);
+  if (task.proxyScore) {
+    const scores = await Promise.all(
+      groups.flatMap((grp, g) => grp.map((r) => task.proxyScore!(prompts[g], r.text))),
+    );
+    const ok = scores.filter((x): x is number => x !== null);
+    metrics.proxy_score_mean = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null;
+  }
+  return metrics;
+}
+
+function progressLine(step: number, steps: number, eta: number, m: Metrics, task: Task): string {
   const f = (x: number | null | undefined, d = 2) => (x == null ? "-" : x.toFixed(d));
   const gold =
     m.eval_score_mean != null
@@ -334,9 +293,10 @@ function progressLine(step: number, steps: number, eta: number, m: Metrics): str
       : "";
   const head = `step ${step + 1}/${steps} ${f(m.time_step_s, 1)}s ETA ${Math.round(eta)}s`;
   const tail = `kl ${f(m.kl_to_initial, 3)} ent ${f(m.entropy)} clip ${f(m.clip_fraction)} |g| ${f(m.grad_norm)}`;
-  if (m.genrm_accuracy !== undefined)
-    return `${head} | judge acc ${f(m.genrm_accuracy)} cons ${f(m.genrm_consistency)} first ${f(m.genrm_first_position_rate)} fmt-fail ${f(m.genrm_format_failures)} words ${f(m.genrm_critique_words, 1)} reward ${f(m.genrm_reward_mean)} | drop ${m.dropped_groups}/${m.groups} refills ${m.dynamic_refills ?? 0} | ${tail}`;
-  return `${head} | win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked} | met ${f(m.constraints_met)} len ${f(m.length_words_mean, 1)}w meta ${f(m.over_explanation_tokens, 1)} | ${tail}${gold}`;
+  const middle = task.progress
+    ? task.progress(m)
+    : `win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked}`;
+  return `${head} | ${middle} | ${tail}${gold}`;
 }
 
 function stepRecord(

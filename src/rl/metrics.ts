@@ -1,9 +1,10 @@
 // One step's metrics, from what the step produced: the groups, the task's advantages and the
-// update. Pure. Keys are stable: metrics.jsonl, the run store, TensorBoard and the report read them.
-import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
-import { diagnose, mean } from "../text/diagnostics.ts";
+// update, whatever the task (a task adds its own through Task.stepMetrics). Pure. Keys are stable:
+// metrics.jsonl, the run store, TensorBoard and the report read them.
+
+import type { Rollout } from "../data/prompts.ts";
+import { mean } from "../text/diagnostics.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import type { PromptItem, Rollout } from "./rollouts.ts";
 import type { UpdateResult } from "./update.ts";
 
 export type Metrics = Record<string, number | null>;
@@ -11,14 +12,12 @@ export type Metrics = Record<string, number | null>;
 export function stepMetrics(x: {
   step: number;
   lr: number;
-  prompts: PromptItem[];
   groups: Rollout[][];
   estimates: GroupAdvantages[];
   update: UpdateResult;
   trainedSequences: number;
 }): Metrics {
   const { groups, estimates, update } = x;
-  const diag = diagnose(groups.flat().map((r) => r.text));
   const comparisons = estimates.flatMap((e) => e.comparisons);
   const ok = comparisons.filter((c) => c.outcome !== "failed");
   const allAdv = estimates.flatMap((e) => e.advantages.filter((_, i) => !e.masked[i]));
@@ -43,16 +42,6 @@ export function stepMetrics(x: {
     judge_first_position_rate: firstPositionRate(estimates),
     judge_cut_rate: cutRate(estimates),
     length_mean: mean(groups.flat().map((r) => r.responseTokens.length)),
-    length_words_mean: diag.meanWords,
-    length_words_p90: diag.p90Words,
-    over_explanation_tokens: diag.overExplanationTokens,
-    grader_addressing_rate: diag.graderAddressingRate,
-    distinct_2: diag.distinct2,
-    constraints_met: mean(
-      groups.flatMap((grp, g) =>
-        grp.map((r) => satisfiedShare(extractConstraints(x.prompts[g].prompt), r.text)),
-      ),
-    ),
     truncated_rate: mean(groups.flat().map((r) => (r.finishReason === "length" ? 1 : 0))),
     kl_to_initial: mean(kl),
     entropy: mean(update.old.flatMap((r) => [...r.entropy])),

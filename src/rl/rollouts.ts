@@ -1,25 +1,9 @@
 // Rollouts: G samples per prompt from the sampler, with the model's chat template applied, the
 // stop token kept in the tokens (the policy must learn where to end) and left out of the text.
 // Used by the training loop and by the final head-to-head evaluation.
-import type { ChatMessage, Sampler } from "../llm/types.ts";
+import type { PromptItem, Rollout } from "../data/prompts.ts";
+import type { Sampler } from "../llm/types.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-
-export interface PromptItem {
-  id: string;
-  /** The request as text (what judges read). */
-  prompt: string;
-  /** The request as chat messages, when it is more than one user turn. */
-  messages?: ChatMessage[];
-}
-
-export interface Rollout {
-  group: number;
-  member: number;
-  promptTokens: number[];
-  responseTokens: number[];
-  text: string;
-  finishReason: string;
-}
 
 export async function sampleGroups(
   sampler: Sampler,

@@ -1,9 +1,10 @@
 // What the loop trains: a task supplies prompts (as chat messages) and the reward of a group of
 // responses to one prompt, as advantages. The loop itself only samples, asks the task, updates and
-// records. Writing with a pairwise judge and BRPO is the first task (writing-task.ts); training a
-// GenRM on labelled pairs with a verifiable reward is another.
+// records. Writing with a pairwise judge and BRPO is the first task (recipes/writing-rl/task.ts);
+// training a GenRM on labelled pairs with a verifiable reward is another (recipes/genrm/task.ts).
+
+import type { PromptItem } from "../data/prompts.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
-import type { PromptItem } from "./rollouts.ts";
 
 export interface Task {
   /** Identifies the task and its reward in logs, e.g. "writing: brpo with rules:wz-rules-v2". */
@@ -27,6 +28,8 @@ export interface Task {
   drawPrompts?(step: number, count: number, round: number): PromptItem[];
   /** All of a step's groups at once, when a group's reward depends on the others (one call per step). */
   scoreStep?(prompts: PromptItem[], groups: string[][]): GroupAdvantages[];
+  /** The task's part of the step's progress line (default: win rate, advantage, dropped, masked). */
+  progress?(metrics: Record<string, number | null>): string;
   /** Task-specific figures of the step (merged into its metrics). */
   stepMetrics?(prompts: PromptItem[], groups: string[][]): Record<string, number | null>;
 }

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { saveModelFolder } from "../model/checkpoint.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { DecoderModel } from "../model/decoder.ts";
@@ -13,20 +14,24 @@ import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../model/tokenizer
 import { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import { makeCorpus, type TaskExample } from "./constrained-writing.ts";
 
-export interface TinyRecipe {
-  corpus_size: number;
-  vocab_size: number;
-  hidden_size: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  head_dim: number;
-  intermediate_size: number;
-  pretrain_steps: number;
-  batch_size: number;
-  lr: number;
-  seed: number;
-}
+/** A config's `model.tiny:` block: the tiny base's size and pretraining. */
+export const TinyRecipeSchema = z
+  .object({
+    corpus_size: z.number().int().positive().default(3000),
+    vocab_size: z.number().int().min(300).default(700),
+    hidden_size: z.number().int().positive().default(64),
+    layers: z.number().int().positive().default(2),
+    heads: z.number().int().positive().default(4),
+    kv_heads: z.number().int().positive().default(2),
+    head_dim: z.number().int().positive().default(16),
+    intermediate_size: z.number().int().positive().default(192),
+    pretrain_steps: z.number().int().nonnegative().default(250),
+    batch_size: z.number().int().positive().default(16),
+    lr: z.number().positive().default(4e-3),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+export type TinyRecipe = z.infer<typeof TinyRecipeSchema>;
 
 export const TINY_RECIPE_VERSION = "tiny-v1";
 

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { ExperimentConfigSchema } from "../../src/experiment/config.ts";
-import { parseYamlConfig } from "../../src/rl/config.ts";
+import { parseYamlConfig } from "../../src/data/config-file.ts";
+import { ExperimentConfigSchema } from "../../src/recipes/experiment/config.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz } from "../helpers/cli.ts";
 

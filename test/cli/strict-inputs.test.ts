@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
-import { parseTrainConfig } from "../../src/rl/config.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 import { createRewardService } from "../../src/serve/app.ts";
 import { runWz } from "../helpers/cli.ts";
 

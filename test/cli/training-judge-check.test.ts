@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { trainingJudgeWarnings } from "../../src/cli/training-judge-check.ts";
-import { parseTrainConfig } from "../../src/rl/config.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 
 function fakeRun(judgeYaml: string): string {

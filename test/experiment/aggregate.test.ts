@@ -7,7 +7,7 @@ import {
   meanCurve,
   meanInterval,
   summariseArm,
-} from "../../src/experiment/aggregate.ts";
+} from "../../src/eval/aggregate.ts";
 
 test("mean and 95% t-interval over seeds", () => {
   // [1, 2, 3]: mean 2, sample sd 1, se 1/sqrt(3), t(0.975, 2) = 4.303 -> half-width 2.4843

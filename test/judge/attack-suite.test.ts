@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import type { PairwiseJudge } from "../../src/judge/types.ts";
 import { SCORE_LABEL } from "../../src/judge/verdict-parser.ts";
-import { createJudge } from "../../src/setup/judge.ts";
+import { createJudge } from "../../src/recipes/judges/index.ts";
 import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
 
 const PROMPT =

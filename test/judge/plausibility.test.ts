@@ -2,10 +2,10 @@
 // and the rule judge weighs it beside its own principles.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { plausibilityCheck } from "../../src/judge/plausibility.ts";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { plausibilityCheck } from "../../src/setup/plausibility.ts";
 import { randomModel, tinyConfig } from "../helpers/models.ts";
 
 const bpe = trainBpe(["boats rest in the harbour", "gulls circle over the pier"], 300);

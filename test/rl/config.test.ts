@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parseTrainConfig } from "../../src/rl/config.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 
 test("the shipped example configs are valid", () => {
   for (const f of ["examples/tiny/config.yaml", "examples/genrm/config.yaml"]) {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import type { PairwiseJudge } from "../../src/judge/types.ts";
-import { parseTrainConfig } from "../../src/rl/config.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 import {
   ESTIMATORS,
   estimateGroup,

@@ -1,7 +1,7 @@
 // The GenRM reward against hand-computed cases (formulas in docs/genrm-training.md).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkFormat, genrmReward } from "../../src/rl/genrm-reward.ts";
+import { checkFormat, genrmReward } from "../../src/judge/genrm-reward.ts";
 
 const R = (reply: string, preferred: "first" | "second", firstPositionRate: number | null = null) =>
   genrmReward({ reply, preferred, template: "compact", firstPositionRate });

@@ -2,10 +2,10 @@
 // rewards from the GenRM reward; dynamic sampling drops groups whose rewards are all equal.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { DEFAULT_GENRM_REWARD } from "../../src/judge/genrm-reward.ts";
 import { DEFAULT_PRINCIPLE_SET } from "../../src/judge/principles.ts";
 import { renderCompactMessages } from "../../src/judge/template.ts";
-import { DEFAULT_GENRM_REWARD } from "../../src/rl/genrm-reward.ts";
-import { genrmTask, judgePrompts } from "../../src/rl/genrm-task.ts";
+import { genrmTask, judgePrompts } from "../../src/recipes/genrm/task.ts";
 
 const pairs = [
   { id: "p1", prompt: "Write about rain.", responseA: "Rain falls.", responseB: "xx", label: "a" as const },

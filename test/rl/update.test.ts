@@ -2,12 +2,12 @@
 // zero advantage changes nothing, masked members and dropped groups yield no training item.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { Rollout } from "../../src/data/prompts.ts";
 import { AdamW } from "../../src/model/optimizer.ts";
 import { seededRandom } from "../../src/model/random.ts";
 import { responseLogprobs, type Sequence, trainingItems } from "../../src/rl/data.ts";
 import type { GroupAdvantages } from "../../src/rl/estimators/types.ts";
 import { divergence } from "../../src/rl/monitor.ts";
-import type { Rollout } from "../../src/rl/rollouts.ts";
 import { policyUpdate } from "../../src/rl/update.ts";
 import { randomModel, randomTokens, tinyConfig } from "../helpers/models.ts";
 

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import type { PairwiseJudge } from "../../src/judge/types.ts";
-import { parseTrainConfig } from "../../src/rl/config.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
+import { writingTask } from "../../src/recipes/writing-rl/task.ts";
 import { judgeCallsFor as judgeCalls } from "../../src/rl/estimators/index.ts";
-import { writingTask } from "../../src/rl/writing-task.ts";
 import { type StartedService, startService } from "../helpers/service.ts";
 
 /** The service as these tests run it: groups that give up after 2 s. */

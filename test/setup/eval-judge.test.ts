@@ -2,8 +2,8 @@
 // (the experiment's arms share one prompt file); never for prompts it cannot read.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseTrainConfig } from "../../src/rl/config.ts";
-import { createEvaluator } from "../../src/setup/eval-judge.ts";
+import { createEvaluator } from "../../src/recipes/evaluator.ts";
+import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 import { makePrompts } from "../../src/world/constrained-writing.ts";
 
 const training = { judge: { name: "rules:x" } } as never;

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { GenRMJudge } from "../../src/judge/genrm.ts";
+import { createJudge } from "../../src/recipes/judges/index.ts";
 import { firstPositionRate } from "../../src/rl/metrics.ts";
-import { createJudge } from "../../src/setup/judge.ts";
 import { verdictFrom } from "../helpers/judges.ts";
 
 const spec = { kind: "genrm" as const, baseUrls: ["http://127.0.0.1:9/v1"], model: "m", cache: null };

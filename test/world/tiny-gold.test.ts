@@ -111,7 +111,7 @@ test("on the generator's own corpus the gold agrees with what the generator did"
 });
 
 test("the monitor re-judges the estimator's own pairs: the gold disagrees where the rule judge rewards salad", async () => {
-  const { goldMonitor } = await import("../../src/setup/eval-judge.ts");
+  const { goldMonitor } = await import("../../src/recipes/evaluator.ts");
   const { monitorStep } = await import("../../src/rl/monitor.ts");
   const { brpo } = await import("../../src/rl/estimators/brpo.ts");
   const { RuleJudge } = await import("../../src/judge/rule-judge.ts");

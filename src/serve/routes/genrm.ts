@@ -1,12 +1,12 @@
 // /v1/genrm_reward: the GenRM reward of docs/genrm-training.md, for engines training a GenRM.
 import { Hono } from "hono";
-import type { TemplateName } from "../../judge/template.ts";
 import {
   assessReply,
   firstPositionShare,
   GENRM_REWARD_VERSION,
   weighForPosition,
-} from "../../rl/genrm-reward.ts";
+} from "../../judge/genrm-reward.ts";
+import type { TemplateName } from "../../judge/template.ts";
 import { fieldError, GenRMRewardBody } from "../bodies.ts";
 import type { ServiceContext } from "../context.ts";
 import type { ServiceOptions } from "../options.ts";

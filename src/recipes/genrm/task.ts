@@ -1,24 +1,24 @@
 // Training a pairwise GenRM by RL with verifiable rewards: the policy is the judge. Each labelled
 // pair becomes two prompts (both presentation orders) rendered by the same template as inference;
-// a rollout is a judge reply, rewarded by genrm-reward.ts; GRPO-style advantages per group.
+// a rollout is a judge reply, rewarded by judge/genrm-reward.ts; GRPO-style advantages per group.
 // Pairs are drawn whole, so both orders of a pair are in the same step: the position-bias weight
 // uses the step's own first-position rate (deterministic, so a resumed run is exact), and the step
 // reports consistency across orders.
 
-import type { Pair } from "../data/pairs.ts";
-import type { PrincipleSet } from "../judge/principles.ts";
-import { renderTemplate, type TemplateName } from "../judge/template.ts";
-import { sampleWithoutReplacement, seededRandom } from "../model/random.ts";
-import { type ScalarEstimator, scalarAdvantages } from "./estimators/scalar.ts";
-import type { GroupAdvantages } from "./estimators/types.ts";
+import type { Pair } from "../../data/pairs.ts";
+import type { PromptItem } from "../../data/prompts.ts";
 import {
   assessReply,
   firstPositionShare,
   type GenRMRewardOptions,
   weighForPosition,
-} from "./genrm-reward.ts";
-import type { PromptItem } from "./rollouts.ts";
-import type { Task } from "./task.ts";
+} from "../../judge/genrm-reward.ts";
+import type { PrincipleSet } from "../../judge/principles.ts";
+import { renderTemplate, type TemplateName } from "../../judge/template.ts";
+import { sampleWithoutReplacement, seededRandom } from "../../model/random.ts";
+import { type ScalarEstimator, scalarAdvantages } from "../../rl/estimators/scalar.ts";
+import type { GroupAdvantages } from "../../rl/estimators/types.ts";
+import type { Task } from "../../rl/task.ts";
 
 export interface JudgePrompt extends PromptItem {
   pairId: string;
@@ -89,6 +89,10 @@ export function genrmTask(o: GenRMTaskOptions): Task {
           return { ...est, dropped: true, advantages: rewards.map(() => 0) };
         return est;
       });
+    },
+    progress(m) {
+      const f = (x: number | null | undefined, d = 2) => (x == null ? "-" : x.toFixed(d));
+      return `judge acc ${f(m.genrm_accuracy)} cons ${f(m.genrm_consistency)} first ${f(m.genrm_first_position_rate)} fmt-fail ${f(m.genrm_format_failures)} words ${f(m.genrm_critique_words, 1)} reward ${f(m.genrm_reward_mean)} | drop ${m.dropped_groups}/${m.groups} refills ${m.dynamic_refills ?? 0}`;
     },
     stepMetrics(prompts, groups) {
       const assessed = assess(prompts, groups);

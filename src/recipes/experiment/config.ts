@@ -3,8 +3,8 @@
 // same base on the same prompts for the same steps and seeds. Every arm's own `wz train` config is
 // built from this file and validated before anything runs.
 import { z } from "zod";
-import { JUDGE_KIND_NAMES } from "../judge/kinds.ts";
-import { TrainConfigSchema } from "../rl/config.ts";
+import { JUDGE_KIND_NAMES } from "../judges/index.ts";
+import { TrainConfigSchema } from "../writing-rl/config.ts";
 
 const LabellerSchema = z
   .object({

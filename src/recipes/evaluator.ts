@@ -4,10 +4,12 @@
 // This is the one place, with the CLI, allowed to reach the tiny world's gold.
 import { isDeepStrictEqual } from "node:util";
 import type { PairwiseJudge } from "../judge/types.ts";
-import type { TrainConfig } from "../rl/config.ts";
 import type { EvalMonitor } from "../rl/monitor.ts";
 import { goldChecks, goldScore, goldSummary, parseGoldRequest, TinyGoldJudge } from "../world/tiny-gold.ts";
-import { type BuiltJudge, createJudge, judgeSpecFromConfig } from "./judge.ts";
+import { judgeSpecFromConfig } from "./judges/config.ts";
+import { createJudge } from "./judges/index.ts";
+import type { BuiltJudge } from "./judges/spec.ts";
+import type { TrainConfig } from "./writing-rl/config.ts";
 
 export interface BuiltEvaluator {
   judge: PairwiseJudge;

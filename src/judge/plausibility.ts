@@ -3,9 +3,10 @@
 // it. It knows nothing of any task's grammar, only what the base model learned, so it carries
 // over to real writing (a perplexity filter against a reference model). It counters the failure
 // a rule judge cannot see: text that ticks every explicit box but is no longer language.
-import type { ExtraCheck } from "../judge/rule-judge.ts";
+
 import type { DecoderModel } from "../model/decoder.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import type { ExtraCheck } from "./rule-judge.ts";
 
 export interface PlausibilityOptions {
   /** Weight beside the rules' own (required words weigh 2). */

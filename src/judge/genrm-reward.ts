@@ -3,9 +3,9 @@
 // position-bias weighting) but not the formulas; these are ours, explained in
 // docs/genrm-training.md. Bump the version when a formula changes: every run records it.
 
-import type { TemplateName } from "../judge/template.ts";
-import { parseVerdict } from "../judge/verdict-parser.ts";
 import type { FinishReason } from "../llm/types.ts";
+import type { TemplateName } from "./template.ts";
+import { parseVerdict } from "./verdict-parser.ts";
 
 export const GENRM_REWARD_VERSION = "wz-genrm-reward-v1";
 

@@ -1,0 +1,102 @@
+// The pairwise generative reward model: on an OpenAI-compatible server (vLLM, SGLang, llama.cpp's
+// server, a hosted API) or a local GGUF through llama.cpp, with the principles, sampling, votes and
+// reply cache the spec names.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { GenRMJudge } from "../../judge/genrm.ts";
+import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../../judge/principles.ts";
+import { LlamaCppChatBackend } from "../../llm/llama-judge-backend.ts";
+import { OpenAICompatibleBackend } from "../../llm/openai-compatible.ts";
+import type { ChatBackend } from "../../llm/types.ts";
+import { readGgufHeader } from "../../model/gguf.ts";
+import { SqliteReplyCache } from "../../store/judge-cache.ts";
+import {
+  type BuiltJudge,
+  JUDGE_TEMPLATE_KEY,
+  type JudgeKindSpec,
+  type JudgeSpec,
+  VOTING_TEMPERATURE,
+} from "./spec.ts";
+
+function build(spec: JudgeSpec): BuiltJudge {
+  const gguf = spec.gguf;
+  if (gguf) {
+    if (!existsSync(gguf)) throw new Error(`judge GGUF ${gguf} does not exist`);
+    // A judge trained by `wz genrm` records the template it learned; use it unless told otherwise.
+    const recorded = readGgufHeader(gguf).metadata.get(JUDGE_TEMPLATE_KEY);
+    if (spec.template === undefined && (recorded === "compact" || recorded === "full"))
+      spec = { ...spec, template: recorded };
+    const grammar = spec.grammar ?? true;
+    const backend = new LlamaCppChatBackend(gguf, { grammar });
+    const how = grammar ? "llama.cpp, final line constrained by a grammar" : "llama.cpp, no grammar";
+    return genrm(spec, backend, how, () => void backend.close());
+  }
+  const baseUrls = spec.baseUrls ?? [];
+  if (baseUrls.length === 0) {
+    throw new Error(
+      "the GenRM judge needs a base URL (--base-url, WZ_BASE_URL or judge.base_url) or a local --gguf",
+    );
+  }
+  if (!spec.model) throw new Error("the GenRM judge needs a model name (--model, WZ_MODEL or judge.model)");
+  const backend = new OpenAICompatibleBackend({
+    baseUrls,
+    model: spec.model,
+    apiKey: spec.apiKey,
+    concurrency: spec.concurrency,
+    requestsPerMinute: spec.requestsPerMinute,
+    tokensPerMinute: spec.tokensPerMinute,
+    timeoutMs: spec.timeoutMs,
+    maxRetries: spec.maxRetries,
+    retryWindowMs: spec.retryWindowMs,
+  });
+  return { ...genrm(spec, backend, baseUrls.join(", "), () => {}), backend };
+}
+
+/** The GenRM over any chat backend, with the principles, sampling and cache the spec names. */
+function genrm(spec: JudgeSpec, backend: ChatBackend, where: string, closeBackend: () => void): BuiltJudge {
+  const principles = spec.principlesFile
+    ? parsePrinciples(readFileSync(spec.principlesFile, "utf8"), spec.principlesFile)
+    : DEFAULT_PRINCIPLE_SET;
+  let cache: SqliteReplyCache | undefined;
+  if (spec.cache) {
+    mkdirSync(dirname(spec.cache), { recursive: true });
+    cache = new SqliteReplyCache(spec.cache);
+  }
+  const make = (votes: number | undefined) =>
+    new GenRMJudge({
+      backend,
+      principles,
+      votes,
+      parseRetries: spec.parseRetries,
+      sampling: {
+        // Voting@n needs independent votes: sampled, unless the caller pinned a temperature.
+        temperature: spec.temperature ?? ((votes ?? 1) > 1 ? VOTING_TEMPERATURE : 0),
+        top_p: 1,
+        max_tokens: spec.maxTokens ?? 2048,
+        seed: spec.seed ?? 0,
+      },
+      cache,
+      template: spec.template,
+    });
+  const judge = make(spec.votes);
+  return {
+    judge,
+    withVotes: make,
+    close: () => {
+      cache?.close();
+      closeBackend();
+    },
+    describe: () =>
+      `${judge.name} via ${where} (template ${judge.templateVersion}, votes ${judge.votes}, principles ${principles.hash}${cache ? `, cache ${spec.cache}` : ", no cache"})`,
+  };
+}
+
+export const genrmJudge: JudgeKindSpec = {
+  name: "genrm",
+  description: "a pairwise generative reward model: on an OpenAI-compatible server or a local GGUF",
+  check: (j) =>
+    !j.gguf && (!j.base_url || !j.model)
+      ? "kind genrm needs judge.base_url and judge.model, or judge.gguf"
+      : null,
+  build,
+};

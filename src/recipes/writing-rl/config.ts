@@ -1,0 +1,62 @@
+// wz train's config: one YAML file, validated with zod, assembled from the blocks that their own
+// layers export (the model, the judge, the estimator, the loop's rollout and update). Unknown keys
+// and wrong types are errors that name the key; every option has a default; the resolved config is
+// saved in the run.
+import { z } from "zod";
+import { parseYamlConfig } from "../../data/config-file.ts";
+import { RolloutConfigSchema, UpdateConfigSchema } from "../../rl/config.ts";
+import { EstimatorConfigSchema } from "../../rl/estimators/config.ts";
+import { checkJudge, JudgeConfigSchema } from "../judges/config.ts";
+import { ModelBlockSchema } from "../model-block.ts";
+
+export const TrainConfigSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    output: z.string().default("runs/run"),
+    model: ModelBlockSchema.prefault({}),
+    data: z
+      .object({
+        /** "tiny": generated constrained-writing prompts; otherwise a JSONL file of {id, prompt}. */
+        prompts: z.string().default("tiny"),
+        /** Held-out prompts for the final evaluation; without it, the last eval_count prompts of the file are held out. */
+        eval_prompts: z.string().optional(),
+        train_count: z.number().int().positive().default(96),
+        eval_count: z.number().int().positive().default(48),
+      })
+      .strict()
+      .prefault({}),
+    judge: JudgeConfigSchema.prefault({}),
+    estimator: EstimatorConfigSchema.prefault({}),
+    rollout: RolloutConfigSchema.prefault({}),
+    train: UpdateConfigSchema.prefault({}),
+    eval: z
+      .object({
+        /**
+         * The judge of every figure that claims the policy got better. "auto": the tiny world's
+         * gold for tiny prompts, else the training judge (with a warning: not evidence);
+         * "gold": the tiny world's gold; "training": the training judge; or a judge block.
+         */
+        judge: z.union([z.enum(["auto", "gold", "training"]), JudgeConfigSchema]).default("auto"),
+        samples_per_prompt: z.number().int().positive().default(4),
+        temperature: z.number().positive().default(1),
+        /** Grade the step's rollouts with the evaluation judge every k steps (0: never). */
+        monitor_every: z.number().int().nonnegative().default(5),
+        /** Warn when, over this many monitored steps, the training figure rises and the evaluation's falls. */
+        warn_window: z.number().int().min(2).default(6),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
+  const cfg = parseYamlConfig(TrainConfigSchema, source, origin);
+  checkJudge(cfg.judge, origin);
+  if (typeof cfg.eval.judge === "object") checkJudge(cfg.eval.judge, `${origin}: eval`);
+  if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
+    throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);
+  }
+  return cfg;
+}
