@@ -22,12 +22,12 @@ import { wilson } from "../eval/intervals.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
 import { mulberry32 } from "../model/random.ts";
 import { createGenerator, parseModelSpec } from "../recipes/generators.ts";
+import { Progress } from "../recipes/progress.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
 import { mean } from "../text/diagnostics.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
-import { Progress } from "./progress.ts";
 import { trainingJudgeWarnings } from "./training-judge-check.ts";
 
 export const EVAL_HELP = `wz eval --models A=SPEC --models B=SPEC [...] --prompts FILE [options]

@@ -7,12 +7,12 @@ import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
 import type { Verdict } from "../judge/types.ts";
 import { VOTING_TEMPERATURE } from "../recipes/judges/spec.ts";
+import { forEachConcurrent } from "../recipes/pool.ts";
+import { Progress } from "../recipes/progress.ts";
 import { renderEvalReport } from "../report/eval-report.ts";
 import { UsageError } from "./errors.ts";
 import { verdictLine } from "./judge-command.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
-import { forEachConcurrent } from "./pool.ts";
-import { Progress } from "./progress.ts";
 
 export const GENRM_EVAL_HELP = `wz genrm-eval --input pairs.jsonl [--format auto] [--votes 1,2,4,8] [--output DIR]
 

@@ -4,11 +4,11 @@ import { parseArgs } from "node:util";
 import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
 import type { Verdict } from "../judge/types.ts";
+import { forEachConcurrent } from "../recipes/pool.ts";
+import { Progress } from "../recipes/progress.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
-import { forEachConcurrent } from "./pool.ts";
-import { Progress } from "./progress.ts";
 
 export const JUDGE_HELP = `wz judge --input pairs.jsonl --output verdicts.jsonl [options]
 

@@ -33,7 +33,9 @@ function reachable(start: string[]): Map<string, string[]> {
 const TRAINING_SIDE = [
   ...filesUnder(join(ROOT, "src/judge")),
   ...filesUnder(join(ROOT, "src/rl")),
-  join(ROOT, "src/setup/judge.ts"),
+  ...filesUnder(join(ROOT, "src/recipes/judges")),
+  join(ROOT, "src/recipes/writing-rl/task.ts"),
+  join(ROOT, "src/recipes/genrm/task.ts"),
 ];
 
 test("no training judge, estimator or loop module can reach the gold judge or the world's tables", () => {

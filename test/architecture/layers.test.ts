@@ -23,9 +23,8 @@ export const LAYERS = [
   "eval", // GenRM accuracy, head-to-head evaluation
   "rm", // the scalar reward model's training
   "serve", // the reward service
-  "experiment", // the contrast's config and aggregation
   "report", // HTML reports
-  "setup", // composition of judges and evaluators
+  "recipes", // composition: each recipe's config, task and run; the judge registry
   "cli", // the wz command
 ];
 

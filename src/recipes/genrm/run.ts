@@ -1,0 +1,226 @@
+// The GenRM recipe (wz genrm train), the paper's first half, end to end:
+//   pairs -> cold-start traces (rejection sampling) -> SFT -> RLVR (GRPO on the GenRM reward,
+//   dynamic sampling) -> the trained judge's files -> held-out accuracy of the SFT-only judge and
+//   the RLVR judge, both through llama.cpp.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ConfigError, formatIssues } from "../../data/config-file.ts";
+import type { Pair } from "../../data/pairs.ts";
+import type { AccuracySummary, Rate } from "../../eval/genrm-accuracy.ts";
+import { DEFAULT_GENRM_REWARD, GENRM_REWARD_VERSION } from "../../judge/genrm-reward.ts";
+import { DEFAULT_PRINCIPLE_SET } from "../../judge/principles.ts";
+import type { TemplateName } from "../../judge/template.ts";
+import { exportGguf, saveModelFolder } from "../../model/checkpoint.ts";
+import type { ComputeBackend } from "../../model/kernels/types.ts";
+import { pretrain } from "../../model/pretrain.ts";
+import { chatMessagesSequence } from "../../rl/data.ts";
+import { ESTIMATORS, isScalarEstimator } from "../../rl/estimators/index.ts";
+import { loadPolicy, runLoop } from "../../rl/loop.ts";
+import { stopOnJudgeFailures } from "../../rl/policies/judge-failures.ts";
+import { RunStore } from "../../store/run-store.ts";
+import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
+import { JUDGE_TEMPLATE_KEY } from "../judges/spec.ts";
+import { baseModelPath } from "../model-block.ts";
+import { TrainConfigSchema } from "../writing-rl/config.ts";
+import type { GenRMConfig } from "./config.ts";
+import { evaluateJudge, pct, saveTrainedJudge } from "./judge-files.ts";
+import { pairRow, readPairs, readPairsFromRows } from "./pairs.ts";
+import { genrmTask, judgePrompts } from "./task.ts";
+import { makeTraces, tinyTeacher } from "./traces.ts";
+
+interface GenRMRun {
+  config: GenRMConfig;
+  out: string;
+  /** The config file, for errors that name it. */
+  origin: string;
+  kernel: ComputeBackend;
+  template: TemplateName;
+  log: (line: string) => void;
+  minutes: () => string;
+}
+
+export async function runGenRM(
+  config: GenRMConfig,
+  o: { out: string; origin: string; kernel: ComputeBackend; log: (line: string) => void },
+): Promise<number> {
+  mkdirSync(o.out, { recursive: true });
+  const started = performance.now();
+  const run: GenRMRun = {
+    ...o,
+    config,
+    template: config.template as TemplateName,
+    minutes: () => ((performance.now() - started) / 60000).toFixed(1),
+  };
+  const { sftPairs, rlPairs, held } = splitPairs(run);
+  const sft = await coldStart(run, sftPairs);
+  const judgeGguf = await rlvr(run, rlPairs, sft.dir);
+  await report(run, held, sft, judgeGguf);
+  return 0;
+}
+
+/** SFT, RLVR and held-out sets that share no pair. */
+function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: Pair[] } {
+  const { config, out, log } = run;
+  let all: Pair[];
+  let held: Pair[];
+  if (config.data.pairs === "tiny") {
+    all = readPairsFromRows(
+      makeJudgePairs(config.data.train_count, config.seed, config.data.splits, {
+        minimalShare: config.data.minimal_share,
+      }),
+    );
+    held = readPairsFromRows(makeJudgePairs(config.data.eval_count, config.seed, "eval"));
+  } else {
+    all = readPairs(config.data.pairs);
+    if (config.data.eval_pairs) held = readPairs(config.data.eval_pairs);
+    else {
+      held = all.slice(all.length - config.data.eval_count);
+      all = all.slice(0, all.length - config.data.eval_count);
+    }
+  }
+  const rlPairs = all.slice(all.length - Math.min(config.data.rl_count, Math.floor(all.length / 2)));
+  const sftPairs = all.slice(0, all.length - rlPairs.length);
+  writeFileSync(
+    join(out, "held-out-pairs.jsonl"),
+    held.map((p) => JSON.stringify(pairRow(p))).join("\n") + "\n",
+  );
+  log(`pairs: ${sftPairs.length} for SFT traces, ${rlPairs.length} for RLVR, ${held.length} held out`);
+  return { sftPairs, rlPairs, held };
+}
+
+/** Cold-start traces, then SFT from the base model with the loss on the assistant's critique only. */
+async function coldStart(run: GenRMRun, pairs: Pair[]) {
+  const { config, out, log, kernel, template } = run;
+  const traces = await makeTraces(pairs, tinyTeacher(), template);
+  writeFileSync(join(out, "sft.jsonl"), traces.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  log(
+    `traces: ${traces.kept} pairs kept, ${traces.rejected} rejected, ${traces.failed} failed -> ${traces.rows.length} SFT rows`,
+  );
+  const baseDir = baseModelPath(config.model, { kernel, log });
+  const base = loadPolicy(baseDir, kernel);
+  const seqs = traces.rows.map((r) => chatMessagesSequence(base.tokenizer, r.messages));
+  log(`SFT: ${config.sft.steps} steps x ${config.sft.batch_size} rows from ${baseDir}`);
+  pretrain(
+    base.model,
+    seqs.map((s) => s.tokens),
+    {
+      steps: config.sft.steps,
+      batchSize: config.sft.batch_size,
+      lr: config.sft.lr,
+      seed: config.seed,
+      lossStart: seqs.map((s) => s.promptLength - 1),
+      onStep: ({ step, loss }) => {
+        if (step % 100 === 0 || step === config.sft.steps - 1)
+          log(`  SFT step ${step + 1}/${config.sft.steps} loss ${loss.toFixed(4)} (${run.minutes()} min)`);
+      },
+    },
+  );
+  const dir = join(out, "sft");
+  saveModelFolder(dir, base.model, base.tokenizer);
+  const gguf = join(out, "sft.gguf");
+  writeFileSync(
+    gguf,
+    exportGguf(base.model, base.tokenizer, "f32", "writing-zero-genrm-sft", {
+      [JUDGE_TEMPLATE_KEY]: template,
+    }),
+  );
+  return { dir, gguf, kept: traces.kept, rejected: traces.rejected };
+}
+
+/** RLVR: the judge is the policy; GRPO on the GenRM reward with dynamic sampling. */
+async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<string> {
+  const { config, out, log, kernel, template } = run;
+  const parsed = TrainConfigSchema.safeParse({
+    seed: config.seed,
+    output: join(out, "rl"),
+    model: { init: sftDir },
+    rollout: {
+      group_size: 8,
+      prompts_per_step: 8,
+      max_tokens: 160,
+      temperature: 1,
+      dynamic_sampling: true,
+      ...config.rl.rollout,
+    },
+    train: { steps: 30, lr: 2e-4, checkpoint_every: 1000, ...config.rl.train },
+    estimator: { name: "grpo", ...config.rl.estimator },
+    eval: { judge: "training", monitor_every: 0 },
+  });
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, `${run.origin}: rl`));
+  const rl = parsed.data;
+  if (!isScalarEstimator(rl.estimator.name))
+    throw new ConfigError(
+      `${run.origin}: rl.estimator.name: RLVR uses a scalar estimator (${ESTIMATORS.filter(isScalarEstimator).join(", ")})`,
+    );
+  const runDir = rl.output;
+  mkdirSync(join(runDir, "checkpoints"), { recursive: true });
+  const store = new RunStore(join(runDir, "run.sqlite"));
+  store.setMeta("config", rl);
+  store.setMeta("genrm", { rewardVersion: GENRM_REWARD_VERSION, template, reward: config.reward });
+  const prompts = judgePrompts(rlPairs, template, DEFAULT_PRINCIPLE_SET);
+  store.addPrompts(prompts, "train");
+  const policy = loadPolicy(sftDir, kernel);
+  const initial = loadPolicy(sftDir, kernel);
+  if (config.rl.lora) policy.model.attachLora(config.rl.lora, config.seed);
+  log(
+    `RLVR: ${rl.train.steps} steps x ${rl.rollout.prompts_per_step} judge prompts x G=${rl.rollout.group_size}, reward ${GENRM_REWARD_VERSION}`,
+  );
+  const reward = {
+    formatPenalty: config.reward.format_penalty,
+    tie: config.reward.tie,
+    marginBonus: config.reward.margin_bonus,
+    marginScale: config.reward.margin_scale,
+    minWeight: DEFAULT_GENRM_REWARD.minWeight,
+    maxWeight: DEFAULT_GENRM_REWARD.maxWeight,
+  };
+  const estimator = rl.estimator.name as "grpo" | "drgrpo" | "rloo";
+  await runLoop(
+    {
+      config: rl,
+      runDir,
+      store,
+      policy: policy.model,
+      initial: initial.model,
+      tokenizer: policy.tokenizer,
+      task: genrmTask({ prompts, template, estimator, reward, seed: config.seed }),
+      policies: [stopOnJudgeFailures(rl.train)],
+      trainPrompts: prompts,
+      log,
+      progress: log,
+      shouldStop: () => false,
+    },
+    0,
+  );
+  store.setMeta("status", "completed");
+  store.close();
+  return saveTrainedJudge(out, policy, template).judgeGguf;
+}
+
+/** Held-out accuracy of the SFT-only and the RLVR judge, printed and written to summary.json. */
+async function report(
+  run: GenRMRun,
+  held: Pair[],
+  sftRun: { gguf: string; kept: number; rejected: number },
+  judgeGguf: string,
+): Promise<void> {
+  const { config, out, template } = run;
+  const sft = await evaluateJudge(sftRun.gguf, held, config.eval.max_tokens, "SFT-only");
+  const rlvr = await evaluateJudge(judgeGguf, held, config.eval.max_tokens, "after RLVR");
+  const row = (name: string, f: (s: AccuracySummary) => Rate) =>
+    `  ${name.padEnd(36)} ${pct(f(sft.summary)).padStart(8)} ${pct(f(rlvr.summary)).padStart(11)}`;
+  const lines = [
+    `GenRM on ${held.length} held-out pairs (both orders, template ${template}, reward ${GENRM_REWARD_VERSION}):`,
+    `  ${"".padEnd(36)} ${"SFT-only".padStart(8)} ${"after RLVR".padStart(11)}`,
+    row("accuracy (right under both orders)", (s) => s.accuracy),
+    row("consistency across orders", (s) => s.consistency),
+    row("first-position win rate", (s) => s.firstPositionWinRate),
+    row("failure rate", (s) => s.failureRate),
+    `  ${"tokens per judgment".padEnd(36)} ${sft.tokensPerJudgment.toFixed(0).padStart(8)} ${rlvr.tokensPerJudgment.toFixed(0).padStart(11)}`,
+    `  time ${run.minutes()} min; the judge: ${resolve(judgeGguf)} (wz judge --gguf ${judgeGguf} --input PAIRS)`,
+  ];
+  console.log(lines.join("\n"));
+  writeFileSync(
+    join(out, "summary.json"),
+    `${JSON.stringify({ template, rewardVersion: GENRM_REWARD_VERSION, heldOut: held.length, traces: { kept: sftRun.kept, rejected: sftRun.rejected }, sft: sft.summary, rlvr: rlvr.summary, tokensPerJudgment: { sft: sft.tokensPerJudgment, rlvr: rlvr.tokensPerJudgment }, minutes: Number(run.minutes()) }, null, 2)}\n`,
+  );
+}

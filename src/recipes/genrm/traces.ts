@@ -1,0 +1,90 @@
+// Cold-start traces by rejection sampling: a teacher critiques each labelled pair in both orders,
+// and a pair's two traces are kept only when both prefer the labelled response. Rows are
+// {"messages": [user, assistant]}, rendered by the same template as inference.
+import type { Pair } from "../../data/pairs.ts";
+import { DEFAULT_PRINCIPLE_SET } from "../../judge/principles.ts";
+import { renderTemplate, type TemplateName } from "../../judge/template.ts";
+import type { PairwiseJudge } from "../../judge/types.ts";
+import { parseVerdict } from "../../judge/verdict-parser.ts";
+import type { ChatMessage } from "../../llm/types.ts";
+import { tinyCritique } from "../../world/tiny-judge-data.ts";
+import { forEachConcurrent } from "../pool.ts";
+import { Progress } from "../progress.ts";
+
+export interface Teacher {
+  name: string;
+  /** The critique of the pair as shown (first, second), or null when it failed. */
+  critique(prompt: string, first: string, second: string): Promise<string | null>;
+}
+
+/** Rejection sampling: keep a pair's two traces only when both prefer the labelled response. */
+export async function makeTraces(
+  pairs: Pair[],
+  teacher: Teacher,
+  template: TemplateName,
+): Promise<{ rows: { messages: ChatMessage[] }[]; kept: number; rejected: number; failed: number }> {
+  const rows: { messages: ChatMessage[] }[] = [];
+  let kept = 0;
+  let rejected = 0;
+  let failed = 0;
+  const progress = new Progress("traces", pairs.length);
+  await forEachConcurrent(
+    pairs,
+    16,
+    async (p) => {
+      const orders = [
+        { first: p.responseA, second: p.responseB, preferred: p.label === "a" ? 1 : 2 },
+        { first: p.responseB, second: p.responseA, preferred: p.label === "a" ? 2 : 1 },
+      ];
+      return Promise.all(
+        orders.map(async (o) => ({ ...o, text: await teacher.critique(p.prompt, o.first, o.second) })),
+      );
+    },
+    (traces, i) => {
+      progress.tick();
+      const p = pairs[i];
+      if (traces.some((t) => t.text === null)) {
+        failed++;
+        return;
+      }
+      const right = traces.every((t) => {
+        const v = parseVerdict(t.text!);
+        return v.ok && (t.preferred === 1 ? v.first > v.second : v.second > v.first);
+      });
+      if (!right) {
+        rejected++;
+        return;
+      }
+      kept++;
+      for (const t of traces) {
+        const user = renderTemplate(
+          template,
+          { prompt: p.prompt, first: t.first, second: t.second },
+          DEFAULT_PRINCIPLE_SET,
+        );
+        rows.push({ messages: [...user, { role: "assistant", content: t.text! }] });
+      }
+    },
+  );
+  progress.finish();
+  return { rows, kept, rejected, failed };
+}
+
+export function tinyTeacher(): Teacher {
+  return {
+    name: "tiny (templated critiques from the world's checks)",
+    critique: async (p, a, b) => tinyCritique(p, a, b),
+  };
+}
+
+/** Any pairwise GenRM as a teacher: its raw reply in each order is the trace. */
+export function judgeTeacher(judge: PairwiseJudge): Teacher {
+  return {
+    name: judge.name,
+    async critique(prompt, first, second) {
+      const v = await judge.compare(prompt, first, second);
+      const c = v.conditions.find((x) => x.order === "ab");
+      return c && c.error === null ? c.raw : null;
+    },
+  };
+}
