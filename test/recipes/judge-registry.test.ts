@@ -2,16 +2,19 @@
 // the registry, each kind's own check names the keys it needs, and an unknown kind is refused.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ExperimentConfigSchema } from "../../src/recipes/experiment/config.ts";
+import { ARM_JUDGES, ExperimentConfigSchema } from "../../src/recipes/experiment/config.ts";
 import { parseJudgeConfig } from "../../src/recipes/judges/config.ts";
 import { createJudge, JUDGE_KIND_NAMES, JUDGES } from "../../src/recipes/judges/index.ts";
 import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 
-test("every declared kind is what the configs and the experiment's arms accept, and only those", () => {
+test("every declared kind is what the configs accept, and only those; every arm judge is a declared kind", () => {
   assert.deepEqual(JUDGE_KIND_NAMES, Object.keys(JUDGES));
   for (const kind of JUDGE_KIND_NAMES) {
     const extra = kind === "genrm" ? ", gguf: x.gguf" : kind === "rm" ? ", reward_model: rm" : "";
     assert.equal(parseTrainConfig(`judge: {kind: ${kind}${extra}}`).judge.kind, kind);
+  }
+  for (const kind of Object.keys(ARM_JUDGES)) {
+    assert.ok(JUDGE_KIND_NAMES.includes(kind as never), kind);
     const arm = ExperimentConfigSchema.safeParse({
       model: {},
       labellers: { l: {} },

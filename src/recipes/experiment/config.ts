@@ -3,7 +3,7 @@
 // same base on the same prompts for the same steps and seeds. Every arm's own `wz train` config is
 // built from this file and validated before anything runs.
 import { z } from "zod";
-import { JUDGE_KIND_NAMES } from "../judges/index.ts";
+import type { JudgeKind } from "../judges/index.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
 
 const LabellerSchema = z
@@ -19,11 +19,23 @@ const LabellerSchema = z
   })
   .strict();
 
+/**
+ * The judges an arm can train against, each a kind of the registry: the rule judge as configured,
+ * and the two learned from the labellers' pairs (the experiment trains them). A kind added to the
+ * registry is not an arm until the experiment knows how to make it.
+ */
+export const ARM_JUDGES = {
+  rm: "scalar RM",
+  genrm: "trained GenRM",
+  rules: "rule judge",
+} as const satisfies Partial<Record<JudgeKind, string>>;
+const ARM_JUDGE_NAMES = Object.keys(ARM_JUDGES) as [keyof typeof ARM_JUDGES, ...(keyof typeof ARM_JUDGES)[]];
+
 const ArmSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
     /** rm: the scalar reward model; genrm: the trained pairwise GenRM; rules: the rule-based judge. */
-    judge: z.enum(JUDGE_KIND_NAMES),
+    judge: z.enum(ARM_JUDGE_NAMES),
     /** Which labeller's pairs trained the judge (rm and genrm only). */
     labels: z.string().optional(),
     /** Overrides of the shared estimator block, e.g. {name: grpo}. */

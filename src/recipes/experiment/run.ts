@@ -46,7 +46,7 @@ import {
 } from "../../world/tiny-labeller.ts";
 import { buildTinyBase } from "../../world/tiny-model.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
-import { type Arm, type ExperimentConfig, ExperimentConfigSchema } from "./config.ts";
+import { ARM_JUDGES, type Arm, type ExperimentConfig, ExperimentConfigSchema } from "./config.ts";
 
 const WZ_BIN = fileURLToPath(new URL("../../../bin/wz.js", import.meta.url));
 
@@ -90,7 +90,7 @@ export function readConfig(path: string): ExperimentConfig {
 
 function describeArm(arm: Arm, config: ExperimentConfig): string {
   const estimator = String({ ...config.estimator, ...arm.estimator }.name ?? "brpo");
-  const judge = { rm: "scalar RM", genrm: "trained GenRM", rules: "rule judge" }[arm.judge];
+  const judge = ARM_JUDGES[arm.judge];
   return `${estimator} with the ${judge}${arm.labels ? ` (${arm.labels} labels)` : ""}`;
 }
 
