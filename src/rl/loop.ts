@@ -35,7 +35,7 @@ import { promptsForRound } from "./policies/dynamic-sampling.ts";
 import type { StepPolicy } from "./policies/types.ts";
 import { sampleGroups } from "./rollouts.ts";
 import { loadState, pruneStates, saveState, statePath } from "./state.ts";
-import type { Task } from "./task.ts";
+import { figure, groupProgress, type Task } from "./task.ts";
 import { policyUpdate } from "./update.ts";
 
 export { statePath } from "./state.ts";
@@ -286,17 +286,14 @@ async function monitorMetrics(
 }
 
 function progressLine(step: number, steps: number, eta: number, m: Metrics, task: Task): string {
-  const f = (x: number | null | undefined, d = 2) => (x == null ? "-" : x.toFixed(d));
+  const f = figure;
   const gold =
     m.eval_score_mean != null
       ? ` | eval: score ${f(m.eval_score_mean)} fluent ${f(m.eval_fluent)} met ${f(m.eval_all_met)}`
       : "";
   const head = `step ${step + 1}/${steps} ${f(m.time_step_s, 1)}s ETA ${Math.round(eta)}s`;
   const tail = `kl ${f(m.kl_to_initial, 3)} ent ${f(m.entropy)} clip ${f(m.clip_fraction)} |g| ${f(m.grad_norm)}`;
-  const middle = task.progress
-    ? task.progress(m)
-    : `win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked}`;
-  return `${head} | ${middle} | ${tail}${gold}`;
+  return `${head} | ${(task.progress ?? groupProgress)(m)} | ${tail}${gold}`;
 }
 
 function stepRecord(

@@ -33,3 +33,13 @@ export interface Task {
   /** Task-specific figures of the step (merged into its metrics). */
   stepMetrics?(prompts: PromptItem[], groups: string[][]): Record<string, number | null>;
 }
+
+/** A figure in a progress line: fixed digits, "-" when there is none. */
+export function figure(x: number | null | undefined, digits = 2): string {
+  return x == null ? "-" : x.toFixed(digits);
+}
+
+/** The progress line's part for a task that scores groups: its default middle. */
+export function groupProgress(m: Record<string, number | null>): string {
+  return `win ${figure(m.win_rate_vs_reference)} adv ${figure(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked}`;
+}

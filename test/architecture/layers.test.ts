@@ -16,7 +16,7 @@ export const LAYERS = [
   "llm", // model clients: llama.cpp, OpenAI-compatible
   "judge", // principles, template, parser, rule judge (pure)
   "text", // text diagnostics
-  "data", // input rows: prompts, preference pairs
+  "data", // shared shapes (prompts, rollouts, pairs), input files, config files
   "store", // SQLite run store, caches, TensorBoard
   "world", // the tiny world: its generator, raters, gold (evaluation only)
   "rl", // estimators, loss, the loop

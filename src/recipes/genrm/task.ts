@@ -18,7 +18,7 @@ import { renderTemplate, type TemplateName } from "../../judge/template.ts";
 import { sampleWithoutReplacement, seededRandom } from "../../model/random.ts";
 import { type ScalarEstimator, scalarAdvantages } from "../../rl/estimators/scalar.ts";
 import type { GroupAdvantages } from "../../rl/estimators/types.ts";
-import type { Task } from "../../rl/task.ts";
+import { figure, type Task } from "../../rl/task.ts";
 
 export interface JudgePrompt extends PromptItem {
   pairId: string;
@@ -91,7 +91,7 @@ export function genrmTask(o: GenRMTaskOptions): Task {
       });
     },
     progress(m) {
-      const f = (x: number | null | undefined, d = 2) => (x == null ? "-" : x.toFixed(d));
+      const f = figure;
       return `judge acc ${f(m.genrm_accuracy)} cons ${f(m.genrm_consistency)} first ${f(m.genrm_first_position_rate)} fmt-fail ${f(m.genrm_format_failures)} words ${f(m.genrm_critique_words, 1)} reward ${f(m.genrm_reward_mean)} | drop ${m.dropped_groups}/${m.groups} refills ${m.dynamic_refills ?? 0}`;
     },
     stepMetrics(prompts, groups) {

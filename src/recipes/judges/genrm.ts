@@ -3,6 +3,7 @@
 // reply cache the spec names.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { ConfigError } from "../../data/config-file.ts";
 import { GenRMJudge } from "../../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../../judge/principles.ts";
 import { LlamaCppChatBackend } from "../../llm/llama-judge-backend.ts";
@@ -13,6 +14,7 @@ import { SqliteReplyCache } from "../../store/judge-cache.ts";
 import {
   type BuiltJudge,
   JUDGE_TEMPLATE_KEY,
+  type JudgeFields,
   type JudgeKindSpec,
   type JudgeSpec,
   VOTING_TEMPERATURE,
@@ -100,3 +102,24 @@ export const genrmJudge: JudgeKindSpec = {
       : null,
   build,
 };
+
+/** A GenRM judge on a server must answer before the run starts; a local GGUF must exist. */
+export async function checkGenRMReachable(judge: JudgeFields & { kind: string }): Promise<void> {
+  if (judge.kind !== "genrm") return;
+  if (judge.gguf) {
+    if (!existsSync(judge.gguf)) throw new ConfigError(`judge.gguf: ${judge.gguf} does not exist`);
+    return;
+  }
+  const urls = Array.isArray(judge.base_url) ? judge.base_url : [judge.base_url!];
+  for (const u of urls) {
+    const base = u.replace(/\/+$/, "").replace(/\/v1$/, "");
+    try {
+      const res = await fetch(`${base}/v1/models`, { signal: AbortSignal.timeout(5000) });
+      if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
+    } catch (e) {
+      throw new ConfigError(
+        `judge server ${u} is not reachable (${(e as Error).message}); start it or fix judge.base_url`,
+      );
+    }
+  }
+}

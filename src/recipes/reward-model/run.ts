@@ -1,7 +1,7 @@
 // The scalar reward model recipe (wz train-rm): a Bradley-Terry head on a base's trunk, trained on
 // labelled pairs, its held-out accuracy before and after, and a Hugging Face
 // *ForSequenceClassification folder.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../data/config-file.ts";
 import type { Pair } from "../../data/pairs.ts";
@@ -13,19 +13,9 @@ import { chatSequence } from "../../rl/data.ts";
 import { loadPolicy } from "../../rl/loop.ts";
 import { rewardAccuracy, type TokenPair, trainRewardModel } from "../../rm/train.ts";
 import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
-import { readPairs } from "../genrm/pairs.ts";
+import { readPairs, readPairsFromRows } from "../genrm/pairs.ts";
 import { baseModelPath } from "../model-block.ts";
 import type { RmConfig } from "./config.ts";
-
-function tinyPairs(n: number, seed: number, split: "train" | "eval"): Pair[] {
-  return makeJudgePairs(n, seed, split).map((p) => ({
-    id: p.id,
-    prompt: p.prompt,
-    responseA: p.response_a,
-    responseB: p.response_b,
-    label: p.label,
-  }));
-}
 
 /** Pairs with a label, as (chosen, rejected) sequences in the model's chat template. */
 export function tokenPairs(tok: TextTokenizer, pairs: Pair[]): TokenPair[] {
@@ -47,10 +37,10 @@ export async function runRewardModel(
   let train: Pair[];
   let held: Pair[];
   if (config.data.pairs === "tiny") {
-    train = tinyPairs(config.data.train_count, config.seed, "train");
+    train = readPairsFromRows(makeJudgePairs(config.data.train_count, config.seed, "train"));
     held = config.data.eval_pairs
       ? readPairs(config.data.eval_pairs)
-      : tinyPairs(config.data.eval_count, config.seed, "eval");
+      : readPairsFromRows(makeJudgePairs(config.data.eval_count, config.seed, "eval"));
   } else {
     const all = readPairs(config.data.pairs);
     if (config.data.eval_pairs) {
@@ -67,8 +57,6 @@ export async function runRewardModel(
     }
   }
 
-  if (config.model.init !== "tiny" && !existsSync(config.model.init))
-    throw new ConfigError(`model.init: ${config.model.init} does not exist`);
   const baseDir = baseModelPath(config.model, { kernel, log });
   const base = loadPolicy(baseDir, kernel, log);
   const rm = RewardModel.fromLanguageModel(base.model, config.seed);

@@ -38,25 +38,3 @@ export function loadPrompts(
   );
   return { train, evalSet: train.slice(0, n) };
 }
-
-/** A GenRM judge on a server must answer before the run starts; a local GGUF must exist. */
-export async function checkJudgeReachable(config: TrainConfig): Promise<void> {
-  if (config.judge.kind !== "genrm") return;
-  if (config.judge.gguf) {
-    if (!existsSync(config.judge.gguf))
-      throw new ConfigError(`judge.gguf: ${config.judge.gguf} does not exist`);
-    return;
-  }
-  const urls = Array.isArray(config.judge.base_url) ? config.judge.base_url : [config.judge.base_url!];
-  for (const u of urls) {
-    const base = u.replace(/\/+$/, "").replace(/\/v1$/, "");
-    try {
-      const res = await fetch(`${base}/v1/models`, { signal: AbortSignal.timeout(5000) });
-      if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
-    } catch (e) {
-      throw new ConfigError(
-        `judge server ${u} is not reachable (${(e as Error).message}); start it or fix judge.base_url`,
-      );
-    }
-  }
-}

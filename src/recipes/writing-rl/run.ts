@@ -1,9 +1,8 @@
 // The writing recipe (wz train): a base, a training judge, the loop with the writing task, and one
 // finishing step (merge, export, the final evaluation against the initial policy by the evaluation
 // judge). The CLI hands it an opened run and a kernel; everything between is composed here.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError } from "../../data/config-file.ts";
 import type { PromptItem } from "../../data/prompts.ts";
 import { exportGguf, saveModelFolder } from "../../model/checkpoint.ts";
 import type { LayerMode } from "../../model/kernels/layer-mode.ts";
@@ -17,12 +16,13 @@ import { RunStore } from "../../store/run-store.ts";
 import { TensorBoardWriter } from "../../store/tensorboard.ts";
 import { createEvaluator } from "../evaluator.ts";
 import { judgeSpecFromConfig } from "../judges/config.ts";
+import { checkGenRMReachable } from "../judges/genrm.ts";
 import { createJudge } from "../judges/index.ts";
-import { baseModelPath } from "../model-block.ts";
+import { baseModelPath, checkBaseExists } from "../model-block.ts";
 import type { TrainConfig } from "./config.ts";
 import { finishWritingRun } from "./finish.ts";
 import type { OpenedRun } from "./open-run.ts";
-import { checkJudgeReachable, loadPrompts } from "./prompts.ts";
+import { loadPrompts } from "./prompts.ts";
 import { writingTask } from "./task.ts";
 
 export interface WritingRunHooks {
@@ -42,12 +42,9 @@ export async function runWritingRl(
   const { config, runDir, startStep } = run;
   const { kernel } = compute;
   const log = hooks.log;
-  if (config.model.init !== "tiny" && !existsSync(config.model.init))
-    throw new ConfigError(
-      `model.init: ${config.model.init} does not exist (a Hugging Face folder, a GGUF file, or "tiny")`,
-    );
+  checkBaseExists(config.model); // before any work: the prompts, the judge, the run folder
   const { train, evalSet } = loadPrompts(config, log);
-  await checkJudgeReachable(config);
+  await checkGenRMReachable(config.judge);
   const started = performance.now();
   mkdirSync(join(runDir, "checkpoints"), { recursive: true });
   const store = run.store ?? new RunStore(join(runDir, "run.sqlite"));

@@ -8,7 +8,7 @@ import type { PairwiseJudge } from "../../judge/types.ts";
 import type { EstimatorConfig } from "../../rl/estimators/config.ts";
 import { type EstimatorName, estimateGroup, type ScalarScorer } from "../../rl/estimators/index.ts";
 import type { Metrics } from "../../rl/metrics.ts";
-import type { Task } from "../../rl/task.ts";
+import { figure, groupProgress, type Task } from "../../rl/task.ts";
 import { diagnose, mean } from "../../text/diagnostics.ts";
 
 export function writingTask(o: {
@@ -56,6 +56,6 @@ export function writingMetrics(prompts: { prompt: string }[], groups: string[][]
 }
 
 function writingProgress(m: Metrics): string {
-  const f = (x: number | null | undefined, d = 2) => (x == null ? "-" : x.toFixed(d));
-  return `win ${f(m.win_rate_vs_reference)} adv ${f(m.advantage_mean)} drop ${m.dropped_groups}/${m.groups} masked ${m.masked} | met ${f(m.constraints_met)} len ${f(m.length_words_mean, 1)}w meta ${f(m.over_explanation_tokens, 1)}`;
+  const f = figure;
+  return `${groupProgress(m)} | met ${f(m.constraints_met)} len ${f(m.length_words_mean, 1)}w meta ${f(m.over_explanation_tokens, 1)}`;
 }
