@@ -19,9 +19,11 @@ import {
   renderCriterionMessages,
 } from "../eval/criteria.ts";
 import { wilson } from "../eval/intervals.ts";
+import type { PairwiseJudge } from "../judge/types.ts";
+import type { ChatBackend } from "../llm/types.ts";
 import { DEFAULT_JUDGE_SAMPLING } from "../llm/types.ts";
 import { mulberry32 } from "../model/random.ts";
-import { createGenerator, parseModelSpec } from "../recipes/generators.ts";
+import { createGenerator, type GenerateOptions, parseModelSpec } from "../recipes/generators.ts";
 import { Progress } from "../recipes/progress.ts";
 import { type EvalReportData, renderEvalReport } from "../report/eval-report.ts";
 import { mean } from "../text/diagnostics.ts";
@@ -52,22 +54,21 @@ response on each criterion 1-10 as JSON {"score","reason"}; reports per-criterio
 
 ${JUDGE_FLAGS_HELP}`;
 
+const EVAL_OPTIONS = {
+  ...JUDGE_FLAGS,
+  models: { type: "string", multiple: true },
+  prompts: { type: "string" },
+  samples: { type: "string", default: "1" },
+  temperature: { type: "string", default: "0.7" },
+  "max-tokens": { type: "string", default: "512" },
+  "gen-seed": { type: "string", default: "0" },
+  criteria: { type: "boolean", default: false },
+  output: { type: "string", default: "eval-out" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...JUDGE_FLAGS,
-      models: { type: "string", multiple: true },
-      prompts: { type: "string" },
-      samples: { type: "string", default: "1" },
-      temperature: { type: "string", default: "0.7" },
-      "max-tokens": { type: "string", default: "512" },
-      "gen-seed": { type: "string", default: "0" },
-      criteria: { type: "boolean", default: false },
-      output: { type: "string", default: "eval-out" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: EVAL_OPTIONS });
   if (values.help) {
     console.log(EVAL_HELP);
     return 0;
@@ -77,21 +78,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (specs.length < (values.criteria ? 1 : 2))
     throw new UsageError(`--models: give ${values.criteria ? "at least one" : "two or more"} models`);
   if (!values.prompts) throw new UsageError("--prompts is required");
-  const text = readFileSync(values.prompts, "utf8");
-  let queries: CriteriaQuery[] = [];
-  let prompts: { id: string; prompt: string }[];
-  try {
-    if (values.criteria) {
-      queries = text
-        .split("\n")
-        .map((l, i) => [l, i + 1] as const)
-        .filter(([l]) => l.trim())
-        .map(([l, i]) => parseCriteriaQuery(l, i));
-      prompts = queries.map((q) => ({ id: q.id, prompt: q.query }));
-    } else prompts = parsePromptsJsonl(text, values.prompts);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { queries, prompts } = readEvalInputs(values.prompts, values.criteria);
   const gen = {
     samples: numberFlag(v, "samples", { int: true, min: 1 })!,
     temperature: numberFlag(v, "temperature", { min: 0 })!,
@@ -111,6 +98,50 @@ export async function evalCommand(argv: string[]): Promise<number> {
   ))
     process.stderr.write(`${w}\n`);
   mkdirSync(values.output, { recursive: true });
+  const { names, responses } = await generateAll(specs, prompts, gen, values.output);
+  const report: EvalReportData = { models: names };
+  if (values.criteria) {
+    if (!built.backend) throw new UsageError("--criteria needs the GenRM judge (--base-url, --model)");
+    report.criteria = await criteriaScores(built.backend, names, queries, prompts, responses);
+  } else Object.assign(report, await pairwiseRatings(built.judge, names, prompts, responses, gen));
+  built.close();
+  writeFileSync(
+    join(values.output, "summary.json"),
+    `${JSON.stringify({ judge: built.describe(), ...(values.criteria ? { criteria_template_version: CRITERIA_TEMPLATE_VERSION } : {}), ...report }, null, 2)}\n`,
+  );
+  writeFileSync(join(values.output, "report.html"), renderEvalReport(report));
+  printEval(report);
+  console.log(`wrote ${join(values.output, "summary.json")} and report.html`);
+  return 0;
+}
+
+/** The prompts (a prompts file, or criteria queries with their checklists); errors name the line. */
+function readEvalInputs(path: string, criteria: boolean) {
+  const text = readFileSync(path, "utf8");
+  let queries: CriteriaQuery[] = [];
+  let prompts: { id: string; prompt: string }[];
+  try {
+    if (criteria) {
+      queries = text
+        .split("\n")
+        .map((l, i) => [l, i + 1] as const)
+        .filter(([l]) => l.trim())
+        .map(([l, i]) => parseCriteriaQuery(l, i));
+      prompts = queries.map((q) => ({ id: q.id, prompt: q.query }));
+    } else prompts = parsePromptsJsonl(text, path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { queries, prompts };
+}
+
+/** Every model's responses, written to OUTPUT/responses-NAME.jsonl as they come. */
+async function generateAll(
+  specs: string[],
+  prompts: { id: string; prompt: string }[],
+  gen: GenerateOptions,
+  output: string,
+): Promise<{ names: string[]; responses: string[][][] }> {
   const generators = await Promise.all(
     specs.map((s) => createGenerator(s, process.env.WZ_API_KEY ?? process.env.OPENAI_API_KEY)),
   );
@@ -123,107 +154,120 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const r = await g.generate(prompts, gen);
     responses.push(r);
     writeFileSync(
-      join(values.output, `responses-${g.name}.jsonl`),
+      join(output, `responses-${g.name}.jsonl`),
       prompts.flatMap((p, i) => r[i].map((response) => JSON.stringify({ id: p.id, response }))).join("\n") +
         "\n",
     );
   }
-  const words = (s: string) => (s.match(/\S+/g) ?? []).length;
-  const report: EvalReportData = { models: names };
+  return { names, responses };
+}
 
-  if (values.criteria) {
-    if (!built.backend) throw new UsageError("--criteria needs the GenRM judge (--base-url, --model)");
-    const backend = built.backend;
-    report.criteria = [];
-    for (const [m, name] of names.entries()) {
-      const progress = new Progress(`criteria ${name}`, prompts.length);
-      const perCriterion = new Map<string, number[]>();
-      let failed = 0;
-      for (const [i, q] of queries.entries()) {
-        for (const resp of responses[m][i]) {
-          const scores = await Promise.all(
-            q.checklist.map(async (c) => {
-              const r = await backend.chat({
-                messages: renderCriterionMessages(q.query, resp, c),
-                sampling: { ...DEFAULT_JUDGE_SAMPLING, max_tokens: 1024 },
-              });
-              return {
-                c,
-                parsed: r.ok
-                  ? parseCriterionScore(r.text)
-                  : ({ ok: false, error: r.error, detail: r.detail } as const),
-              };
-            }),
-          );
-          for (const { c, parsed } of scores) {
-            if (!parsed.ok) failed++;
-            else perCriterion.set(c.name, [...(perCriterion.get(c.name) ?? []), parsed.score]);
-          }
+/** Each response scored on each criterion of its query's checklist; failures counted, never scored. */
+async function criteriaScores(
+  backend: ChatBackend,
+  names: string[],
+  queries: CriteriaQuery[],
+  prompts: { id: string; prompt: string }[],
+  responses: string[][][],
+): Promise<NonNullable<EvalReportData["criteria"]>> {
+  const criteria: NonNullable<EvalReportData["criteria"]> = [];
+  for (const [m, name] of names.entries()) {
+    const progress = new Progress(`criteria ${name}`, prompts.length);
+    const perCriterion = new Map<string, number[]>();
+    let failed = 0;
+    for (const [i, q] of queries.entries()) {
+      for (const resp of responses[m][i]) {
+        const scores = await Promise.all(
+          q.checklist.map(async (c) => {
+            const r = await backend.chat({
+              messages: renderCriterionMessages(q.query, resp, c),
+              sampling: { ...DEFAULT_JUDGE_SAMPLING, max_tokens: 1024 },
+            });
+            return {
+              c,
+              parsed: r.ok
+                ? parseCriterionScore(r.text)
+                : ({ ok: false, error: r.error, detail: r.detail } as const),
+            };
+          }),
+        );
+        for (const { c, parsed } of scores) {
+          if (!parsed.ok) failed++;
+          else perCriterion.set(c.name, [...(perCriterion.get(c.name) ?? []), parsed.score]);
         }
-        progress.tick();
       }
-      progress.finish();
-      const all = [...perCriterion.values()].flat();
-      report.criteria.push({
-        model: name,
-        mean: mean(all),
-        perCriterion: Object.fromEntries([...perCriterion].map(([k, xs]) => [k, mean(xs)])),
-        failed,
-      });
-    }
-  } else {
-    const results: PairResult[] = [];
-    const failedBy = new Map<string, number>();
-    const pairs: [number, number][] = [];
-    for (let a = 0; a < names.length; a++) for (let b = a + 1; b < names.length; b++) pairs.push([a, b]);
-    const progress = new Progress("judging", pairs.length * prompts.length * gen.samples);
-    for (const [a, b] of pairs) {
-      const jobs: Promise<void>[] = [];
-      prompts.forEach((p, i) => {
-        for (let k = 0; k < gen.samples; k++) {
-          const ra = responses[a][i][k];
-          const rb = responses[b][i][k];
-          jobs.push(
-            built.judge.compare(p.prompt, ra, rb).then((verdict) => {
-              progress.tick();
-              if (verdict.outcome === "failed") {
-                failedBy.set(`${a}-${b}`, (failedBy.get(`${a}-${b}`) ?? 0) + 1);
-                return;
-              }
-              const scoreA = verdict.outcome === "a" ? 1 : verdict.outcome === "b" ? 0 : 0.5;
-              results.push({ a, b, scoreA, lengthDiff: words(ra) - words(rb) });
-            }),
-          );
-        }
-      });
-      await Promise.all(jobs);
+      progress.tick();
     }
     progress.finish();
-    const ratings = bradleyTerry(names.length, results);
-    const boot = bootstrapRatings(names.length, results, 200, mulberry32(gen.seed + 1));
-    report.ratings = names
-      .map((model, i) => ({ model, rating: ratings[i], lo: boot.lo[i], hi: boot.hi[i] }))
-      .sort((x, y) => y.rating - x.rating);
-    report.pairwise = pairs.map(([a, b]) => {
-      const mine = results.filter((r) => r.a === a && r.b === b);
-      const score = mine.reduce((s, r) => s + r.scoreA, 0);
-      return {
-        a: names[a],
-        b: names[b],
-        winRate: mine.length ? score / mine.length : null,
-        ci: mine.length ? wilson(score, mine.length) : null,
-        lengthControlled: lengthControlledWinRate(mine),
-        n: mine.length,
-        failed: failedBy.get(`${a}-${b}`) ?? 0,
-      };
+    const all = [...perCriterion.values()].flat();
+    criteria.push({
+      model: name,
+      mean: mean(all),
+      perCriterion: Object.fromEntries([...perCriterion].map(([k, xs]) => [k, mean(xs)])),
+      failed,
     });
   }
-  built.close();
-  writeFileSync(
-    join(values.output, "summary.json"),
-    `${JSON.stringify({ judge: built.describe(), ...(values.criteria ? { criteria_template_version: CRITERIA_TEMPLATE_VERSION } : {}), ...report }, null, 2)}\n`,
-  );
-  writeFileSync(join(values.output, "report.html"), renderEvalReport(report));
+  return criteria;
+}
+
+/** Every pair of models judged on the same prompts and samples: win rates and Bradley-Terry ratings. */
+async function pairwiseRatings(
+  judge: PairwiseJudge,
+  names: string[],
+  prompts: { id: string; prompt: string }[],
+  responses: string[][][],
+  gen: GenerateOptions,
+): Promise<Pick<EvalReportData, "ratings" | "pairwise">> {
+  const words = (s: string) => (s.match(/\S+/g) ?? []).length;
+  const results: PairResult[] = [];
+  const failedBy = new Map<string, number>();
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < names.length; a++) for (let b = a + 1; b < names.length; b++) pairs.push([a, b]);
+  const progress = new Progress("judging", pairs.length * prompts.length * gen.samples);
+  for (const [a, b] of pairs) {
+    const jobs: Promise<void>[] = [];
+    prompts.forEach((p, i) => {
+      for (let k = 0; k < gen.samples; k++) {
+        const ra = responses[a][i][k];
+        const rb = responses[b][i][k];
+        jobs.push(
+          judge.compare(p.prompt, ra, rb).then((verdict) => {
+            progress.tick();
+            if (verdict.outcome === "failed") {
+              failedBy.set(`${a}-${b}`, (failedBy.get(`${a}-${b}`) ?? 0) + 1);
+              return;
+            }
+            const scoreA = verdict.outcome === "a" ? 1 : verdict.outcome === "b" ? 0 : 0.5;
+            results.push({ a, b, scoreA, lengthDiff: words(ra) - words(rb) });
+          }),
+        );
+      }
+    });
+    await Promise.all(jobs);
+  }
+  progress.finish();
+  const ratings = bradleyTerry(names.length, results);
+  const boot = bootstrapRatings(names.length, results, 200, mulberry32(gen.seed + 1));
+  const ratingRows = names
+    .map((model, i) => ({ model, rating: ratings[i], lo: boot.lo[i], hi: boot.hi[i] }))
+    .sort((x, y) => y.rating - x.rating);
+  const pairwise = pairs.map(([a, b]) => {
+    const mine = results.filter((r) => r.a === a && r.b === b);
+    const score = mine.reduce((s, r) => s + r.scoreA, 0);
+    return {
+      a: names[a],
+      b: names[b],
+      winRate: mine.length ? score / mine.length : null,
+      ci: mine.length ? wilson(score, mine.length) : null,
+      lengthControlled: lengthControlledWinRate(mine),
+      n: mine.length,
+      failed: failedBy.get(`${a}-${b}`) ?? 0,
+    };
+  });
+  return { ratings: ratingRows, pairwise };
+}
+
+function printEval(report: EvalReportData): void {
   const f = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : x.toFixed(3));
   for (const p of report.pairwise ?? []) {
     console.log(
@@ -238,6 +282,4 @@ export async function evalCommand(argv: string[]): Promise<number> {
         .map(([k, x]) => `${k} ${f(x)}`)
         .join("; ")}; ${c.failed} failed`,
     );
-  console.log(`wrote ${join(values.output, "summary.json")} and report.html`);
-  return 0;
 }

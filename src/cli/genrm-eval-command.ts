@@ -1,11 +1,11 @@
 // `wz genrm-eval`: how good is the judge? Accuracy on labelled pairs, per order, consistency,
 // position bias, failures, length buckets, and accuracy as votes grow; Wilson intervals.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data/pairs.ts";
+import type { Pair, PairFormat } from "../data/pairs.ts";
 import { type AccuracySummary, accuracySummary, type Rate } from "../eval/genrm-accuracy.ts";
-import type { Verdict } from "../judge/types.ts";
+import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import { VOTING_TEMPERATURE } from "../recipes/judges/spec.ts";
 import { forEachConcurrent } from "../recipes/pool.ts";
 import { Progress } from "../recipes/progress.ts";
@@ -13,6 +13,7 @@ import { renderEvalReport } from "../report/eval-report.ts";
 import { UsageError } from "./errors.ts";
 import { verdictLine } from "./judge-command.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { readPairsSkipping } from "./pairs-input.ts";
 
 export const GENRM_EVAL_HELP = `wz genrm-eval --input pairs.jsonl [--format auto] [--votes 1,2,4,8] [--output DIR]
 
@@ -53,25 +54,8 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     .map((v) => Number(v));
   if (voteList.some((v) => !Number.isInteger(v) || v < 1))
     throw new UsageError(`--votes: expected a list like 1,2,4,8`);
-  const pairs: Pair[] = [];
-  let bad = 0;
-  readFileSync(values.input, "utf8")
-    .split("\n")
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      const r = parsePairLine(line, i + 1, values.format as PairFormat);
-      if (r.ok) pairs.push(r.pair);
-      else {
-        bad++;
-        process.stderr.write(`skipped ${r.error}\n`);
-      }
-    });
-  if (pairs.length === 0) throw new UsageError(`${values.input}: no valid pairs`);
-  const dups = duplicateIds(pairs);
-  if (dups.length)
-    process.stderr.write(
-      `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")})\n`,
-    );
+  const { pairs, badLines } = readPairsSkipping(values.input, values.format as PairFormat);
+  const bad = badLines.length;
   // With several vote counts, every row samples at the voting temperature (unless one is given),
   // so that vote k of a larger row is the same cached condition as vote k of a smaller one.
   const temperature =
@@ -79,21 +63,10 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     (voteList.some((n) => n > 1) ? String(VOTING_TEMPERATURE) : undefined);
   const built = buildJudge({ ...values, votes: "1", temperature } as typeof values);
   mkdirSync(values.output, { recursive: true });
-  const rows: { votes: number; summary: AccuracySummary }[] = [];
+  const rows: AccuracyRow[] = [];
   for (const votes of voteList) {
     const judge = votes === 1 || !built.withVotes ? built.judge : built.withVotes(votes);
-    const progress = new Progress(`votes ${votes}`, pairs.length);
-    const verdicts: Verdict[] = new Array(pairs.length);
-    await forEachConcurrent(
-      pairs,
-      64,
-      (p) => judge.compare(p.prompt, p.responseA, p.responseB),
-      (v, i) => {
-        verdicts[i] = v;
-        progress.tick();
-      },
-    );
-    progress.finish();
+    const verdicts = await judgeAll(pairs, judge, `votes ${votes}`);
     writeFileSync(
       join(values.output, `verdicts-votes-${votes}.jsonl`),
       verdicts.map((v, i) => JSON.stringify(verdictLine(pairs[i], v))).join("\n") + "\n",
@@ -108,6 +81,31 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
   console.log(
     `judge: ${built.describe()}; ${pairs.length} pairs (${rows[0].summary.labelled} labelled)${bad ? `, ${bad} malformed lines skipped` : ""}`,
   );
+  printAccuracy(rows);
+  writeFileSync(join(values.output, "report.html"), reportHtml(built.describe(), rows));
+  console.log(`\nwrote ${join(values.output, "summary.json")} and report.html`);
+  return bad > 0 ? 1 : 0;
+}
+
+type AccuracyRow = { votes: number; summary: AccuracySummary };
+
+async function judgeAll(pairs: Pair[], judge: PairwiseJudge, label: string): Promise<Verdict[]> {
+  const progress = new Progress(label, pairs.length);
+  const verdicts: Verdict[] = new Array(pairs.length);
+  await forEachConcurrent(
+    pairs,
+    64,
+    (p) => judge.compare(p.prompt, p.responseA, p.responseB),
+    (v, i) => {
+      verdicts[i] = v;
+      progress.tick();
+    },
+  );
+  progress.finish();
+  return verdicts;
+}
+
+function printAccuracy(rows: AccuracyRow[]): void {
   for (const { votes, summary: s } of rows) {
     console.log(`\nvotes ${votes}:`);
     console.log(`  accuracy (right under both orders)  ${pct(s.accuracy)}`);
@@ -120,30 +118,28 @@ export async function genrmEvalCommand(argv: string[]): Promise<number> {
     for (const b of s.byLengthDifference)
       console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
   }
-  writeFileSync(
-    join(values.output, "report.html"),
-    renderEvalReport({
-      models: [built.describe()],
-      accuracy: rows.map(({ votes, summary: s }) => ({
-        votes,
-        rows: [
-          ["accuracy (right under both orders)", s.accuracy],
-          ["accuracy, a shown first", s.accuracyFirstOrder],
-          ["accuracy, b shown first", s.accuracySecondOrder],
-          ["consistency across orders", s.consistency],
-          ["first-position win rate", s.firstPositionWinRate],
-          ["failure rate", s.failureRate],
-          ["longer response wins", s.longerWinRate],
-          ...s.byLengthDifference.map((b) => [`accuracy, ${b.bucket}`, b.accuracy] as const),
-        ].map(([name, r]) => ({
-          name: name as string,
-          value: (r as Rate).value,
-          ci: (r as Rate).ci,
-          n: (r as Rate).n,
-        })),
+}
+
+function reportHtml(judgeName: string, rows: AccuracyRow[]): string {
+  return renderEvalReport({
+    models: [judgeName],
+    accuracy: rows.map(({ votes, summary: s }) => ({
+      votes,
+      rows: [
+        ["accuracy (right under both orders)", s.accuracy],
+        ["accuracy, a shown first", s.accuracyFirstOrder],
+        ["accuracy, b shown first", s.accuracySecondOrder],
+        ["consistency across orders", s.consistency],
+        ["first-position win rate", s.firstPositionWinRate],
+        ["failure rate", s.failureRate],
+        ["longer response wins", s.longerWinRate],
+        ...s.byLengthDifference.map((b) => [`accuracy, ${b.bucket}`, b.accuracy] as const),
+      ].map(([name, r]) => ({
+        name: name as string,
+        value: (r as Rate).value,
+        ci: (r as Rate).ci,
+        n: (r as Rate).n,
       })),
-    }),
-  );
-  console.log(`\nwrote ${join(values.output, "summary.json")} and report.html`);
-  return bad > 0 ? 1 : 0;
+    })),
+  });
 }

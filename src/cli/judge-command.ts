@@ -1,14 +1,15 @@
 // `wz judge`: judge a JSONL file of pairs, write verdicts in input order, summarise.
-import { createWriteStream, openSync, readFileSync } from "node:fs";
+import { createWriteStream, openSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { duplicateIds, type Pair, type PairFormat, parsePairLine } from "../data/pairs.ts";
+import type { Pair, PairFormat } from "../data/pairs.ts";
 import { verdictStats } from "../judge/stats.ts";
-import type { Verdict } from "../judge/types.ts";
+import type { PairwiseJudge, Verdict } from "../judge/types.ts";
 import { forEachConcurrent } from "../recipes/pool.ts";
 import { Progress } from "../recipes/progress.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { readPairsSkipping } from "./pairs-input.ts";
 
 export const JUDGE_HELP = `wz judge --input pairs.jsonl --output verdicts.jsonl [options]
 
@@ -78,55 +79,62 @@ export async function judgeCommand(argv: string[]): Promise<number> {
   if (!["pairs", "litbench", "rewardbench", "auto"].includes(format)) {
     throw new UsageError(`--format: expected pairs, litbench, rewardbench or auto, got "${format}"`);
   }
-  let text: string;
-  try {
-    text = readFileSync(values.input, "utf8");
-  } catch (e) {
-    throw new UsageError(`--input: cannot read ${values.input}: ${(e as Error).message}`);
-  }
-
-  const pairs: Pair[] = [];
-  const badLines: string[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    const r = parsePairLine(line, i + 1, format);
-    if (r.ok) pairs.push(r.pair);
-    else badLines.push(r.error);
-  });
-  for (const msg of badLines) process.stderr.write(`skipped ${msg}\n`);
-  if (pairs.length === 0)
-    throw new UsageError(
-      `${values.input}: no pairs to judge${badLines.length ? ` (${badLines.length} malformed lines skipped)` : " (the file is empty)"}`,
-    );
-  const dups = duplicateIds(pairs);
-  if (dups.length)
-    process.stderr.write(
-      `wz: warning: ${dups.length} id(s) occur more than once (${dups.slice(0, 5).join(", ")}${dups.length > 5 ? ", ..." : ""}); output lines follow input order\n`,
-    );
-
+  const { pairs, badLines } = readPairsSkipping(values.input, format);
   // Open the output before any work: an unwritable path fails now, with its name, not after
   // every pair has been judged.
-  let fd: number | undefined;
-  if (values.output) {
-    try {
-      fd = openSync(values.output, "w");
-    } catch (e) {
-      throw new UsageError(`--output: cannot write ${values.output}: ${(e as Error).message}`);
-    }
-  }
-  const out = fd !== undefined ? createWriteStream("", { fd }) : process.stdout;
-  let writeError: Error | null = null;
-  if (fd !== undefined)
-    out.on("error", (e: Error) => {
-      writeError ??= e;
-    });
+  const out = openOutput(values.output);
   const built = buildJudge(values);
   process.stderr.write(`judging ${pairs.length} pairs with ${built.describe()}\n`);
+  const window = Math.max(64, 4 * (numberFlag(values, "concurrency", { int: true, min: 1 }) ?? 16));
+  const verdicts = await judgeInOrder(pairs, built.judge, window, out.stream);
+  try {
+    await out.close();
+  } finally {
+    built.close();
+  }
+  const stats = verdictStats(
+    verdicts,
+    pairs.map((p) => p.label),
+  );
+  process.stderr.write(summaryLines(stats, badLines.length));
+  return badLines.length > 0 || stats.outcomes.failed > 0 ? 1 : 0;
+}
+
+/** --output opened now (or stdout); close() ends the file and reports a write that failed. */
+function openOutput(path: string | undefined): { stream: NodeJS.WritableStream; close(): Promise<void> } {
+  if (!path) return { stream: process.stdout, close: async () => {} };
+  let fd: number;
+  try {
+    fd = openSync(path, "w");
+  } catch (e) {
+    throw new UsageError(`--output: cannot write ${path}: ${(e as Error).message}`);
+  }
+  const stream = createWriteStream("", { fd });
+  let writeError: Error | null = null;
+  stream.on("error", (e: Error) => {
+    writeError ??= e;
+  });
+  return {
+    stream,
+    async close() {
+      await new Promise<void>((resolve) => stream.end(resolve));
+      if (writeError) throw new Error(`--output: writing ${path} failed: ${(writeError as Error).message}`);
+    },
+  };
+}
+
+/**
+ * Comparisons run concurrently (the backend caps requests in flight); lines are written in input
+ * order through a small reorder buffer so a crash leaves a clean prefix.
+ */
+async function judgeInOrder(
+  pairs: Pair[],
+  judge: PairwiseJudge,
+  window: number,
+  out: NodeJS.WritableStream,
+): Promise<Verdict[]> {
   const progress = new Progress("judge", pairs.length);
   const verdicts: Verdict[] = new Array(pairs.length);
-
-  // Comparisons run concurrently (the backend caps requests in flight); lines are written in
-  // input order through a small reorder buffer so a crash leaves a clean prefix.
   let nextToWrite = 0;
   const ready = new Map<number, string>();
   const flush = () => {
@@ -136,11 +144,10 @@ export async function judgeCommand(argv: string[]): Promise<number> {
       nextToWrite++;
     }
   };
-  const window = Math.max(64, 4 * (numberFlag(values, "concurrency", { int: true, min: 1 }) ?? 16));
   await forEachConcurrent(
     pairs,
     window,
-    (p) => built.judge.compare(p.prompt, p.responseA, p.responseB),
+    (p) => judge.compare(p.prompt, p.responseA, p.responseB),
     (v, i) => {
       verdicts[i] = v;
       ready.set(i, `${JSON.stringify(verdictLine(pairs[i], v))}\n`);
@@ -149,19 +156,13 @@ export async function judgeCommand(argv: string[]): Promise<number> {
     },
   );
   progress.finish();
-  if (out !== process.stdout)
-    await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
-  built.close();
-  if (writeError)
-    throw new Error(`--output: writing ${values.output} failed: ${(writeError as Error).message}`);
+  return verdicts;
+}
 
-  const stats = verdictStats(
-    verdicts,
-    pairs.map((p) => p.label),
-  );
+function summaryLines(stats: ReturnType<typeof verdictStats>, skipped: number): string {
   const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
   const o = stats.outcomes;
-  process.stderr.write(
+  return (
     [
       `outcomes: a ${o.a}, b ${o.b}, tie ${o.tie}, inconsistent ${o.inconsistent}, failed ${o.failed}`,
       `consistency across orders: ${pct(stats.consistency)}; first-position win rate: ${pct(stats.firstPositionWinRate)}; failure rate: ${pct(stats.failureRate)}`,
@@ -171,10 +172,9 @@ export async function judgeCommand(argv: string[]): Promise<number> {
             .join(", ")}`
         : "",
       stats.labelled ? `accuracy on ${stats.labelled} labelled pairs: ${pct(stats.accuracy)}` : "",
-      badLines.length ? `${badLines.length} malformed input line(s) skipped` : "",
+      skipped ? `${skipped} malformed input line(s) skipped` : "",
     ]
       .filter(Boolean)
-      .join("\n") + "\n",
+      .join("\n") + "\n"
   );
-  return badLines.length > 0 || o.failed > 0 ? 1 : 0;
 }

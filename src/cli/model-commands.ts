@@ -298,47 +298,7 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
   const kernel = await selectKernel("auto");
   const { model, tokenizer } = loadModelFolder(positionals[0], kernel);
   if (!tokenizer) throw new UsageError(`${positionals[0]}: no tokenizer.json`);
-  const sequences: number[][] = [];
-  const starts: number[] = [];
-  readFileSync(values.data, "utf8")
-    .split("\n")
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      let row: { prompt?: unknown; response?: unknown; text?: unknown; messages?: unknown };
-      try {
-        row = JSON.parse(line);
-      } catch (e) {
-        throw new UsageError(`${values.data}: line ${i + 1}: not valid JSON (${(e as Error).message})`);
-      }
-      if (Array.isArray(row.messages)) {
-        const messages = row.messages as ChatMessage[];
-        if (
-          !messages.every(
-            (m) => m && typeof m.content === "string" && ["system", "user", "assistant"].includes(m.role),
-          )
-        )
-          throw new UsageError(
-            `${values.data}: line ${i + 1}: each message needs "role" (system, user, assistant) and "content"`,
-          );
-        if (messages[messages.length - 1]?.role !== "assistant")
-          throw new UsageError(
-            `${values.data}: line ${i + 1}: the last message must be the assistant's (the one that takes loss)`,
-          );
-        const seq = chatMessagesSequence(tokenizer, messages);
-        sequences.push(seq.tokens);
-        starts.push(seq.promptLength - 1);
-      } else if (typeof row.text === "string") {
-        sequences.push(tokenizer.encode(row.text));
-        starts.push(0);
-      } else if (typeof row.prompt === "string" && typeof row.response === "string") {
-        const seq = chatSequence(tokenizer, row.prompt, row.response);
-        sequences.push(seq.tokens);
-        starts.push(seq.promptLength - 1);
-      } else
-        throw new UsageError(
-          `${values.data}: line ${i + 1} needs "messages", "text", or "prompt" and "response"`,
-        );
-    });
+  const { sequences, starts } = readSftRows(values.data, tokenizer);
   if (sequences.length === 0) throw new UsageError(`${values.data}: no examples`);
   if (values["lora-rank"]) {
     model.attachLora(
@@ -372,4 +332,48 @@ export async function finetuneCommand(argv: string[]): Promise<number> {
     `wrote ${values.output}; loss on the first 64 examples (all tokens) ${before.toFixed(4)} -> ${evalLoss(model, sequences.slice(0, 64)).toFixed(4)}`,
   );
   return 0;
+}
+
+/** SFT rows of a JSONL file as token sequences, each with the first position that takes loss. */
+function readSftRows(path: string, tokenizer: TextTokenizer): { sequences: number[][]; starts: number[] } {
+  const sequences: number[][] = [];
+  const starts: number[] = [];
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let row: { prompt?: unknown; response?: unknown; text?: unknown; messages?: unknown };
+      try {
+        row = JSON.parse(line);
+      } catch (e) {
+        throw new UsageError(`${path}: line ${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+      if (Array.isArray(row.messages)) {
+        const messages = row.messages as ChatMessage[];
+        if (
+          !messages.every(
+            (m) => m && typeof m.content === "string" && ["system", "user", "assistant"].includes(m.role),
+          )
+        )
+          throw new UsageError(
+            `${path}: line ${i + 1}: each message needs "role" (system, user, assistant) and "content"`,
+          );
+        if (messages[messages.length - 1]?.role !== "assistant")
+          throw new UsageError(
+            `${path}: line ${i + 1}: the last message must be the assistant's (the one that takes loss)`,
+          );
+        const seq = chatMessagesSequence(tokenizer, messages);
+        sequences.push(seq.tokens);
+        starts.push(seq.promptLength - 1);
+      } else if (typeof row.text === "string") {
+        sequences.push(tokenizer.encode(row.text));
+        starts.push(0);
+      } else if (typeof row.prompt === "string" && typeof row.response === "string") {
+        const seq = chatSequence(tokenizer, row.prompt, row.response);
+        sequences.push(seq.tokens);
+        starts.push(seq.promptLength - 1);
+      } else
+        throw new UsageError(`${path}: line ${i + 1} needs "messages", "text", or "prompt" and "response"`);
+    });
+  return { sequences, starts };
 }

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { judgeSpecFromConfig, parseJudgeConfig } from "../recipes/judges/config.ts";
 import { createJudge } from "../recipes/judges/index.ts";
+import type { BuiltJudge } from "../recipes/judges/spec.ts";
 import { createRewardService } from "../serve/app.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
@@ -66,43 +67,82 @@ Routes:
 
 ${JUDGE_FLAGS_HELP}`;
 
+const SERVE_OPTIONS = {
+  ...JUDGE_FLAGS,
+  port: { type: "string", default: "8787" },
+  host: { type: "string", default: "127.0.0.1" },
+  "token-env": { type: "string" },
+  "group-size": { type: "string", default: "8" },
+  "group-deadline": { type: "string", default: "150" },
+  "group-key": { type: "string", default: "prompt" },
+  "masked-reward": { type: "string", default: "0" },
+  "max-pending": { type: "string", default: "10000" },
+  "max-groups": { type: "string", default: "64" },
+  "max-pending-bytes": { type: "string", default: String(256 << 20) },
+  "max-group-size": { type: "string", default: "256" },
+  "max-judge-calls": { type: "string", default: "8192" },
+  "max-response-chars": { type: "string", default: "32768" },
+  "retry-memory": { type: "string", default: "900" },
+  state: { type: "string" },
+  "body-limit": { type: "string", default: String(8 << 20) },
+  "skew-threshold": { type: "string", default: "0.6" },
+  tie: { type: "string", default: "-1" },
+  inconsistent: { type: "string", default: "-1" },
+  references: { type: "string", default: "1" },
+  "subgroup-size": { type: "string" },
+  "service-seed": { type: "string", default: "0" },
+  "judge-config": { type: "string" },
+  mode: { type: "string", default: "judge" },
+  "genrm-template": { type: "string", default: "compact" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...JUDGE_FLAGS,
-      port: { type: "string", default: "8787" },
-      host: { type: "string", default: "127.0.0.1" },
-      "token-env": { type: "string" },
-      "group-size": { type: "string", default: "8" },
-      "group-deadline": { type: "string", default: "150" },
-      "group-key": { type: "string", default: "prompt" },
-      "masked-reward": { type: "string", default: "0" },
-      "max-pending": { type: "string", default: "10000" },
-      "max-groups": { type: "string", default: "64" },
-      "max-pending-bytes": { type: "string", default: String(256 << 20) },
-      "max-group-size": { type: "string", default: "256" },
-      "max-judge-calls": { type: "string", default: "8192" },
-      "max-response-chars": { type: "string", default: "32768" },
-      "retry-memory": { type: "string", default: "900" },
-      state: { type: "string" },
-      "body-limit": { type: "string", default: String(8 << 20) },
-      "skew-threshold": { type: "string", default: "0.6" },
-      tie: { type: "string", default: "-1" },
-      inconsistent: { type: "string", default: "-1" },
-      references: { type: "string", default: "1" },
-      "subgroup-size": { type: "string" },
-      "service-seed": { type: "string", default: "0" },
-      "judge-config": { type: "string" },
-      mode: { type: "string", default: "judge" },
-      "genrm-template": { type: "string", default: "compact" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS });
   if (values.help) {
     console.log(SERVE_HELP);
     return 0;
   }
+  const options = serviceOptions(values); // flags first: a bad flag fails before the judge is built
+  const built = judgeFor(values);
+  const service = createRewardService({ ...options, ...judgeParts(built) });
+  const port = numberFlag(values, "port", { int: true, min: 0, max: 65535 })!;
+  const server = await listen(service.app.fetch, port, values.host);
+  const address = server.address() as AddressInfo;
+  // One parseable line on stdout, so scripts and tests can find the port.
+  console.log(`listening on http://${address.address}:${address.port}`);
+  process.stderr.write(
+    `wz serve: ${built.describe()}; group size ${numberFlag(values, "group-size", { int: true })}\n`,
+  );
+  await untilSignal(async () => {
+    process.stderr.write("wz serve: shutting down, finishing groups in flight\n");
+    server.close();
+    await service.close();
+    built.close();
+  });
+  return 0;
+}
+
+/** The judge: from --judge-config's judge block, else from the judge flags. */
+function judgeFor(values: ServeValues): BuiltJudge {
+  const path = values["judge-config"];
+  if (!path) return buildJudge(values);
+  if (!existsSync(path)) throw new UsageError(`--judge-config: ${path} does not exist`);
+  try {
+    return createJudge(judgeSpecFromConfig(parseJudgeConfig(readFileSync(path, "utf8"), path)));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function judgeParts(built: BuiltJudge) {
+  return { judge: built.judge, judgeWithVotes: built.withVotes, scorer: built.scorer };
+}
+
+/** The service's options from the flags, each checked and named in its error. */
+function serviceOptions(values: ServeValues) {
   const v = values as Record<string, unknown>;
   const groupKey = values["group-key"];
   if (groupKey !== "prompt" && groupKey !== "label")
@@ -117,25 +157,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (tie !== -1 && tie !== 0) throw new UsageError("--tie: expected -1 or 0");
   const inconsistent = numberFlag(v, "inconsistent", { int: true });
   if (inconsistent !== -1 && inconsistent !== 0) throw new UsageError("--inconsistent: expected -1 or 0");
-  let token: string | undefined;
-  if (values["token-env"]) {
-    token = process.env[values["token-env"]];
-    if (!token) throw new UsageError(`--token-env: environment variable ${values["token-env"]} is empty`);
-  }
-  let built: ReturnType<typeof buildJudge>;
-  if (values["judge-config"]) {
-    const path = values["judge-config"];
-    if (!existsSync(path)) throw new UsageError(`--judge-config: ${path} does not exist`);
-    try {
-      built = createJudge(judgeSpecFromConfig(parseJudgeConfig(readFileSync(path, "utf8"), path)));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  } else built = buildJudge(values);
-  const service = createRewardService({
-    judge: built.judge,
-    judgeWithVotes: built.withVotes,
-    scorer: built.scorer,
+  return {
     seed: numberFlag(v, "service-seed", { int: true }),
     skewThreshold: numberFlag(v, "skew-threshold", { min: 0 }),
     tie,
@@ -155,41 +177,45 @@ export async function serveCommand(argv: string[]): Promise<number> {
     retryWindowMs: numberFlag(v, "retry-memory", { min: 0 })! * 1000,
     stateFile: values.state,
     bodyLimitBytes: numberFlag(v, "body-limit", { int: true, min: 1 }),
-    token,
+    token: tokenFrom(values["token-env"]),
     mode,
     genrmTemplate,
-  });
-  const port = numberFlag(v, "port", { int: true, min: 0, max: 65535 })!;
-  const server = serve({ fetch: service.app.fetch, port, hostname: values.host as string });
+  } as const;
+}
+
+function tokenFrom(envName: string | undefined): string | undefined {
+  if (!envName) return undefined;
+  const token = process.env[envName];
+  if (!token) throw new UsageError(`--token-env: environment variable ${envName} is empty`);
+  return token;
+}
+
+/** Listens, or fails with one line naming the port (in use, out of range). */
+async function listen(fetch: Parameters<typeof serve>[0]["fetch"], port: number, host: string) {
+  const server = serve({ fetch, port, hostname: host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", () => resolve());
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(
         new UsageError(
           e.code === "EADDRINUSE"
-            ? `--port ${port}: ${values.host}:${port} is already in use (pick another port, or --port 0 for a free one)`
-            : `cannot listen on ${values.host}:${port}: ${e.message}`,
+            ? `--port ${port}: ${host}:${port} is already in use (pick another port, or --port 0 for a free one)`
+            : `cannot listen on ${host}:${port}: ${e.message}`,
         ),
       ),
     );
   });
-  const address = server.address() as AddressInfo;
-  // One parseable line on stdout, so scripts and tests can find the port.
-  console.log(`listening on http://${address.address}:${address.port}`);
-  process.stderr.write(
-    `wz serve: ${built.describe()}; group size ${numberFlag(v, "group-size", { int: true })}\n`,
-  );
+  return server;
+}
 
-  await new Promise<void>((resolve) => {
-    const stop = async () => {
-      process.stderr.write("wz serve: shutting down, finishing groups in flight\n");
-      server.close();
-      await service.close();
-      built.close();
+/** Resolves after `stop` has run on the first SIGINT or SIGTERM. */
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const once = async () => {
+      await stop();
       resolve();
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.once("SIGINT", once);
+    process.once("SIGTERM", once);
   });
-  return 0;
 }
