@@ -63,14 +63,18 @@ export class AdamW {
   }
 }
 
-/** Scales gradients in place so that their global L2 norm is at most maxNorm; returns the norm before. */
-export function clipGradNorm(grads: FloatArray, maxNorm: number): number {
+/**
+ * Scales gradients in place so that their global L2 norm (over every buffer given, in order) is at
+ * most maxNorm (0: no clipping); returns the norm before.
+ */
+export function clipGradNorm(grads: FloatArray | FloatArray[], maxNorm: number): number {
+  const buffers = Array.isArray(grads) ? grads : [grads];
   let ss = 0;
-  for (let i = 0; i < grads.length; i++) ss += grads[i] * grads[i];
+  for (const g of buffers) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
   const norm = Math.sqrt(ss);
   if (maxNorm > 0 && norm > maxNorm) {
     const scale = maxNorm / (norm + 1e-12);
-    for (let i = 0; i < grads.length; i++) grads[i] *= scale;
+    for (const g of buffers) for (let i = 0; i < g.length; i++) g[i] *= scale;
   }
   return norm;
 }

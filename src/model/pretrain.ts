@@ -3,10 +3,11 @@
 // Used to build the tiny base model and for supervised fine-tuning.
 
 import type { DecoderModel } from "./decoder.ts";
-import { AdamW, clipGradNorm, learningRate, type Schedule } from "./optimizer.ts";
+import type { Schedule } from "./optimizer.ts";
 import { DEFAULT_PACK_MIB, packIndices, rowsWithin } from "./packing.ts";
 import { mulberry32 } from "./random.ts";
 import { nextTokenTargets } from "./targets.ts";
+import { groupOf, Trainer } from "./trainer.ts";
 
 export interface PretrainOptions {
   steps: number;
@@ -37,16 +38,16 @@ export function evalLoss(model: DecoderModel, sequences: number[][]): number {
 
 export function pretrain(model: DecoderModel, sequences: number[][], options: PretrainOptions): number[] {
   model.zeroGrad();
-  const { params, grads } = model.trainable();
-  const opt = new AdamW(params.specs, params.data.length, {
+  const trainer = new Trainer([groupOf(model.trainable())], {
     lr: options.lr,
     weightDecay: options.weightDecay ?? 0.01,
+    schedule: options.schedule ?? {
+      kind: "cosine",
+      warmupSteps: Math.ceil(options.steps / 20),
+      totalSteps: options.steps,
+    },
+    gradClip: options.clip ?? 1,
   });
-  const schedule = options.schedule ?? {
-    kind: "cosine",
-    warmupSteps: Math.ceil(options.steps / 20),
-    totalSteps: options.steps,
-  };
   const random = mulberry32(options.seed);
   const losses: number[] = [];
   for (let step = 0; step < options.steps; step++) {
@@ -75,9 +76,8 @@ export function pretrain(model: DecoderModel, sequences: number[][], options: Pr
       });
       model.backwardPacked(ds);
     }
-    clipGradNorm(grads.data, options.clip ?? 1);
-    const lr = learningRate(options.lr, schedule, step);
-    opt.step(params.data, grads.data, lr);
+    const lr = trainer.lrAt(step);
+    trainer.apply(lr);
     losses.push(loss / total);
     options.onStep?.({ step, loss: loss / total, lr, tokens: total });
   }

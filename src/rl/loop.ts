@@ -22,9 +22,10 @@ import {
 import type { DecoderModel } from "../model/decoder.ts";
 import { importGguf } from "../model/gguf-import.ts";
 import type { ComputeBackend } from "../model/kernels/types.ts";
-import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
+import type { Schedule } from "../model/optimizer.ts";
 import { derivedSeed, sampleWithoutReplacement, seededRandom } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import { groupOf, Trainer } from "../model/trainer.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { LoopConfig } from "./config.ts";
 import { trainingItems } from "./data.ts";
@@ -105,13 +106,14 @@ export async function runLoop(
 ): Promise<{ completed: number; stopped: boolean; stopReason?: string }> {
   const { config, runDir, store, policy, initial, tokenizer: tok, task, log } = ctx;
   let stopReason: string | undefined;
-  const trainable = policy.trainable();
-  const opt = new AdamW(trainable.params.specs, trainable.params.data.length, {
+  const trainer = new Trainer([groupOf(policy.trainable())], {
     lr: config.train.lr,
     weightDecay: config.train.weight_decay,
+    schedule: scheduleOf(config),
+    gradClip: config.train.grad_clip,
   });
   if (startStep > 0) {
-    loadState(runDir, startStep - 1, policy, opt);
+    loadState(runDir, startStep - 1, policy, trainer.optimizer);
     pruneStates(runDir, startStep - 1);
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
@@ -124,7 +126,6 @@ export async function runLoop(
       samplerConcurrency(config.rollout.sampler_concurrency, config.rollout.sampler_threads),
     );
   await syncSampler(sampler, runDir, policy, tok, true, config.rollout.sampler_weights);
-  const schedule = scheduleOf(config);
   const G = config.rollout.group_size;
   const started = performance.now();
   let stopped = false;
@@ -186,15 +187,14 @@ export async function runLoop(
       const t2 = performance.now();
       // 4. policy update: masked members and dropped groups contribute nothing
       const items = trainingItems(groups, estimates);
-      const lr = learningRate(config.train.lr, schedule, step);
-      const update = policyUpdate(policy, initial, opt, items, {
+      const lr = trainer.lrAt(step);
+      const update = policyUpdate(policy, initial, trainer, items, {
         lr,
         epochs: config.train.epochs,
         minibatches: config.train.minibatches,
         clipLow: config.train.clip_low,
         clipHigh: config.train.clip_high,
         klCoef: config.train.kl_coef,
-        gradClip: config.train.grad_clip,
         packMiB: config.train.pack_mib,
         random: seededRandom(config.seed, "minibatch", step),
       });
@@ -230,7 +230,7 @@ export async function runLoop(
 
       // 7. persist: state first (named by step), then the step's transaction, then prune
       const t5 = performance.now();
-      saveState(runDir, step, policy, opt);
+      saveState(runDir, step, policy, trainer.optimizer);
       metrics.time_store_s = (performance.now() - t5) / 1000;
       metrics.time_step_s = (performance.now() - t0) / 1000;
       store.commitStep(stepRecord(step, prompts, groups, estimates, metrics));

@@ -1,12 +1,12 @@
 // One policy update: the clipped surrogate over the step's training items, back-propagated in
-// packed passes of several sequences (token-mean over each minibatch), global-norm clipping, then
-// AdamW. Old log-probabilities come from the weights that sampled; the reference's from the
-// frozen model.
+// packed passes of several sequences (token-mean over each minibatch), then the trainer's update
+// (global-norm clipping, AdamW) once per minibatch. Old log-probabilities come from the weights
+// that sampled; the reference's from the frozen model.
 
 import type { DecoderModel } from "../model/decoder.ts";
-import { type AdamW, clipGradNorm } from "../model/optimizer.ts";
 import { packIndices, rowsWithin } from "../model/packing.ts";
 import { sampleWithoutReplacement } from "../model/random.ts";
+import type { Trainer } from "../model/trainer.ts";
 import { type ResponseLogprobs, responseLogprobsPacked, type TrainingItem } from "./data.ts";
 import { policyLoss } from "./policy-loss.ts";
 
@@ -17,7 +17,6 @@ export interface UpdateOptions {
   clipLow: number;
   clipHigh: number;
   klCoef: number;
-  gradClip: number;
   /** Activation memory for one packed pass, MiB (0: one sequence a pass). */
   packMiB: number;
   /** Seeded source for the minibatch order. */
@@ -37,7 +36,7 @@ export interface UpdateResult {
 export function policyUpdate(
   policy: DecoderModel,
   reference: DecoderModel,
-  opt: AdamW,
+  trainer: Trainer,
   items: TrainingItem[],
   o: UpdateOptions,
 ): UpdateResult {
@@ -104,9 +103,7 @@ export function policyUpdate(
         });
         policy.backwardPacked(ds);
       }
-      const { params, grads } = policy.trainable();
-      gradNorm = clipGradNorm(grads.data, o.gradClip);
-      opt.step(params.data, grads.data, o.lr);
+      gradNorm = trainer.apply(o.lr);
     }
   }
   return { old, ref, clipFraction: clipTokens ? clipSum / clipTokens : 0, gradNorm, loss: lossSum };

@@ -1,9 +1,10 @@
-// Training a scalar reward model on labelled pairs: minibatches of Bradley-Terry pairs, AdamW on
-// the trunk (every weight, or its LoRA adapters) and on the value head, and held-out accuracy by
+// Training a scalar reward model on labelled pairs: minibatches of Bradley-Terry pairs, the shared
+// trainer (model/trainer.ts) on the trunk (every weight, or its LoRA adapters) and the value head, and held-out accuracy by
 // the sign of the reward difference. Knows nothing of files: sequences in, numbers out.
-import { AdamW, learningRate, type Schedule } from "../model/optimizer.ts";
+import type { Schedule } from "../model/optimizer.ts";
 import { mulberry32 } from "../model/random.ts";
 import type { RewardModel } from "../model/reward-model.ts";
+import { groupOf, Trainer } from "../model/trainer.ts";
 
 /** One labelled pair, tokenised: the preferred response's sequence and the other's. */
 export interface TokenPair {
@@ -26,21 +27,18 @@ export interface RmTrainOptions {
 export function trainRewardModel(rm: RewardModel, pairs: TokenPair[], o: RmTrainOptions): number[] {
   if (pairs.length === 0) throw new Error("no training pairs");
   rm.zeroGrad();
-  const { params, grads } = rm.trunk.trainable();
-  const trunkOpt = new AdamW(params.specs, params.data.length, { lr: o.lr, weightDecay: o.weightDecay });
-  const headOpt = new AdamW(
-    [{ name: "score.weight", shape: [1, rm.score.length], offset: 0, size: rm.score.length }],
-    rm.score.length,
-    {
-      lr: o.lr,
-      weightDecay: o.weightDecay,
-    },
-  );
-  const schedule = o.schedule ?? {
-    kind: "cosine",
-    warmupSteps: Math.ceil(o.steps / 20),
-    totalSteps: o.steps,
+  // The trunk (every weight, or its LoRA adapters) and the value head, under one global norm.
+  const head = {
+    params: rm.score,
+    grads: rm.scoreGrad,
+    specs: [{ name: "score.weight", shape: [1, rm.score.length], offset: 0, size: rm.score.length }],
   };
+  const trainer = new Trainer([groupOf(rm.trunk.trainable()), head], {
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    schedule: o.schedule ?? { kind: "cosine", warmupSteps: Math.ceil(o.steps / 20), totalSteps: o.steps },
+    gradClip: o.gradClip,
+  });
   const random = mulberry32(o.seed);
   const losses: number[] = [];
   for (let step = 0; step < o.steps; step++) {
@@ -53,19 +51,8 @@ export function trainRewardModel(rm: RewardModel, pairs: TokenPair[], o: RmTrain
       loss += r.loss / o.batchSize;
       if (r.margin > 0) right++;
     }
-    // One global norm over the trunk's trainable gradients and the head's.
-    if (o.gradClip > 0) {
-      let ss = 0;
-      for (const g of [grads.data, rm.scoreGrad]) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
-      const norm = Math.sqrt(ss);
-      if (norm > o.gradClip) {
-        const k = o.gradClip / (norm + 1e-12);
-        for (const g of [grads.data, rm.scoreGrad]) for (let i = 0; i < g.length; i++) g[i] *= k;
-      }
-    }
-    const lr = learningRate(o.lr, schedule, step);
-    trunkOpt.step(params.data, grads.data, lr);
-    headOpt.step(rm.score, rm.scoreGrad, lr);
+    const lr = trainer.lrAt(step);
+    trainer.apply(lr);
     losses.push(loss);
     o.onStep?.({ step, loss, accuracy: right / o.batchSize, lr });
   }

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Rollout } from "../../src/data/prompts.ts";
-import { AdamW } from "../../src/model/optimizer.ts";
 import { seededRandom } from "../../src/model/random.ts";
+import { groupOf, Trainer } from "../../src/model/trainer.ts";
 import { responseLogprobs, type Sequence, trainingItems } from "../../src/rl/data.ts";
 import type { GroupAdvantages } from "../../src/rl/estimators/types.ts";
 import { divergence } from "../../src/rl/monitor.ts";
@@ -60,7 +60,12 @@ function update(
   const policy = randomModel(tinyConfig(), 11);
   const reference = randomModel(tinyConfig(), 11);
   const { params } = policy.trainable();
-  const opt = new AdamW(params.specs, params.data.length, { lr: 0.01, weightDecay: 0 });
+  const trainer = new Trainer([groupOf(policy.trainable())], {
+    lr: 0.01,
+    weightDecay: 0,
+    schedule: { kind: "constant" },
+    gradClip: 1,
+  });
   const groups = [advantages.map((_, m) => rollout(m, prompt, m % 2 === 0 ? good : bad.slice(0, 2 + m)))];
   const items = trainingItems(groups, [
     estimate(
@@ -73,14 +78,13 @@ function update(
   const lpBefore = seqs.map((s) => meanLogp(policy, s));
   let last: ReturnType<typeof policyUpdate> | undefined;
   for (let k = 0; k < steps; k++)
-    last = policyUpdate(policy, reference, opt, items, {
+    last = policyUpdate(policy, reference, trainer, items, {
       lr: 0.01,
       epochs: more.epochs ?? 1,
       minibatches: more.minibatches ?? 1,
       clipLow: 0.2,
       clipHigh: 0.28,
       klCoef: 0.1,
-      gradClip: 1,
       packMiB: more.packMiB ?? 256,
       random: seededRandom(1, "mb", k),
     });
