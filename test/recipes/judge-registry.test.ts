@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ARM_JUDGES, ExperimentConfigSchema } from "../../src/recipes/experiment/config.ts";
+import { CHAT_BACKENDS, chatBackendFor } from "../../src/recipes/judges/backends.ts";
 import { parseJudgeConfig } from "../../src/recipes/judges/config.ts";
 import { createJudge, JUDGE_KIND_NAMES, JUDGES } from "../../src/recipes/judges/index.ts";
 import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
@@ -46,4 +47,19 @@ test("createJudge builds the declared kind and refuses an unknown one", async ()
     () => createJudge({ kind: "oracle" }),
     /judge kind "oracle": expected one of rules, genrm, rm/,
   );
+});
+
+test("the chat backends: a GGUF runs in llama.cpp, anything else on an OpenAI-compatible server", () => {
+  const named = (spec: Parameters<typeof chatBackendFor>[0]) =>
+    CHAT_BACKENDS.find((b) => b.applies(spec))?.name;
+  assert.equal(named({ kind: "genrm", gguf: "judge.gguf" }), "llama.cpp");
+  assert.equal(named({ kind: "genrm", baseUrls: ["http://127.0.0.1:1/v1"], model: "m" }), "openai");
+  assert.throws(
+    () => chatBackendFor({ kind: "genrm", gguf: "/nonexistent/judge.gguf" }),
+    /judge GGUF .* does not exist/,
+  );
+  assert.throws(() => chatBackendFor({ kind: "genrm" }), /needs a base URL/);
+  const http = chatBackendFor({ kind: "genrm", baseUrls: ["http://127.0.0.1:1/v1"], model: "m" });
+  assert.equal(http.where, "http://127.0.0.1:1/v1");
+  assert.ok(http.http, "the HTTP client is handed back for criteria scoring");
 });

@@ -6,11 +6,10 @@ import { dirname } from "node:path";
 import { ConfigError } from "../../data/config-file.ts";
 import { GenRMJudge } from "../../judge/genrm.ts";
 import { DEFAULT_PRINCIPLE_SET, parsePrinciples } from "../../judge/principles.ts";
-import { LlamaCppChatBackend } from "../../llm/llama-judge-backend.ts";
-import { OpenAICompatibleBackend } from "../../llm/openai-compatible.ts";
 import type { ChatBackend } from "../../llm/types.ts";
 import { readGgufHeader } from "../../model/gguf.ts";
 import { SqliteReplyCache } from "../../store/judge-cache.ts";
+import { chatBackendFor } from "./backends.ts";
 import {
   type BuiltJudge,
   JUDGE_TEMPLATE_KEY,
@@ -21,37 +20,13 @@ import {
 } from "./spec.ts";
 
 function build(spec: JudgeSpec): BuiltJudge {
-  const gguf = spec.gguf;
-  if (gguf) {
-    if (!existsSync(gguf)) throw new Error(`judge GGUF ${gguf} does not exist`);
-    // A judge trained by `wz genrm` records the template it learned; use it unless told otherwise.
-    const recorded = readGgufHeader(gguf).metadata.get(JUDGE_TEMPLATE_KEY);
-    if (spec.template === undefined && (recorded === "compact" || recorded === "full"))
-      spec = { ...spec, template: recorded };
-    const grammar = spec.grammar ?? true;
-    const backend = new LlamaCppChatBackend(gguf, { grammar });
-    const how = grammar ? "llama.cpp, final line constrained by a grammar" : "llama.cpp, no grammar";
-    return genrm(spec, backend, how, () => void backend.close());
+  // A judge trained by `wz genrm` records the template it learned; use it unless told otherwise.
+  if (spec.gguf && spec.template === undefined && existsSync(spec.gguf)) {
+    const recorded = readGgufHeader(spec.gguf).metadata.get(JUDGE_TEMPLATE_KEY);
+    if (recorded === "compact" || recorded === "full") spec = { ...spec, template: recorded };
   }
-  const baseUrls = spec.baseUrls ?? [];
-  if (baseUrls.length === 0) {
-    throw new Error(
-      "the GenRM judge needs a base URL (--base-url, WZ_BASE_URL or judge.base_url) or a local --gguf",
-    );
-  }
-  if (!spec.model) throw new Error("the GenRM judge needs a model name (--model, WZ_MODEL or judge.model)");
-  const backend = new OpenAICompatibleBackend({
-    baseUrls,
-    model: spec.model,
-    apiKey: spec.apiKey,
-    concurrency: spec.concurrency,
-    requestsPerMinute: spec.requestsPerMinute,
-    tokensPerMinute: spec.tokensPerMinute,
-    timeoutMs: spec.timeoutMs,
-    maxRetries: spec.maxRetries,
-    retryWindowMs: spec.retryWindowMs,
-  });
-  return { ...genrm(spec, backend, baseUrls.join(", "), () => {}), backend };
+  const built = chatBackendFor(spec);
+  return { ...genrm(spec, built.backend, built.where, built.close), backend: built.http };
 }
 
 /** The GenRM over any chat backend, with the principles, sampling and cache the spec names. */
