@@ -32,7 +32,8 @@ pairs:  labelled pairs from the tiny world ({"id","prompt","response_a","respons
         request against its twin with one fact changed (another word, another topic, no word).
 traces: a teacher judge critiques each pair in both orders; a pair's traces are kept only when
         both orders prefer the labelled response (rejection sampling). --teacher tiny writes
-        templated critiques from the tiny world's checks; otherwise the judge options pick any
+        templated critiques as a general critic reads the tiny world (the request, grammar,
+        commentary, repetition and a taste of its own; never the gold); otherwise the judge options pick any
         backend (an OpenAI-compatible server, --gguf). Rows are {"messages": [user, assistant]},
         rendered by the same template as inference, ready for wz finetune.
 train:  the recipe end to end (examples/tiny-genrm/config.yaml); prints the held-out accuracy,

@@ -1,7 +1,13 @@
 // The flags that pick and configure a judge, shared by `wz judge`, `wz serve` and the eval commands.
 import type { ParseArgsConfig } from "node:util";
 import { TEMPLATE_NAMES, type TemplateName, templateNamed } from "../judge/template.ts";
-import { createJudge, isJudgeKind, JUDGE_KIND_NAMES } from "../recipes/judges/index.ts";
+import {
+  createJudge,
+  GOLD_REFUSAL,
+  isGoldName,
+  isJudgeKind,
+  JUDGE_KIND_NAMES,
+} from "../recipes/judges/index.ts";
 import type { BuiltJudge } from "../recipes/judges/spec.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
@@ -77,6 +83,7 @@ export function buildJudge(values: JudgeFlagValues): BuiltJudge {
 
 function buildJudgeOrThrow(values: JudgeFlagValues): BuiltJudge {
   const kind = values.judge as string;
+  if (isGoldName(kind)) throw new UsageError(`--judge: ${GOLD_REFUSAL}`);
   if (!isJudgeKind(kind))
     throw new UsageError(
       `--judge: expected ${JUDGE_KIND_NAMES.map((k) => `"${k}"`).join(", ")}, got "${kind}"`,

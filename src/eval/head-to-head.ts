@@ -44,6 +44,7 @@ export const TASK_FIGURES: [key: string, label: string, kind: "share" | "number"
   ["length_ok", "within the length limit", "share"],
   ["no_commentary", "no commentary", "share"],
   ["no_repetition", "no repetition", "share"],
+  ["taste", "taste (details set in their mood)", "share"],
   ["commentary_tokens", "commentary tokens per response", "number"],
   ["words", "words per response", "number"],
 ];

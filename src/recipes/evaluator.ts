@@ -34,6 +34,7 @@ export function goldMonitor(): EvalMonitor {
         no_commentary: s.noCommentary,
         no_repetition: s.noRepetition,
         all_met: s.allMet,
+        taste: s.taste,
         words: s.meanWords,
         commentary_tokens: s.commentaryTokens,
       };

@@ -11,9 +11,9 @@ import {
   scoredVerdict,
   type Verdict,
 } from "../judge/types.ts";
-import { META, TOPICS, WORDS } from "./tiny-world.ts";
+import { DETAIL_MOODS, META, SCENE_MOODS, TOPICS, WORDS } from "./tiny-world.ts";
 
-export const GOLD_JUDGE_VERSION = "wz-tiny-gold-v1";
+export const GOLD_JUDGE_VERSION = "wz-tiny-gold-v2";
 const GOLD_IDENTITY = {
   templateVersion: GOLD_JUDGE_VERSION,
   principlesHash: GOLD_JUDGE_VERSION,
@@ -78,8 +78,13 @@ export interface GoldChecks {
   noCommentary: boolean;
   /** No content sentence said twice. */
   noRepetition: boolean;
-  /** Every check above. */
+  /** Every check above (the request's constraints and the general checks; taste is not one). */
   allMet: boolean;
+  /**
+   * Taste: the share of the response's details ("near a WORD") set beside a scene of their own
+   * mood (tiny-world.ts); null when it places no detail.
+   */
+  taste: number | null;
   words: number;
   commentaryTokens: number;
 }
@@ -94,7 +99,11 @@ export function goldChecks(request: GoldRequest, response: string): GoldChecks {
   const commentaryTokens = sentences
     .filter((_, i) => parsed[i].kind === "commentary")
     .reduce((s, x) => s + (x.match(/\S+/g)?.length ?? 0), 0);
+  const placed = content.filter((c) => c.near !== null);
   const checks = {
+    taste: placed.length
+      ? placed.filter((c) => DETAIL_MOODS[c.near!] === SCENE_MOODS[c.base]).length / placed.length
+      : null,
     fluent: sentences.length > 0 && fluentCount === sentences.length,
     fluentShare: sentences.length ? fluentCount / sentences.length : 0,
     onTopic: content.length > 0 && content.every((c) => c.topic === request.topic),
@@ -118,11 +127,11 @@ export function goldChecks(request: GoldRequest, response: string): GoldChecks {
 }
 
 /**
- * The gold's quality score in [0, 10]: fluency weighs most (a grammatical answer that misses the
- * word beats word salad that contains it), then topic and the required word, then the rest.
+ * The checks that are not the request's or taste's, in [0, 1]: fluency weighs most (a grammatical
+ * answer that misses the word beats word salad that contains it), then topic and the required
+ * word, then the rest. (This was the whole score of wz-tiny-gold-v1.)
  */
-export function goldScore(c: GoldChecks): number {
-  if (c.words === 0) return 0;
+function generalScore(c: GoldChecks): number {
   const parts: [number, number][] = [
     [4, c.fluentShare],
     [2, c.onTopic ? 1 : 0],
@@ -131,8 +140,19 @@ export function goldScore(c: GoldChecks): number {
     [1, c.noCommentary ? 1 : 0],
     [1, c.noRepetition ? 1 : 0],
   ];
-  const total = parts.reduce((s, [w]) => s + w, 0);
-  return (10 * parts.reduce((s, [w, x]) => s + w * x, 0)) / total;
+  return parts.reduce((s, [w, x]) => s + w * x, 0) / parts.reduce((s, [w]) => s + w, 0);
+}
+
+/**
+ * The gold's quality score in [0, 10], ranking as the world's author would: the request's explicit
+ * constraints first (topic, the required word in a grammatical sentence, length: 4 points of 15
+ * each), then taste (2), then the general checks (1). Each rank outweighs everything below it: one
+ * more constraint met beats any taste, and a detail set in its mood beats any general difference.
+ */
+export function goldScore(c: GoldChecks): number {
+  if (c.words === 0) return 0;
+  const explicit = 4 * ((c.onTopic ? 1 : 0) + (c.requiredWord ? 1 : 0) + (c.length ? 1 : 0));
+  return (10 * (explicit + 2 * (c.taste ?? 0) + generalScore(c))) / 15;
 }
 
 /** The gold as a pairwise judge: deterministic, so both orders always agree. */
@@ -194,6 +214,8 @@ export interface GoldSummary {
   noCommentary: number | null;
   noRepetition: number | null;
   allMet: number | null;
+  /** Mean taste over the responses that place a detail. */
+  taste: number | null;
   meanScore: number | null;
   meanWords: number | null;
   commentaryTokens: number | null;
@@ -221,6 +243,10 @@ export function goldSummary(items: { prompt: string; response: string }[]): Gold
     noCommentary: share((c) => c.noCommentary),
     noRepetition: share((c) => c.noRepetition),
     allMet: share((c) => c.allMet),
+    taste: (() => {
+      const placed = checks.flatMap((c) => (c.taste === null ? [] : [c.taste]));
+      return placed.length ? placed.reduce((a, b) => a + b, 0) / placed.length : null;
+    })(),
     meanScore: avg(goldScore),
     meanWords: avg((c) => c.words),
     commentaryTokens: avg((c) => c.commentaryTokens),

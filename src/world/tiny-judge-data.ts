@@ -1,18 +1,11 @@
-// Labelled pairs for training a GenRM in the tiny world, and a teacher that writes critiques.
+// Labelled pairs for training a GenRM in the tiny world (the critiques come from tiny-teacher.ts).
 // Responses are the kinds a base model writes (the generator's) and the kinds of bad responses real
 // policies produce: word salad, off-topic sentences, repetition, commentary, over-long text, a
 // missing word. The gold judge labels each pair: here it plays the human labeller, which is its
 // one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
 import { mulberry32 } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
-import {
-  type GoldChecks,
-  goldChecks,
-  goldScore,
-  goldSentences,
-  parseGoldRequest,
-  parseSentence,
-} from "./tiny-gold.ts";
+import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
 import { META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
 
 export interface LabelledPair {
@@ -140,45 +133,4 @@ export function makeJudgePairs(
     });
   }
   return pairs;
-}
-
-/**
- * One response's critique line: the evidence first (the words after "near a", the topics of its
- * sentences, its length), then the verdict on each check. A small judge copies evidence far more
- * reliably than it decides in one step.
- */
-function critiqueLine(response: string, c: GoldChecks): string {
-  const parsed = goldSentences(response).map(parseSentence);
-  const near = [...new Set(parsed.flatMap((p) => (p.kind === "content" && p.near ? [p.near] : [])))];
-  const topics = [...new Set(parsed.flatMap((p) => (p.kind === "content" ? [p.topic] : [])))];
-  const evidence = [
-    `near ${near.length ? near.join(" ") : "none"}`,
-    `about ${topics.length ? topics.join(" ") : "nothing"}`,
-    `${c.words} words`,
-  ].join("; ");
-  const verdicts = [
-    c.fluent ? "fluent" : "not fluent",
-    c.onTopic ? "on topic" : "off topic",
-    c.requiredWord ? "has the word" : "no word",
-    c.length ? "short" : "too long",
-    c.noCommentary ? "no comment" : "comment",
-    c.noRepetition ? "no repeat" : "repeats",
-  ].join(", ");
-  return `${evidence}: ${verdicts}`;
-}
-
-/**
- * The tiny teacher: a templated critique of the responses as shown (first, second) from the gold's
- * checks, in the compact template's reply format. Null when the gold cannot read the request.
- */
-export function tinyCritique(prompt: string, first: string, second: string): string | null {
-  const req = parseGoldRequest(prompt);
-  if (!req) return null;
-  const c1 = goldChecks(req, first);
-  const c2 = goldChecks(req, second);
-  const s = (c: GoldChecks) => goldScore(c).toFixed(1).replace(/\.0$/, "");
-  // What the request wants comes first, copied once at the start of the reply, where the base
-  // model learned to read the request (its pretraining wrote a response right there).
-  const wanted = `Wanted: ${req.topic}, ${req.word}, at most ${req.maxWords} words.`;
-  return `${wanted}\n1: ${critiqueLine(first, c1)}.\n2: ${critiqueLine(second, c2)}.\n\\boxed{${s(c1)}, ${s(c2)}}`;
 }

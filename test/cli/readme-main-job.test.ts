@@ -22,7 +22,7 @@ test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /step 2\/2/);
   const out = r.stdout + r.stderr;
-  assert.match(out, /evaluation judge gold:wz-tiny-gold-v1 \(never trained against\)/);
+  assert.match(out, /evaluation judge gold:wz-tiny-gold-v2 \(never trained against\)/);
   assert.match(out, /all constraints met: [\d.]+% -> [\d.]+%/);
   assert.ok(existsSync(join(cwd, ".wz-cache", "tiny-base")), "the base was built into the config's cache");
   const store = new RunStore(join(cwd, "runs", "tiny", "run.sqlite"), { readonly: true });

@@ -45,7 +45,7 @@ eval: {samples_per_prompt: 1}
     );
     assert.match(
       (await page.locator("table.summary").textContent()) ?? "",
-      /independent judge gold:wz-tiny-gold-v1/,
+      /independent judge gold:wz-tiny-gold-v2/,
     );
     // Every chart with data draws a path.
     assert.ok((await page.locator("svg.chart path").count()) >= 10);

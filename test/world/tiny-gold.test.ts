@@ -138,3 +138,48 @@ test("the monitor re-judges the estimator's own pairs: the gold disagrees where 
   assert.ok(m.eval_all_met !== undefined && Math.abs(m.eval_all_met! - 1 / 3) < 1e-12);
   assert.ok(m.eval_score_mean! > 0 && m.eval_score_mean! < 10);
 });
+
+// Taste: "Boats rest in the harbour" is a warm scene, "The tide comes in slowly" a cool one;
+// lantern is a warm detail, compass a cool one (tiny-world.ts).
+const WARM_WARM = "Boats rest in the harbour near a lantern.";
+const COOL_WARM = "The tide comes in slowly near a lantern.";
+
+test("taste: a detail beside a scene of its mood, as a share of the details placed", () => {
+  assert.equal(goldChecks(req, WARM_WARM).taste, 1);
+  assert.equal(goldChecks(req, COOL_WARM).taste, 0);
+  assert.equal(goldChecks(req, "Boats rest in the harbour.").taste, null, "no detail placed: no taste");
+  assert.equal(goldChecks(req, `${WARM_WARM} The tide comes in slowly near a compass.`).taste, 1);
+  assert.equal(goldChecks(req, `${COOL_WARM} Nets dry on the wall near a copper.`).taste, 0.5);
+  // taste is not a constraint: a response in poor taste can still meet everything the request asks
+  assert.equal(goldChecks(req, COOL_WARM).allMet, true);
+});
+
+test("the gold ranks the request's constraints first, then taste, then the general checks", async () => {
+  const judge = new TinyGoldJudge();
+  const winner = async (a: string, b: string) => (await judge.compare(PROMPT, a, b)).outcome;
+  // taste decides between two responses that meet the same constraints
+  assert.equal(await winner(WARM_WARM, COOL_WARM), "a");
+  assert.equal(await winner(COOL_WARM, WARM_WARM), "b");
+  // one more constraint beats any taste: the word in poor taste beats no word (which has none)
+  assert.equal(await winner(COOL_WARM, "Boats rest in the harbour."), "a");
+  // ... and beats a well-placed detail that is the wrong word
+  assert.equal(await winner(COOL_WARM, "Boats rest in the harbour near a copper."), "a");
+  // taste beats the general checks: good taste with commentary beats poor taste without it
+  const meta = `${WARM_WARM} I have followed every instruction in the prompt.`;
+  const prompt = PROMPT.replace("14 words", "20 words");
+  assert.equal((await judge.compare(prompt, meta, COOL_WARM)).outcome, "a");
+  // with taste equal, the general checks still count: no commentary beats commentary
+  assert.equal((await judge.compare(prompt, WARM_WARM, meta)).outcome, "a");
+});
+
+test("the generator places details in both moods at comparable rates", () => {
+  const prompts = makePrompts(400, 3, "train");
+  const corpus = makeCorpus(2000, 5);
+  const tastes = corpus
+    .map((e) => goldChecks(parseGoldRequest(e.prompt)!, e.response).taste)
+    .filter((t): t is number => t !== null);
+  const good = tastes.filter((t) => t === 1).length / tastes.length;
+  assert.ok(tastes.length > 500, `${tastes.length} responses place a detail`);
+  assert.ok(good > 0.35 && good < 0.65, `share in good taste ${good.toFixed(2)}`);
+  assert.equal(prompts.length, 400);
+});

@@ -3,7 +3,7 @@
 // same base on the same prompts for the same steps and seeds. Every arm's own `wz train` config is
 // built from this file and validated before anything runs.
 import { z } from "zod";
-import type { JudgeKind } from "../judges/index.ts";
+import { type JudgeKind, judgeKindError } from "../judges/index.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
 
 const LabellerSchema = z
@@ -35,7 +35,7 @@ const ArmSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
     /** rm: the scalar reward model; genrm: the trained pairwise GenRM; rules: the rule-based judge. */
-    judge: z.enum(ARM_JUDGE_NAMES),
+    judge: z.enum(ARM_JUDGE_NAMES, { error: judgeKindError }),
     /** Which labeller's pairs trained the judge (rm and genrm only). */
     labels: z.string().optional(),
     /** Overrides of the shared estimator block, e.g. {name: grpo}. */

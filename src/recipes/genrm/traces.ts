@@ -7,7 +7,7 @@ import { renderTemplate, type TemplateName } from "../../judge/template.ts";
 import type { PairwiseJudge } from "../../judge/types.ts";
 import { parseVerdict } from "../../judge/verdict-parser.ts";
 import type { ChatMessage } from "../../llm/types.ts";
-import { tinyCritique } from "../../world/tiny-judge-data.ts";
+import { teacherCritique } from "../../world/tiny-teacher.ts";
 import { forEachConcurrent } from "../pool.ts";
 import { Progress } from "../progress.ts";
 
@@ -72,8 +72,8 @@ export async function makeTraces(
 
 export function tinyTeacher(): Teacher {
   return {
-    name: "tiny (templated critiques from the world's checks)",
-    critique: async (p, a, b) => tinyCritique(p, a, b),
+    name: "tiny critic (a general reader's checks and a taste of its own; never the gold)",
+    critique: async (p, a, b) => teacherCritique(p, a, b),
   };
 }
 

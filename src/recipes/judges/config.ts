@@ -3,13 +3,13 @@
 import { z } from "zod";
 import { formatIssues, readYaml } from "../../data/config-file.ts";
 import { TEMPLATE_NAMES } from "../../judge/template.ts";
-import { JUDGE_KIND_NAMES, JUDGES } from "./index.ts";
+import { JUDGE_KIND_NAMES, JUDGES, judgeKindError } from "./index.ts";
 import type { JudgeKindSpec, JudgeSpec } from "./spec.ts";
 
 export const JudgeConfigSchema = z
   .object({
     /** rules, genrm (pairwise), or rm: a scalar reward model (reward_model folder, or base_url + model on vLLM's pooling API). */
-    kind: z.enum(JUDGE_KIND_NAMES).default("rules"),
+    kind: z.enum(JUDGE_KIND_NAMES, { error: judgeKindError }).default("rules"),
     /** kind rm: a reward model folder written by wz train-rm (or any one-label *ForSequenceClassification). */
     reward_model: z.string().optional(),
     base_url: z.union([z.string(), z.array(z.string())]).optional(),

@@ -20,7 +20,23 @@ export function isJudgeKind(name: string): name is JudgeKind {
   return Object.hasOwn(JUDGES, name);
 }
 
+/**
+ * The tiny world's gold grades policies and is never a training signal: any place a training judge
+ * is named ("gold", "gold:wz-tiny-gold-v2") refuses it with this message.
+ */
+export const GOLD_REFUSAL =
+  "the tiny world's gold is evaluation-only and never a training judge (it grades runs through eval.judge: gold)";
+
+export function isGoldName(name: unknown): boolean {
+  return typeof name === "string" && /^gold(:|$)/i.test(name.trim());
+}
+
+/** A zod error for a judge kind: the gold's refusal, or zod's own message for any other name. */
+export const judgeKindError = (issue: { input?: unknown }) =>
+  isGoldName(issue.input) ? GOLD_REFUSAL : undefined;
+
 export function createJudge(spec: JudgeSpec): BuiltJudge {
+  if (isGoldName(spec.kind)) throw new Error(GOLD_REFUSAL);
   if (!isJudgeKind(spec.kind))
     throw new Error(`judge kind "${spec.kind}": expected one of ${JUDGE_KIND_NAMES.join(", ")}`);
   return (JUDGES[spec.kind] as JudgeKindSpec).build(spec);

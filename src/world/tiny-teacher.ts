@@ -1,0 +1,244 @@
+// The cold-start teacher of the GenRM recipe: a capable general critic of the tiny world, and not
+// its gold. It reads the request (topic, word, length), judges grammar by the ear of a general
+// reader, notices commentary and repetition, and has a taste of its own: a lexicon of warm and cool
+// words that agrees only in part with the raters' moods. It knows neither the world's sentence
+// tables nor the gold (test/architecture/boundary.test.ts keeps both out of its reach), so a GenRM
+// distilled from it learns a critic's view, and the raters' labels (rejection sampling, then RLVR)
+// have to teach the rest. Pure.
+import { extractConstraints } from "../judge/constraints.ts";
+import { splitCommentary, splitSentences } from "../judge/meta-commentary.ts";
+
+type Mood = "warm" | "cool";
+
+/** What a general reader associates with each place a request can name. */
+const TOPIC_WORDS: Record<string, string[]> = {
+  harbour: ["harbour", "boats", "boat", "tide", "gulls", "pier", "nets", "sea", "ship", "dock"],
+  forest: ["forest", "pines", "moss", "stones", "path", "trees", "birds", "dawn", "wood"],
+  city: ["city", "buses", "streets", "lights", "window", "people", "work", "market", "noon"],
+  winter: ["winter", "snow", "roofs", "pond", "frozen", "children", "fort", "smoke", "chimneys", "ice"],
+  garden: ["garden", "roses", "fence", "bees", "flowers", "soil", "bench", "shade"],
+  kitchen: ["kitchen", "bread", "kettle", "stove", "soup", "pot", "table"],
+  river: ["river", "mill", "reeds", "bank", "heron", "shallows", "water", "rocks"],
+  mountain: ["mountain", "peak", "wind", "ridge", "climber", "ledge", "clouds", "summit"],
+};
+
+/**
+ * The teacher's own taste: words it hears as warm or cool. A scene's mood is the majority of its
+ * words the lexicon knows; a detail's is the word's own. It is a reader's taste, written without
+ * the raters' moods, and it agrees with them on part of the scenes and details only (the share is
+ * measured in test/world/teacher.test.ts and reported in docs/taste.md).
+ */
+const WARM = new Set([
+  "warm",
+  "bread",
+  "bakes",
+  "kettle",
+  "sings",
+  "stove",
+  "soup",
+  "simmers",
+  "lights",
+  "glow",
+  "market",
+  "roses",
+  "bees",
+  "flowers",
+  "smoke",
+  "chimneys",
+  "children",
+  "fort",
+  "boats",
+  "rest",
+  "nets",
+  "moss",
+  "path",
+  "mill",
+  "table",
+  "sun",
+  "candle",
+  "lantern",
+  "velvet",
+  "violin",
+  "ribbon",
+  "meadow",
+  "orchard",
+]);
+const COOL = new Set([
+  "snow",
+  "frozen",
+  "pond",
+  "tide",
+  "slowly",
+  "gulls",
+  "wind",
+  "sweeps",
+  "ridge",
+  "peak",
+  "white",
+  "heron",
+  "shallows",
+  "water",
+  "rocks",
+  "shade",
+  "soil",
+  "damp",
+  "dark",
+  "dawn",
+  "pines",
+  "buses",
+  "hurry",
+  "clouds",
+  "reeds",
+  "climber",
+  "marble",
+  "copper",
+  "compass",
+  "thunder",
+  "feather",
+]);
+
+const FUNCTION_WORDS = new Set([
+  "the",
+  "a",
+  "an",
+  "in",
+  "on",
+  "at",
+  "of",
+  "over",
+  "under",
+  "by",
+  "near",
+  "to",
+  "for",
+  "along",
+  "across",
+  "below",
+  "between",
+  "past",
+  "is",
+  "and",
+]);
+
+function moodOf(words: string[]): Mood | null {
+  const warm = words.filter((w) => WARM.has(w)).length;
+  const cool = words.filter((w) => COOL.has(w)).length;
+  return warm > cool ? "warm" : cool > warm ? "cool" : null;
+}
+
+/** The teacher's ear for grammar: a sentence as a general reader would accept it. */
+export function soundsGrammatical(s: string): boolean {
+  const m = s.match(/^([A-Z][a-z]*(?: [a-z]+)*)\.$/);
+  if (!m) return false;
+  const words = m[1].toLowerCase().split(" ");
+  if (words.length < 3) return false;
+  // a sentence does not start with a preposition or end on a function word
+  if (["in", "on", "at", "of", "over", "under", "by", "near", "to", "is", "and"].includes(words[0]))
+    return false;
+  if (FUNCTION_WORDS.has(words[words.length - 1])) return false;
+  // two function words in a row ("the a", "near the in") are not English, save "near a"/"in the"-like pairs
+  for (let i = 1; i < words.length; i++) {
+    const pair = `${words[i - 1]} ${words[i]}`;
+    const fine =
+      /^(?:in|on|at|over|under|by|near|to|for|along|across|below|between|past|of|is) (?:a|an|the)$/.test(
+        pair,
+      );
+    if (FUNCTION_WORDS.has(words[i - 1]) && FUNCTION_WORDS.has(words[i]) && !fine) return false;
+  }
+  // a content word said twice in one short sentence is a slip
+  const content = words.filter((w) => !FUNCTION_WORDS.has(w));
+  if (new Set(content).size !== content.length) return false;
+  // "near a X" closes a sentence; one anywhere else is out of place
+  const near = words.indexOf("near");
+  return near === -1 || (near === words.length - 3 && words[near + 1] === "a");
+}
+
+export interface TeacherView {
+  topic: string | null;
+  word: string | null;
+  maxWords: number | null;
+  words: number;
+  fluent: boolean;
+  onTopic: boolean;
+  hasWord: boolean;
+  short: boolean;
+  commentary: boolean;
+  repeats: boolean;
+  /** The details placed ("near a X") with the teacher's mood of the detail and of its scene. */
+  details: { word: string; detail: Mood | null; scene: Mood | null }[];
+  /** Share of details the teacher hears in their scene's mood; null with no detail it can judge. */
+  taste: number | null;
+}
+
+export function teacherView(prompt: string, response: string): TeacherView {
+  const topic = prompt.match(/\babout the (\w+)/i)?.[1]?.toLowerCase() ?? null;
+  const c = extractConstraints(prompt);
+  const word = c.required[0] ?? null;
+  const { spans } = splitCommentary(response);
+  const sentences = splitSentences(response);
+  const content = sentences.filter(
+    (s) => !spans.some((sp) => sp.sentence.includes(s) || s.includes(sp.sentence)),
+  );
+  const words = response.match(/\S+/g)?.length ?? 0;
+  const lower = content.map((s) => s.toLowerCase().replace(/\.$/, "").split(" "));
+  const details = lower.flatMap((ws) => {
+    const i = ws.indexOf("near");
+    if (i === -1 || ws[i + 1] !== "a" || !ws[i + 2]) return [];
+    return [{ word: ws[i + 2], detail: moodOf([ws[i + 2]]), scene: moodOf(ws.slice(0, i)) }];
+  });
+  const judged = details.filter((d) => d.detail && d.scene);
+  const related = topic ? TOPIC_WORDS[topic] : undefined;
+  return {
+    topic,
+    word,
+    maxWords: c.maxWords ?? null,
+    words,
+    fluent: content.length > 0 && content.every(soundsGrammatical),
+    onTopic:
+      related !== undefined && lower.length > 0 && lower.every((ws) => ws.some((w) => related.includes(w))),
+    hasWord: word !== null && content.some((s, i) => soundsGrammatical(s) && lower[i].includes(word)),
+    short: c.maxWords === undefined || (words >= 1 && words <= c.maxWords),
+    commentary: spans.length > 0,
+    repeats: new Set(lower.map((ws) => ws.join(" "))).size !== lower.length,
+    details,
+    taste: judged.length ? judged.filter((d) => d.detail === d.scene).length / judged.length : null,
+  };
+}
+
+/** The teacher's score in [0, 10], ranked as it reads the task: the request, then taste, then the rest. */
+export function teacherScore(v: TeacherView): number {
+  if (v.words === 0) return 0;
+  const explicit = 4 * ((v.onTopic ? 1 : 0) + (v.hasWord ? 1 : 0) + (v.short ? 1 : 0));
+  const rest = ((v.fluent ? 2 : 0) + (v.commentary ? 0 : 1) + (v.repeats ? 0 : 1)) / 4;
+  return (10 * (explicit + 2 * (v.taste ?? 0) + rest)) / 15;
+}
+
+/** One response's critique line: the evidence first, then the verdict on each check. */
+function critiqueLine(v: TeacherView): string {
+  const near = v.details.length
+    ? v.details.map((d) => `${d.word} ${d.detail ?? "?"} in a ${d.scene ?? "?"} scene`).join(", ")
+    : "none";
+  const verdicts = [
+    v.fluent ? "fluent" : "not fluent",
+    v.onTopic ? "on topic" : "off topic",
+    v.hasWord ? "has the word" : "no word",
+    v.short ? "short" : "too long",
+    v.commentary ? "comment" : "no comment",
+    v.repeats ? "repeats" : "no repeat",
+    v.taste === null ? "no detail" : v.taste === 1 ? "in mood" : v.taste === 0 ? "out of mood" : "mixed mood",
+  ].join(", ");
+  return `near ${near}; ${v.words} words: ${verdicts}`;
+}
+
+/**
+ * The teacher's critique of the responses as shown (first, second), in the compact template's
+ * reply format; null when the request names no topic or word it can read.
+ */
+export function teacherCritique(prompt: string, first: string, second: string): string | null {
+  const v1 = teacherView(prompt, first);
+  const v2 = teacherView(prompt, second);
+  if (!v1.topic || !v1.word || v1.maxWords === null) return null;
+  const s = (v: TeacherView) => teacherScore(v).toFixed(1).replace(/\.0$/, "");
+  const wanted = `Wanted: ${v1.topic}, ${v1.word}, at most ${v1.maxWords} words.`;
+  return `${wanted}\n1: ${critiqueLine(v1)}.\n2: ${critiqueLine(v2)}.\n\\boxed{${s(v1)}, ${s(v2)}}`;
+}

@@ -1,0 +1,64 @@
+// The GenRM's cold-start teacher is a general critic, not the gold: it agrees with the gold on
+// what a reader can see (grammar of the constructed kinds, the word, length, commentary,
+// repetition) and only in part on taste, measured here on every (scene, detail) combination.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseVerdict } from "../../src/judge/verdict-parser.ts";
+import { goldChecks, parseGoldRequest } from "../../src/world/tiny-gold.ts";
+import { makeJudgePairs } from "../../src/world/tiny-judge-data.ts";
+import { teacherCritique, teacherScore, teacherView } from "../../src/world/tiny-teacher.ts";
+import { DETAIL_MOODS, SCENE_MOODS, sentence, TOPICS, WORDS } from "../../src/world/tiny-world.ts";
+
+const PROMPT = "Write a note about the harbour. Include the word lantern. Use at most 14 words.";
+
+test("the teacher sees what a reader sees, as the gold does", () => {
+  const checks: [string, (t: ReturnType<typeof teacherView>, g: ReturnType<typeof goldChecks>) => boolean][] =
+    [
+      ["fluent", (t, g) => t.fluent === g.fluent],
+      ["word", (t, g) => t.hasWord === g.requiredWord],
+      ["length", (t, g) => t.short === g.length],
+      ["commentary", (t, g) => t.commentary === !g.noCommentary],
+      ["repetition", (t, g) => t.repeats === !g.noRepetition],
+    ];
+  const responses = makeJudgePairs(1500, 4, "pretrain", { keepTies: true }).flatMap((p) => [
+    [p.prompt, p.response_a],
+    [p.prompt, p.response_b],
+  ]);
+  for (const [name, same] of checks) {
+    const agree = responses.filter(([p, r]) => same(teacherView(p, r), goldChecks(parseGoldRequest(p)!, r)));
+    assert.ok(agree.length / responses.length > 0.98, `${name}: ${agree.length}/${responses.length}`);
+  }
+});
+
+test("the teacher's taste agrees with the raters' only in part", () => {
+  let agree = 0;
+  let total = 0;
+  for (const [topic, scenes] of Object.entries(TOPICS))
+    for (const scene of scenes)
+      for (const word of WORDS) {
+        const prompt = `Write a note about the ${topic}. Include the word ${word}. Use at most 14 words.`;
+        const t = teacherView(prompt, sentence(`${scene} near a ${word}`)).taste;
+        total++;
+        if (t !== null && (t === 1) === (DETAIL_MOODS[word] === SCENE_MOODS[scene])) agree++;
+      }
+  assert.equal(total, 384);
+  // 67.2 % when written (docs/taste.md): better than a coin, far from the raters' own taste
+  assert.ok(agree / total > 0.6 && agree / total < 0.75, `${agree}/${total}`);
+});
+
+test("the critique is in the compact template's reply format, its scores the teacher's", () => {
+  const good = "Boats rest in the harbour near a lantern.";
+  const poor = "The tide comes in slowly near a lantern.";
+  const c = teacherCritique(PROMPT, good, poor)!;
+  assert.match(
+    c,
+    /^Wanted: harbour, lantern, at most 14 words\.\n1: near lantern warm in a warm scene; 8 words: .*in mood\.\n2: .*out of mood\./,
+  );
+  const v = parseVerdict(c);
+  assert.ok(v.ok);
+  if (v.ok) {
+    assert.equal(v.first, Number(teacherScore(teacherView(PROMPT, good)).toFixed(1)));
+    assert.ok(v.first > v.second);
+  }
+  assert.equal(teacherCritique("Write a poem about love.", good, poor), null);
+});
