@@ -19,7 +19,7 @@ import { UsageError } from "./errors.ts";
 import { numberOf } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 
-export const GENRM_HELP = `wz genrm pairs --tiny N --output FILE [--split train|eval] [--seed S] [--minimal-share X]
+export const GENRM_HELP = `wz genrm pairs --tiny N --output FILE [--split train|eval] [--seed S] [--minimal-share X] [--taste-share X]
 wz genrm traces --input PAIRS.jsonl --output SFT.jsonl [--teacher tiny | judge options]
     [--template compact|full]
 wz genrm train CONFIG.yaml [--output DIR]
@@ -30,6 +30,8 @@ pairs:  labelled pairs from the tiny world ({"id","prompt","response_a","respons
         --split train draws prompts pretraining saw; eval, prompts no training stage sees.
         --minimal-share X: that share of the pairs are minimal pairs, a sentence that meets the
         request against its twin with one fact changed (another word, another topic, no word).
+        --taste-share X: that share are taste pairs, the word beside a scene of its own mood
+        against the same word beside a scene of the other (docs/taste.md).
 traces: a teacher judge critiques each pair in both orders; a pair's traces are kept only when
         both orders prefer the labelled response (rejection sampling). --teacher tiny writes
         templated critiques as a general critic reads the tiny world (the request, grammar,
@@ -63,18 +65,20 @@ function pairsCommand(argv: string[]): number {
       split: { type: "string", default: "train" },
       seed: { type: "string", default: "1" },
       "minimal-share": { type: "string", default: "0" },
+      "taste-share": { type: "string", default: "0" },
       output: { type: "string" },
     },
   });
   if (!values.tiny || !values.output) throw new UsageError("usage: wz genrm pairs --tiny N --output FILE");
   const minimalShare = numberOf(values, "minimal-share", { min: 0, max: 1 });
+  const tasteShare = numberOf(values, "taste-share", { min: 0, max: 1 });
   const split = values.split === "eval" ? "eval" : values.split === "train" ? "pretrain" : null;
   if (!split) throw new UsageError(`--split: expected train or eval, got "${values.split}"`);
   const pairs = makeJudgePairs(
     numberOf(values, "tiny", { int: true, min: 1 }),
     numberOf(values, "seed", { int: true }),
     split,
-    { minimalShare },
+    { minimalShare, tasteShare },
   );
   writeFileSync(values.output, pairs.map((p) => JSON.stringify(p)).join("\n") + "\n");
   console.log(`wrote ${pairs.length} labelled pairs to ${values.output}`);

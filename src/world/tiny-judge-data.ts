@@ -6,7 +6,7 @@
 import { mulberry32 } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
 import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
-import { META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
+import { DETAIL_MOODS, META, SCENE_MOODS, sentence, TOPICS, WORDS } from "./tiny-world.ts";
 
 export interface LabelledPair {
   id: string;
@@ -93,6 +93,20 @@ function minimalPair(p: ReturnType<typeof makePrompt>, r: () => number): [string
 }
 
 /**
+ * A taste pair: the requested word beside a scene of the requested topic in its own mood, against
+ * the same word beside a scene of the other mood, in random order. Both meet every constraint the
+ * request states; only taste tells them apart (a rule judge ties them).
+ */
+function tastePair(p: ReturnType<typeof makePrompt>, r: () => number): [string, string] {
+  const scenes = TOPICS[p.topic];
+  const inMood = scenes.filter((s) => SCENE_MOODS[s] === DETAIL_MOODS[p.word]);
+  const outOfMood = scenes.filter((s) => SCENE_MOODS[s] !== DETAIL_MOODS[p.word]);
+  const good = sentence(`${pick(inMood, r)} near a ${p.word}`);
+  const poor = sentence(`${pick(outOfMood, r)} near a ${p.word}`);
+  return r() < 0.5 ? [good, poor] : [poor, good];
+}
+
+/**
  * n labelled pairs on prompts of one split. Pairs the gold scores equal are skipped unless
  * keepTies (the labelling model rates those too); a kept tie is labelled "a" here.
  */
@@ -100,9 +114,10 @@ export function makeJudgePairs(
   n: number,
   seed: number,
   split: Split | readonly Split[],
-  options: { keepTies?: boolean; minimalShare?: number } = {},
+  options: { keepTies?: boolean; minimalShare?: number; tasteShare?: number } = {},
 ): LabelledPair[] {
   const minimalShare = options.minimalShare ?? 0;
+  const tasteShare = options.tasteShare ?? 0;
   const splitName = typeof split === "string" ? split : split.join("+");
   const r = mulberry32(seed * 7919 + splitName.length);
   const pairs: LabelledPair[] = [];
@@ -111,8 +126,9 @@ export function makeJudgePairs(
     const req = parseGoldRequest(p.prompt)!;
     let a: string;
     let b: string;
-    // (no draw when the share is 0, so the default pairs are the ones they always were)
-    if (minimalShare > 0 && r() < minimalShare) [a, b] = minimalPair(p, r);
+    // (no draw when a share is 0, so the default pairs are the ones they always were)
+    if (tasteShare > 0 && r() < tasteShare) [a, b] = tastePair(p, r);
+    else if (minimalShare > 0 && r() < minimalShare) [a, b] = minimalPair(p, r);
     else {
       const kindA = pick(RESPONSE_KINDS, r);
       let kindB = pick(RESPONSE_KINDS, r);

@@ -34,16 +34,13 @@ export const GenRMConfigSchema = z
           .default(["pretrain"]),
         /** tiny: share of training pairs that are minimal pairs (one fact changed; tiny-judge-data.ts). */
         minimal_share: z.number().min(0).max(1).default(0),
+        /** tiny: share of training pairs that differ only in taste (the word in or out of its mood). */
+        taste_share: z.number().min(0).max(1).default(0),
+        /** tiny: share of the held-out pairs that differ only in taste (reported as their own kind). */
+        eval_taste_share: z.number().min(0).max(1).default(0),
       })
       .strict()
-      .default({
-        pairs: "tiny",
-        train_count: 1200,
-        eval_count: 200,
-        rl_count: 400,
-        splits: ["pretrain"],
-        minimal_share: 0,
-      }),
+      .prefault({}),
     template: z.enum(TEMPLATE_NAMES).default("compact"),
     teacher: z.literal("tiny").default("tiny"),
     sft: z

@@ -67,9 +67,14 @@ function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: P
     all = readPairsFromRows(
       makeJudgePairs(config.data.train_count, config.seed, config.data.splits, {
         minimalShare: config.data.minimal_share,
+        tasteShare: config.data.taste_share,
       }),
     );
-    held = readPairsFromRows(makeJudgePairs(config.data.eval_count, config.seed, "eval"));
+    held = readPairsFromRows(
+      makeJudgePairs(config.data.eval_count, config.seed, "eval", {
+        tasteShare: config.data.eval_taste_share,
+      }),
+    );
   } else {
     all = readPairs(config.data.pairs);
     if (config.data.eval_pairs) held = readPairs(config.data.eval_pairs);
