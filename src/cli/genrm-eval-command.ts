@@ -117,6 +117,7 @@ function printAccuracy(rows: AccuracyRow[]): void {
     console.log(`  longer response wins                ${pct(s.longerWinRate)}`);
     for (const b of s.byLengthDifference)
       console.log(`  accuracy, ${b.bucket.padEnd(25)} ${pct(b.accuracy)}`);
+    for (const k of s.byKind) console.log(`  accuracy, kind ${k.kind.padEnd(20)} ${pct(k.accuracy)}`);
   }
 }
 
@@ -134,6 +135,7 @@ function reportHtml(judgeName: string, rows: AccuracyRow[]): string {
         ["failure rate", s.failureRate],
         ["longer response wins", s.longerWinRate],
         ...s.byLengthDifference.map((b) => [`accuracy, ${b.bucket}`, b.accuracy] as const),
+        ...s.byKind.map((k) => [`accuracy, kind ${k.kind}`, k.accuracy] as const),
       ].map(([name, r]) => ({
         name: name as string,
         value: (r as Rate).value,

@@ -1,5 +1,5 @@
 // Preference-pair input: one JSON object a line. Our shape is {id, prompt, response_a, response_b,
-// label?}; LitBench-style (chosen_story/rejected_story) and RewardBench-style (chosen/rejected)
+// label?, kind?}; LitBench-style (chosen_story/rejected_story) and RewardBench-style (chosen/rejected)
 // rows are adapted so that the chosen response is a and the label is "a". Pure.
 
 export interface Pair {
@@ -8,6 +8,8 @@ export interface Pair {
   responseA: string;
   responseB: string;
   label?: "a" | "b";
+  /** What kind of pair it is (e.g. "taste", "offTopic/base"), when the file says: accuracy is reported by kind. */
+  kind?: string;
 }
 
 export type PairFormat = "pairs" | "litbench" | "rewardbench" | "auto";
@@ -79,6 +81,7 @@ export function parsePairLine(text: string, line: number, format: PairFormat = "
         responseA: str(r, "response_a", line),
         responseB: str(r, "response_b", line),
         ...(label ? { label: label as "a" | "b" } : {}),
+        ...(typeof r.kind === "string" && r.kind ? { kind: r.kind } : {}),
       },
     };
   } catch (e) {

@@ -18,6 +18,7 @@ export const FIGURES: [key: string, heading: string, kind: "share" | "number"][]
   ["fluent", "fluent", "share"],
   ["all_met", "all met", "share"],
   ["required_word", "word", "share"],
+  ["taste", "taste", "share"],
   ["words", "words", "number"],
   ["commentary_tokens", "commentary tok", "number"],
   ["distinct_2", "distinct-2", "number"],

@@ -1,5 +1,5 @@
 // Judge accuracy on labelled preference pairs: right under both orders, each order alone,
-// consistency, position bias, failures, and accuracy by length-difference bucket. Pure.
+// consistency, position bias, failures, and accuracy by length-difference bucket and by kind. Pure.
 
 import type { Pair } from "../data/pairs.ts";
 import type { Verdict } from "../judge/types.ts";
@@ -37,6 +37,8 @@ export interface AccuracySummary {
   /** Among decisive verdicts, how often the longer response won. */
   longerWinRate: Rate;
   byLengthDifference: { bucket: string; accuracy: Rate }[];
+  /** Accuracy per kind of pair, for pairs whose file names their kind (sorted by kind). */
+  byKind: { kind: string; accuracy: Rate }[];
 }
 
 export function accuracySummary(pairs: Pair[], verdicts: Verdict[]): AccuracySummary {
@@ -52,6 +54,13 @@ export function accuracySummary(pairs: Pair[], verdicts: Verdict[]): AccuracySum
   let longerWins = 0;
   let decisive = 0;
   const buckets = new Map<string, { k: number; n: number }>();
+  const kinds = new Map<string, { k: number; n: number }>();
+  const count = (m: Map<string, { k: number; n: number }>, key: string, ok: boolean) => {
+    const e = m.get(key) ?? { k: 0, n: 0 };
+    e.n++;
+    if (ok) e.k++;
+    m.set(key, e);
+  };
   const bucketOf = (p: Pair) => {
     const chosen = p.label === "a" ? p.responseA : p.responseB;
     const rejected = p.label === "a" ? p.responseB : p.responseA;
@@ -85,11 +94,8 @@ export function accuracySummary(pairs: Pair[], verdicts: Verdict[]): AccuracySum
     if (ok) right++;
     if (orderWinner(v, "ab") === p.label) rightAB++;
     if (orderWinner(v, "ba") === p.label) rightBA++;
-    const b = bucketOf(p);
-    const e = buckets.get(b) ?? { k: 0, n: 0 };
-    e.n++;
-    if (ok) e.k++;
-    buckets.set(b, e);
+    count(buckets, bucketOf(p), ok);
+    if (p.kind) count(kinds, p.kind, ok);
   });
   return {
     pairs: pairs.length,
@@ -105,5 +111,8 @@ export function accuracySummary(pairs: Pair[], verdicts: Verdict[]): AccuracySum
       bucket,
       accuracy: rate(buckets.get(bucket)?.k ?? 0, buckets.get(bucket)?.n ?? 0),
     })),
+    byKind: [...kinds.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, e]) => ({ kind, accuracy: rate(e.k, e.n) })),
   };
 }

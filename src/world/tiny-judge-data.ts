@@ -14,6 +14,8 @@ export interface LabelledPair {
   response_a: string;
   response_b: string;
   label: "a" | "b";
+  /** How the pair was made: "taste", "minimal", or the kind of the response the gold ranks lower. */
+  kind?: string;
 }
 
 type Maker = (p: ReturnType<typeof makePrompt>, r: () => number) => string;
@@ -126,15 +128,21 @@ export function makeJudgePairs(
     const req = parseGoldRequest(p.prompt)!;
     let a: string;
     let b: string;
+    let kind: string | [string, string];
     // (no draw when a share is 0, so the default pairs are the ones they always were)
-    if (tasteShare > 0 && r() < tasteShare) [a, b] = tastePair(p, r);
-    else if (minimalShare > 0 && r() < minimalShare) [a, b] = minimalPair(p, r);
-    else {
+    if (tasteShare > 0 && r() < tasteShare) {
+      [a, b] = tastePair(p, r);
+      kind = "taste";
+    } else if (minimalShare > 0 && r() < minimalShare) {
+      [a, b] = minimalPair(p, r);
+      kind = "minimal";
+    } else {
       const kindA = pick(RESPONSE_KINDS, r);
       let kindB = pick(RESPONSE_KINDS, r);
       if (kindB === kindA) kindB = "base";
       a = MAKERS[kindA](p, r);
       b = MAKERS[kindB](p, r);
+      kind = [kindA, kindB];
     }
     const sa = goldScore(goldChecks(req, a));
     const sb = goldScore(goldChecks(req, b));
@@ -146,6 +154,7 @@ export function makeJudgePairs(
       response_a: a,
       response_b: b,
       label: sa >= sb ? "a" : "b",
+      kind: typeof kind === "string" ? kind : sa >= sb ? kind[1] : kind[0],
     });
   }
   return pairs;

@@ -242,6 +242,7 @@ function readRun(
     fluent: f.task.fluent ?? null,
     all_met: f.task.all_met ?? null,
     required_word: f.task.required_word ?? null,
+    taste: f.task.taste ?? null,
     words: f.task.words ?? f.words,
     commentary_tokens: f.task.commentary_tokens ?? f.commentaryTokens,
     distinct_2: f.distinct2,

@@ -20,7 +20,14 @@ export function readPairs(path: string): Pair[] {
 }
 
 export function readPairsFromRows(
-  rows: { id: string; prompt: string; response_a: string; response_b: string; label: "a" | "b" }[],
+  rows: {
+    id: string;
+    prompt: string;
+    response_a: string;
+    response_b: string;
+    label: "a" | "b";
+    kind?: string;
+  }[],
 ): Pair[] {
   return rows.map((r) => ({
     id: r.id,
@@ -28,9 +35,17 @@ export function readPairsFromRows(
     responseA: r.response_a,
     responseB: r.response_b,
     label: r.label,
+    ...(r.kind ? { kind: r.kind } : {}),
   }));
 }
 
 export function pairRow(p: Pair) {
-  return { id: p.id, prompt: p.prompt, response_a: p.responseA, response_b: p.responseB, label: p.label };
+  return {
+    id: p.id,
+    prompt: p.prompt,
+    response_a: p.responseA,
+    response_b: p.responseB,
+    label: p.label,
+    ...(p.kind ? { kind: p.kind } : {}),
+  };
 }

@@ -220,6 +220,12 @@ async function report(
     row("consistency across orders", (s) => s.consistency),
     row("first-position win rate", (s) => s.firstPositionWinRate),
     row("failure rate", (s) => s.failureRate),
+    ...sft.summary.byKind.map((k, i) =>
+      row(
+        `accuracy, kind ${k.kind} (${k.accuracy.n})`,
+        (s) => s.byKind[i]?.accuracy ?? { value: null, ci: null, n: 0 },
+      ),
+    ),
     `  ${"tokens per judgment".padEnd(36)} ${sft.tokensPerJudgment.toFixed(0).padStart(8)} ${rlvr.tokensPerJudgment.toFixed(0).padStart(11)}`,
     `  time ${run.minutes()} min; the judge: ${resolve(judgeGguf)} (wz judge --gguf ${judgeGguf} --input PAIRS)`,
   ];
