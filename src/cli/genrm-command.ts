@@ -14,12 +14,14 @@ import { parseGenRMConfig } from "../recipes/genrm/config.ts";
 import { readPairs } from "../recipes/genrm/pairs.ts";
 import { runGenRM } from "../recipes/genrm/run.ts";
 import { judgeTeacher, makeTraces, type Teacher, tinyTeacher } from "../recipes/genrm/traces.ts";
+import { makeIndependentPairs } from "../world/independent-pairs.ts";
 import { makeJudgePairs } from "../world/tiny-judge-data.ts";
 import { UsageError } from "./errors.ts";
 import { numberOf } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
 
 export const GENRM_HELP = `wz genrm pairs --tiny N --output FILE [--split train|eval] [--seed S] [--minimal-share X] [--taste-share X]
+    [--independent]
 wz genrm traces --input PAIRS.jsonl --output SFT.jsonl [--teacher tiny | judge options]
     [--template compact|full]
 wz genrm train CONFIG.yaml [--output DIR]
@@ -32,6 +34,9 @@ pairs:  labelled pairs from the tiny world ({"id","prompt","response_a","respons
         request against its twin with one fact changed (another word, another topic, no word).
         --taste-share X: that share are taste pairs, the word beside a scene of its own mood
         against the same word beside a scene of the other (docs/taste.md).
+        --independent: N pairs of each kind built apart from the training generator, on
+        held-out prompts (over-long, off-topic, repetition, commentary, late word, taste), each
+        row with its kind: wz genrm-eval reports accuracy by kind.
 traces: a teacher judge critiques each pair in both orders; a pair's traces are kept only when
         both orders prefer the labelled response (rejection sampling). --teacher tiny writes
         templated critiques as a general critic reads the tiny world (the request, grammar,
@@ -66,10 +71,20 @@ function pairsCommand(argv: string[]): number {
       seed: { type: "string", default: "1" },
       "minimal-share": { type: "string", default: "0" },
       "taste-share": { type: "string", default: "0" },
+      independent: { type: "boolean", default: false },
       output: { type: "string" },
     },
   });
   if (!values.tiny || !values.output) throw new UsageError("usage: wz genrm pairs --tiny N --output FILE");
+  if (values.independent) {
+    const pairs = makeIndependentPairs(
+      numberOf(values, "tiny", { int: true, min: 1 }),
+      numberOf(values, "seed", { int: true }),
+    );
+    writeFileSync(values.output, pairs.map((p) => JSON.stringify(p)).join("\n") + "\n");
+    console.log(`wrote ${pairs.length} independently built held-out pairs to ${values.output}`);
+    return 0;
+  }
   const minimalShare = numberOf(values, "minimal-share", { min: 0, max: 1 });
   const tasteShare = numberOf(values, "taste-share", { min: 0, max: 1 });
   const split = values.split === "eval" ? "eval" : values.split === "train" ? "pretrain" : null;
