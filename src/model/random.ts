@@ -37,3 +37,18 @@ export function sampleWithoutReplacement(n: number, k: number, random: () => num
   }
   return idx.slice(0, k);
 }
+
+/** One element of xs, uniformly. */
+export function pick<T>(xs: readonly T[], random: () => number): T {
+  return xs[Math.floor(random() * xs.length)];
+}
+
+/** A shuffled copy of xs (Fisher-Yates from the end). */
+export function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
 // ignore them. A model pretrained on this corpus can write the form but was never taught to follow
 // the constraints: that is what BRPO with the rule-based judge has to teach. All text is generated
 // here from small word banks written for this project.
-import { mulberry32 } from "../model/random.ts";
+import { mulberry32, pick } from "../model/random.ts";
 import { FORMS, META, sentence, TOPICS, WORDS } from "./tiny-world.ts";
 
 export interface TaskPrompt {
@@ -18,10 +18,6 @@ export interface TaskExample extends TaskPrompt {
   response: string;
   /** Which constraints this response meets (for corpus statistics). */
   meets: { word: boolean; length: boolean; noMeta: boolean };
-}
-
-function pick<T>(xs: T[], r: () => number): T {
-  return xs[Math.floor(r() * xs.length)];
 }
 
 /**

@@ -11,7 +11,7 @@
 //   lateWord     the word on the second of two short sentences, against the word missing
 //   taste        the word in its mood against the word out of it, two sentences each
 // Only pairs the gold separates are kept. Pure.
-import { mulberry32 } from "../model/random.ts";
+import { mulberry32, pick, shuffled } from "../model/random.ts";
 import { makePrompt } from "./constrained-writing.ts";
 import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
 import type { LabelledPair } from "./tiny-judge-data.ts";
@@ -26,16 +26,6 @@ export const INDEPENDENT_KINDS = [
   "taste",
 ] as const;
 type Kind = (typeof INDEPENDENT_KINDS)[number];
-
-const pick = <T>(xs: readonly T[], r: () => number): T => xs[Math.floor(r() * xs.length)];
-const shuffled = <T>(xs: readonly T[], r: () => number): T[] => {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-};
 
 /** The better response first, the worse second (the gold decides the label afterwards). */
 function build(kind: Kind, p: ReturnType<typeof makePrompt>, r: () => number): [string, string] {

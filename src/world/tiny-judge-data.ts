@@ -3,7 +3,7 @@
 // policies produce: word salad, off-topic sentences, repetition, commentary, over-long text, a
 // missing word. The gold judge labels each pair: here it plays the human labeller, which is its
 // one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
-import { mulberry32 } from "../model/random.ts";
+import { mulberry32, pick, shuffled } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
 import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
 import { DETAIL_MOODS, META, SCENE_MOODS, sentence, TOPICS, WORDS } from "./tiny-world.ts";
@@ -19,8 +19,6 @@ export interface LabelledPair {
 }
 
 type Maker = (p: ReturnType<typeof makePrompt>, r: () => number) => string;
-
-const pick = <T>(xs: T[], r: () => number): T => xs[Math.floor(r() * xs.length)];
 
 function topicLine(topic: string, r: () => number, word?: string): string {
   const base = pick(TOPICS[topic], r);
@@ -49,11 +47,7 @@ const MAKERS: Record<string, Maker> = {
   salad: (p, r) => {
     // the words of a good sentence, shuffled: the rule checks still see the word
     const words = topicLine(p.topic, r, p.word).replace(/\.$/, "").toLowerCase().split(" ");
-    for (let i = words.length - 1; i > 0; i--) {
-      const j = Math.floor(r() * (i + 1));
-      [words[i], words[j]] = [words[j], words[i]];
-    }
-    return sentence(words.join(" "));
+    return sentence(shuffled(words, r).join(" "));
   },
   offTopic: (p, r) => {
     const other = otherTopic(p.topic, r);
