@@ -51,13 +51,15 @@ test("no training judge, estimator or loop module can reach the gold judge or th
 });
 
 /**
- * The places allowed to reach the gold: the run's evaluator, and the raters (the labelling model
- * and the pairs it labels), which play the human labellers whose preferences a judge learns.
+ * The places allowed to reach the gold: the run's evaluator, the raters (the labelling model and
+ * the pairs it labels), which play the human labellers whose preferences a judge learns, and the
+ * independently built held-out pairs, which the gold labels for evaluation.
  */
 const ALLOWED = [
   "src/recipes/evaluator.ts",
   "src/world/tiny-labeller.ts",
   "src/world/tiny-judge-data.ts",
+  "src/world/independent-pairs.ts",
 ].map((f) => join(ROOT, f));
 
 test("nothing else in the recipes, the reward model, the service or the CLI reaches the gold", () => {

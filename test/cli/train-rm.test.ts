@@ -14,6 +14,9 @@ const tiny = `{corpus_size: 300, vocab_size: 330, hidden_size: 32, layers: 1, he
 for (const lora of [false, true]) {
   test(`learns held-out pairs${lora ? " (LoRA, frozen trunk)" : ""}`, { timeout: 300_000 }, async () => {
     const out = join(dir, lora ? "lora" : "full");
+    // Rank-4 adapters on a 32-wide trunk learn slower: since the gold ranks taste (v2), more of the
+    // pairs turn on the scenes' moods, and 150 steps at 0.002 left them at 58 %; 300 at 0.004 gave
+    // 71, 76 and 77 % over seeds 1-3 (the full model: 79 % with 150 steps).
     writeFileSync(
       join(dir, "cfg.yaml"),
       `output: ${out}
@@ -22,7 +25,7 @@ model:
   cache: ${join(dir, "cache")}
   tiny: ${tiny}
 ${lora ? "  lora: {rank: 4, alpha: 8}\n" : ""}data: {pairs: tiny, train_count: 1000, eval_count: 100}
-train: {steps: 150, batch_size: 8, lr: 0.002}
+train: ${lora ? "{steps: 300, batch_size: 8, lr: 0.004}" : "{steps: 150, batch_size: 8, lr: 0.002}"}
 `,
     );
     const r = await runWz(["train-rm", join(dir, "cfg.yaml")]);
