@@ -7,7 +7,12 @@ import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { Template } from "@huggingface/jinja";
-import { type LlamaContext, LlamaGrammarEvaluationState, type LlamaModel } from "node-llama-cpp";
+import {
+  type LlamaContext,
+  type LlamaContextSequence,
+  LlamaGrammarEvaluationState,
+  type LlamaModel,
+} from "node-llama-cpp";
 import { readGgufHeader } from "../model/gguf.ts";
 import { asTokens, createContext, llamaRuntime, loadGgufModel } from "./llama-cpp.ts";
 import type { ChatBackend, ChatRequest, ChatResult } from "./types.ts";
@@ -27,7 +32,14 @@ export class LlamaCppChatBackend implements ChatBackend {
     template: Template | null;
     eos: number | null;
   }> | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Requests judged now (at most `parallel`), and those waiting for a sequence. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  /**
+   * With parallel > 1, the context's sequences, kept for its life and cleared between requests
+   * (a disposed sequence is not free again at once). One at a time takes a fresh one each time.
+   */
+  private readonly idle: LlamaContextSequence[] = [];
 
   constructor(
     private readonly path: string,
@@ -36,11 +48,20 @@ export class LlamaCppChatBackend implements ChatBackend {
       exact?: boolean;
       /** false: no grammar phase; the reply is what the judge wrote (to measure its own format). */
       grammar?: boolean;
+      /**
+       * Requests judged side by side, each in a sequence of one llama.cpp context, their tokens
+       * evaluated in shared batches (default 1: one at a time). Batched arithmetic rounds
+       * differently, so a judge with more than one has its own cache name.
+       */
+      parallel?: number;
+      /** llama.cpp threads (default 1). */
+      threads?: number;
     } = {},
   ) {
     // The name keys the reply cache: replies without the grammar are other replies, and another
     // file of the same name (a judge retrained in place, two runs' judge.gguf) is another judge.
-    this.model = `gguf:${basename(path)}@${fileFingerprint(path)}${options.grammar === false ? ":no-grammar" : ""}`;
+    const parallel = options.parallel ?? 1;
+    this.model = `gguf:${basename(path)}@${fileFingerprint(path)}${options.grammar === false ? ":no-grammar" : ""}${parallel > 1 ? `:p${parallel}` : ""}`;
   }
 
   private load() {
@@ -51,6 +72,8 @@ export class LlamaCppChatBackend implements ChatBackend {
       const context = await createContext(model, {
         exact: this.options.exact ?? false,
         contextSize: this.options.contextSize ?? 4096,
+        sequences: this.options.parallel ?? 1,
+        threads: this.options.threads ?? 1,
       });
       return {
         model,
@@ -62,11 +85,18 @@ export class LlamaCppChatBackend implements ChatBackend {
     return this.loaded;
   }
 
-  /** One request at a time: a single context sequence, as on a 2-core machine it would be anyway. */
-  chat(request: ChatRequest): Promise<ChatResult> {
-    const run = this.queue.then(() => this.chatNow(request));
-    this.queue = run.catch(() => {});
-    return run;
+  /** Up to `parallel` requests at a time, one context sequence each; the rest wait in order. */
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    // A finished request hands its sequence to the first waiting one, so none can overtake.
+    if (this.running < (this.options.parallel ?? 1)) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await this.chatNow(request);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   private async chatNow(request: ChatRequest): Promise<ChatResult> {
@@ -93,7 +123,9 @@ export class LlamaCppChatBackend implements ChatBackend {
           attempts: 1,
         };
       }
-      const sequence = context.getSequence();
+      const pooled = (this.options.parallel ?? 1) > 1;
+      const sequence = pooled ? (this.idle.pop() ?? context.getSequence()) : context.getSequence();
+      if (pooled) await sequence.clearHistory();
       try {
         const sampling = {
           temperature: request.sampling.temperature,
@@ -190,7 +222,8 @@ export class LlamaCppChatBackend implements ChatBackend {
           attempts: 1,
         };
       } finally {
-        sequence.dispose();
+        if (pooled) this.idle.push(sequence);
+        else sequence.dispose();
       }
     } catch (e) {
       return {

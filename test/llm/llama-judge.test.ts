@@ -116,3 +116,36 @@ test("two different judge files of one name never share cached replies; a copy o
     first,
   );
 });
+
+test("parallel: requests share the context side by side, each reply complete, and the judge is named apart", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-ljudge-"));
+  const bpe = trainBpe(["Response 1 is better. Scores follow.", "criteria critique scores"], 300);
+  const tok = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
+  const path = join(dir, "judge.gguf");
+  writeFileSync(path, exportGguf(randomModel(tinyConfig({ vocabSize: tok.vocabSize }), 5, "f32", 0.3), tok));
+  const one = new LlamaCppChatBackend(path, { contextSize: 1024 });
+  const four = new LlamaCppChatBackend(path, { contextSize: 1024, parallel: 4 });
+  assert.equal(four.model, `${one.model}:p4`, "batched arithmetic rounds differently: another cache name");
+  const request = (i: number) => ({
+    messages: [{ role: "user" as const, content: `Judge these ${i}.` }],
+    sampling: { temperature: 0, top_p: 1, max_tokens: 48, seed: 0 },
+  });
+  // Ten requests through four sequences: none fails for want of a sequence, and they overlap (the
+  // sum of their latencies exceeds the wall time; one at a time, it cannot).
+  for (const [backend, overlaps] of [
+    [four, true],
+    [one, false],
+  ] as const) {
+    const t0 = performance.now();
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => backend.chat(request(i))));
+    const wall = performance.now() - t0;
+    for (const r of replies) assert.ok(r.ok, r.ok ? "" : `${r.error}: ${r.detail}`);
+    const summed = replies.reduce((s, r) => s + r.latencyMs, 0);
+    assert.equal(
+      summed > 1.5 * wall,
+      overlaps,
+      `latencies ${summed.toFixed(0)} ms over ${wall.toFixed(0)} ms`,
+    );
+    await backend.close();
+  }
+});
