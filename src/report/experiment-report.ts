@@ -72,11 +72,11 @@ function judgesTable(judges: ExperimentReportData["judges"]): string {
         "n/a",
       ];
     }
-    const sft = s.sft as Record<string, unknown>;
+    const sft = s.sft as Record<string, unknown> | null;
     const rl = s.rlvr as Record<string, unknown>;
     return [
       name,
-      `${rate(sft.accuracy)} (SFT-only)`,
+      sft ? `${rate(sft.accuracy)} (SFT-only)` : "not measured",
       rate(rl.accuracy),
       rate(rl.consistency),
       rate(rl.firstPositionWinRate),

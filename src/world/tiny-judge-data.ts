@@ -102,6 +102,34 @@ function tastePair(p: ReturnType<typeof makePrompt>, r: () => number): [string, 
   return r() < 0.5 ? [good, poor] : [poor, good];
 }
 
+/** The word limits a composed pair's request may state (the policy's prompts say 10 or 14). */
+const COMPOSED_LIMITS = [6, 8, 10, 12, 14, 16, 18, 20, 24];
+
+/**
+ * A composed response: one to three sentences of the topic (now and then of another topic, or one
+ * said twice), the word (now and then another bank word) beside any one of them or none, and now
+ * and then a line about itself. Where the other makers each draw one kind of response, these cover
+ * the world's responses broadly, so that a judge meets every fact in every place and must read the
+ * request and the response rather than recognise a maker.
+ */
+function composedResponse(p: ReturnType<typeof makePrompt>, r: () => number): string {
+  const n = 1 + Math.floor(r() * 3);
+  const topic = r() < 0.2 ? otherTopic(p.topic, r) : p.topic;
+  const scenes = shuffled(TOPICS[topic], r).slice(0, n);
+  if (n > 1 && r() < 0.2) scenes[n - 1] = scenes[0];
+  const at = r() < 0.8 ? Math.floor(r() * n) : -1;
+  const word = r() < 0.8 ? p.word : otherWord(p.word, r);
+  const lines = scenes.map((s, i) => sentence(i === at ? `${s} near a ${word}` : s));
+  if (r() < 0.15) lines.push(pick(META, r));
+  return lines.join(" ");
+}
+
+/** A composed pair: two composed responses to one request whose word limit is drawn anew. */
+function composedPair(p: ReturnType<typeof makePrompt>, r: () => number): [string, string, string] {
+  const prompt = p.prompt.replace(/at most \d+ words/, `at most ${pick(COMPOSED_LIMITS, r)} words`);
+  return [prompt, composedResponse(p, r), composedResponse(p, r)];
+}
+
 /**
  * n labelled pairs on prompts of one split. Pairs the gold scores equal are skipped unless
  * keepTies (the labelling model rates those too); a kept tie is labelled "a" here.
@@ -110,21 +138,25 @@ export function makeJudgePairs(
   n: number,
   seed: number,
   split: Split | readonly Split[],
-  options: { keepTies?: boolean; minimalShare?: number; tasteShare?: number } = {},
+  options: { keepTies?: boolean; minimalShare?: number; tasteShare?: number; composedShare?: number } = {},
 ): LabelledPair[] {
   const minimalShare = options.minimalShare ?? 0;
+  const composedShare = options.composedShare ?? 0;
   const tasteShare = options.tasteShare ?? 0;
   const splitName = typeof split === "string" ? split : split.join("+");
   const r = mulberry32(seed * 7919 + splitName.length);
   const pairs: LabelledPair[] = [];
   for (let i = 0; pairs.length < n && i < n * 20; i++) {
     const p = makePrompt(i, seed, split);
-    const req = parseGoldRequest(p.prompt)!;
+    let prompt = p.prompt;
     let a: string;
     let b: string;
     let kind: string | [string, string];
     // (no draw when a share is 0, so the default pairs are the ones they always were)
-    if (tasteShare > 0 && r() < tasteShare) {
+    if (composedShare > 0 && r() < composedShare) {
+      [prompt, a, b] = composedPair(p, r);
+      kind = "composed";
+    } else if (tasteShare > 0 && r() < tasteShare) {
       [a, b] = tastePair(p, r);
       kind = "taste";
     } else if (minimalShare > 0 && r() < minimalShare) {
@@ -138,13 +170,14 @@ export function makeJudgePairs(
       b = MAKERS[kindB](p, r);
       kind = [kindA, kindB];
     }
+    const req = parseGoldRequest(prompt)!;
     const sa = goldScore(goldChecks(req, a));
     const sb = goldScore(goldChecks(req, b));
     // Two copies of one text are no pair to rate; other ties are kept only when asked.
     if (a === b || (Math.abs(sa - sb) < 0.1 && !options.keepTies)) continue;
     pairs.push({
       id: `${splitName}-${seed}-${i}`,
-      prompt: p.prompt,
+      prompt,
       response_a: a,
       response_b: b,
       label: sa >= sb ? "a" : "b",

@@ -10,8 +10,11 @@
 // (the no-bias control). Pure: a seeded random source comes in, labels and a tally come out.
 import { mulberry32 } from "../model/random.ts";
 import type { Split } from "./constrained-writing.ts";
-import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
+import { GOLD_JUDGE_VERSION, goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
 import { type LabelledPair, makeJudgePairs } from "./tiny-judge-data.ts";
+
+/** The raters' version: a judge trained on their labels is cached under it (and under the gold's). */
+export const RATERS_VERSION = `wz-tiny-raters-v1+${GOLD_JUDGE_VERSION}`;
 
 export interface LabellerConfig {
   /** Probability of flipping the gold's label on a pair the gold separates clearly. */
@@ -92,8 +95,14 @@ export function ratePairs(
  * responses, salad, off-topic, repetition, commentary, over-long, missing word), exact gold ties
  * included: a rater labels those too, by a leaning or a coin.
  */
-export function makeRatedPairs(n: number, seed: number, split: Split, config: LabellerConfig): RatedPair[] {
-  return ratePairs(makeJudgePairs(n, seed, split, { keepTies: true }), config, seed);
+export function makeRatedPairs(
+  n: number,
+  seed: number,
+  split: Split | readonly Split[],
+  config: LabellerConfig,
+  shares: { minimalShare?: number; tasteShare?: number; composedShare?: number } = {},
+): RatedPair[] {
+  return ratePairs(makeJudgePairs(n, seed, split, { keepTies: true, ...shares }), config, seed);
 }
 
 /**

@@ -231,14 +231,48 @@ function critiqueLine(v: TeacherView): string {
 }
 
 /**
+ * The terse line: the same evidence (each detail's mood and its scene's, the word count), then only
+ * the checks that fail ("all met" when none does). A third of the detailed line's tokens, so a judge
+ * trained on it critiques three times as fast in the loop; the verdicts are the same.
+ */
+function terseLine(v: TeacherView): string {
+  const near = v.details.length
+    ? v.details.map((d) => `${d.word} ${d.detail ?? "?"} in ${d.scene ?? "?"}`).join(", ")
+    : "no detail";
+  const faults = [
+    v.fluent ? "" : "not fluent",
+    v.onTopic ? "" : "off topic",
+    v.hasWord ? "" : "no word",
+    v.short ? "" : "too long",
+    v.commentary ? "comment" : "",
+    v.repeats ? "repeats" : "",
+    v.taste === null || v.taste === 1 ? "" : v.taste === 0 ? "out of mood" : "mixed mood",
+  ].filter(Boolean);
+  return `${near}; ${v.words} words; ${faults.length ? faults.join(", ") : "all met"}`;
+}
+
+/** How the teacher writes: every check named ("detailed", the preset's) or only the failing ones. */
+export type CritiqueStyle = "detailed" | "terse";
+export const CRITIQUE_STYLES = ["detailed", "terse"] as const;
+
+/**
  * The teacher's critique of the responses as shown (first, second), in the compact template's
  * reply format; null when the request names no topic or word it can read.
  */
-export function teacherCritique(prompt: string, first: string, second: string): string | null {
+export function teacherCritique(
+  prompt: string,
+  first: string,
+  second: string,
+  style: CritiqueStyle = "detailed",
+): string | null {
   const v1 = teacherView(prompt, first);
   const v2 = teacherView(prompt, second);
   if (!v1.topic || !v1.word || v1.maxWords === null) return null;
   const s = (v: TeacherView) => teacherScore(v).toFixed(1).replace(/\.0$/, "");
-  const wanted = `Wanted: ${v1.topic}, ${v1.word}, at most ${v1.maxWords} words.`;
-  return `${wanted}\n1: ${critiqueLine(v1)}.\n2: ${critiqueLine(v2)}.\n\\boxed{${s(v1)}, ${s(v2)}}`;
+  const line = style === "terse" ? terseLine : critiqueLine;
+  const wanted =
+    style === "terse"
+      ? `Wanted: ${v1.topic}, ${v1.word}, ${v1.maxWords} words.`
+      : `Wanted: ${v1.topic}, ${v1.word}, at most ${v1.maxWords} words.`;
+  return `${wanted}\n1: ${line(v1)}.\n2: ${line(v2)}.\n\\boxed{${s(v1)}, ${s(v2)}}`;
 }

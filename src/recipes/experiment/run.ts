@@ -25,15 +25,11 @@ import {
   summariseInitial,
 } from "../../eval/aggregate.ts";
 import type { HeadToHeadResult } from "../../eval/head-to-head.ts";
-import { LlamaSampler } from "../../llm/llama-sampler.ts";
-import { exportGguf } from "../../model/checkpoint.ts";
 import { selectKernel } from "../../model/kernels/select.ts";
-import { mulberry32 } from "../../model/random.ts";
+import { mulberry32, shuffled } from "../../model/random.ts";
 import { renderExperimentReport } from "../../report/experiment-report.ts";
-import { loadPolicy } from "../../rl/loop.ts";
-import { sampleGroups } from "../../rl/rollouts.ts";
 import { RunStore } from "../../store/run-store.ts";
-import { makePrompt, makePrompts } from "../../world/constrained-writing.ts";
+import { makePrompts } from "../../world/constrained-writing.ts";
 import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
 import {
   type LabelTally,
@@ -45,6 +41,7 @@ import {
   tallyLabels,
 } from "../../world/tiny-labeller.ts";
 import { buildTinyBase } from "../../world/tiny-model.ts";
+import { type BaseSamples, sampleBase } from "../base-samples.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
 import { ARM_JUDGES, type Arm, type ExperimentConfig, ExperimentConfigSchema } from "./config.ts";
 
@@ -180,49 +177,27 @@ function writeJsonl(path: string, rows: unknown[]) {
  * Two samples per prompt from the base model, drawn as the arms' rollouts are (their temperature
  * and token limit): pretraining-split prompts for training pairs, eval-split for held-out ones.
  */
-async function sampleBase(
+async function sampleArmsBase(
   config: ExperimentConfig,
   p: Paths,
   kernelName: string,
-): Promise<{ split: string; id: string; prompt: string; samples: string[] }[]> {
+): Promise<BaseSamples[]> {
   const kernel = await selectKernel(kernelName);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const baseDir =
     config.model.init === "tiny"
       ? buildTinyBase(config.model.tiny, config.model.cache, { log, kernel }).dir
       : config.model.init;
-  const base = loadPolicy(baseDir, kernel, log);
-  const gguf = join(p.out, "pairs", "base.gguf");
-  mkdirSync(join(p.out, "pairs"), { recursive: true });
-  writeFileSync(gguf, exportGguf(base.model, base.tokenizer));
   const rollout = TrainConfigSchema.parse(armTrainConfig(config, config.arms[0], config.seeds[0], p)).rollout;
-  const prompts = [
-    ...Array.from({ length: config.pairs.on_policy }, (_, i) =>
-      makePrompt(i, config.pairs.seed + 1000, "pretrain"),
-    ),
-    ...Array.from({ length: config.pairs.eval_on_policy }, (_, i) =>
-      makePrompt(i, config.pairs.seed + 1000, "eval"),
-    ),
-  ];
-  const sampler = new LlamaSampler(1024, 1);
-  await sampler.load(gguf);
-  try {
-    const groups = await sampleGroups(sampler, base.tokenizer, prompts, {
-      n: 2,
-      temperature: rollout.temperature,
-      topP: 1,
-      maxTokens: rollout.max_tokens,
-      seedFor: (g) => (config.pairs.seed * 7919 + g) & 0x7fffffff,
-    });
-    return prompts.map((q, g) => ({
-      split: q.id.split("-")[0],
-      id: `base-${q.id}`,
-      prompt: q.prompt,
-      samples: groups[g].map((r) => r.text),
-    }));
-  } finally {
-    await sampler.close();
-  }
+  return sampleBase({
+    baseDir,
+    gguf: join(p.out, "pairs", "base.gguf"),
+    counts: { pretrain: config.pairs.on_policy, eval: config.pairs.eval_on_policy },
+    seed: config.pairs.seed,
+    temperature: rollout.temperature,
+    maxTokens: rollout.max_tokens,
+    kernel,
+  });
 }
 
 /** The arm's figures from a finished run: the gold's head-to-head and the per-step metrics. */
@@ -322,8 +297,8 @@ async function makeInputs(
   let sampled: ReturnType<typeof samplePairs> = [];
   let heldSampled: RatedPair[] = [];
   if (config.pairs.on_policy + config.pairs.eval_on_policy > 0) {
-    if (!existsSync(p.baseSamples)) writeJsonl(p.baseSamples, await sampleBase(config, p, kernel));
-    const items = readJsonl<{ split: string; id: string; prompt: string; samples: string[] }>(p.baseSamples);
+    if (!existsSync(p.baseSamples)) writeJsonl(p.baseSamples, await sampleArmsBase(config, p, kernel));
+    const items = readJsonl<BaseSamples>(p.baseSamples);
     sampled = samplePairs(items.filter((x) => x.split === "pretrain"));
     heldSampled = ratePairs(
       samplePairs(items.filter((x) => x.split === "eval")),
@@ -356,7 +331,7 @@ async function makeInputs(
       ];
       // With sampled pairs, shuffled by a fixed permutation: the GenRM keeps the file's last pairs
       // for RLVR, and those should be of both kinds.
-      writeJsonl(p.pairs(labels), sampled.length ? interleave(rated, config.pairs.seed) : rated);
+      writeJsonl(p.pairs(labels), sampled.length ? shuffled(rated, mulberry32(config.pairs.seed * 2654435761)) : rated);
     }
     tallies[labels] = tallyLabels(readJsonl<RatedPair>(p.pairs(labels)));
     const t = tallies[labels];
@@ -512,17 +487,6 @@ function writeFigures(
   return 0;
 }
 
-/** A seeded Fisher-Yates shuffle, so the file order is reproducible. */
-function interleave<T>(xs: T[], seed: number): T[] {
-  const out = [...xs];
-  const random = mulberry32(seed * 2654435761);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 function readJson(path: string): Record<string, unknown> | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>) : null;
 }
@@ -537,6 +501,6 @@ export function judgeAccuracy(s: Record<string, unknown> | null): string {
   }
   const rate = (x: unknown) => pct((x as { value: number | null } | undefined)?.value);
   const r = s.rlvr as Record<string, unknown>;
-  const sft = s.sft as Record<string, unknown>;
-  return `GenRM, accuracy ${rate(r.accuracy)} (SFT-only ${rate(sft.accuracy)}), consistency ${rate(r.consistency)}, first-position ${rate(r.firstPositionWinRate)}`;
+  const sft = s.sft as Record<string, unknown> | null;
+  return `GenRM, accuracy ${rate(r.accuracy)} (SFT-only ${sft ? rate(sft.accuracy) : "not measured"}), consistency ${rate(r.consistency)}, first-position ${rate(r.firstPositionWinRate)}`;
 }

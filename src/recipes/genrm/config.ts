@@ -6,6 +6,7 @@ import { ConfigError, parseYamlConfig } from "../../data/config-file.ts";
 import { DEFAULT_GENRM_REWARD } from "../../judge/genrm-reward.ts";
 import { TEMPLATE_NAMES } from "../../judge/template.ts";
 import { LoraConfigSchema } from "../../model/lora.ts";
+import { CRITIQUE_STYLES } from "../../world/tiny-teacher.ts";
 import { ModelBlockSchema } from "../model-block.ts";
 
 export const GenRMConfigSchema = z
@@ -36,6 +37,8 @@ export const GenRMConfigSchema = z
         minimal_share: z.number().min(0).max(1).default(0),
         /** tiny: share of training pairs that differ only in taste (the word in or out of its mood). */
         taste_share: z.number().min(0).max(1).default(0),
+        /** tiny: share of composed training pairs (1-3 sentences, any word limit, facts in any place). */
+        composed_share: z.number().min(0).max(1).default(0),
         /** tiny: share of the held-out pairs that differ only in taste (reported as their own kind). */
         eval_taste_share: z.number().min(0).max(1).default(0),
       })
@@ -43,6 +46,8 @@ export const GenRMConfigSchema = z
       .prefault({}),
     template: z.enum(TEMPLATE_NAMES).default("compact"),
     teacher: z.literal("tiny").default("tiny"),
+    /** How the teacher writes its critiques: every check named, or only the failing ones (a third of the tokens). */
+    critique: z.enum(CRITIQUE_STYLES).default("detailed"),
     sft: z
       .object({
         steps: z.number().int().positive().default(600),
@@ -71,9 +76,13 @@ export const GenRMConfigSchema = z
       .strict()
       .default({ format_penalty: -1, tie: -0.5, margin_bonus: 0.5, margin_scale: 5 }),
     eval: z
-      .object({ max_tokens: z.number().int().positive().default(200) })
+      .object({
+        max_tokens: z.number().int().positive().default(200),
+        /** Also measure the SFT-only judge on the held-out pairs (the RLVR judge always is). */
+        sft_only: z.boolean().default(true),
+      })
       .strict()
-      .default({ max_tokens: 200 }),
+      .default({ max_tokens: 200, sft_only: true }),
   })
   .strict();
 

@@ -68,6 +68,7 @@ function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: P
       makeJudgePairs(config.data.train_count, config.seed, config.data.splits, {
         minimalShare: config.data.minimal_share,
         tasteShare: config.data.taste_share,
+        composedShare: config.data.composed_share,
       }),
     );
     held = readPairsFromRows(
@@ -96,7 +97,7 @@ function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: P
 /** Cold-start traces, then SFT from the base model with the loss on the assistant's critique only. */
 async function coldStart(run: GenRMRun, pairs: Pair[]) {
   const { config, out, log, kernel, template } = run;
-  const traces = await makeTraces(pairs, tinyTeacher(), template);
+  const traces = await makeTraces(pairs, tinyTeacher(config.critique), template);
   writeFileSync(join(out, "sft.jsonl"), traces.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   log(
     `traces: ${traces.kept} pairs kept, ${traces.rejected} rejected, ${traces.failed} failed -> ${traces.rows.length} SFT rows`,
@@ -201,7 +202,7 @@ async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<str
   return saveTrainedJudge(out, policy, template).judgeGguf;
 }
 
-/** Held-out accuracy of the SFT-only and the RLVR judge, printed and written to summary.json. */
+/** Held-out accuracy of the SFT-only (unless eval.sft_only is off) and the RLVR judge, printed and written to summary.json. */
 async function report(
   run: GenRMRun,
   held: Pair[],
@@ -209,10 +210,13 @@ async function report(
   judgeGguf: string,
 ): Promise<void> {
   const { config, out, template } = run;
-  const sft = await evaluateJudge(sftRun.gguf, held, config.eval.max_tokens, "SFT-only");
+  const sft = config.eval.sft_only
+    ? await evaluateJudge(sftRun.gguf, held, config.eval.max_tokens, "SFT-only")
+    : null;
   const rlvr = await evaluateJudge(judgeGguf, held, config.eval.max_tokens, "after RLVR");
+  const none: Rate = { value: null, ci: null, n: 0 };
   const row = (name: string, f: (s: AccuracySummary) => Rate) =>
-    `  ${name.padEnd(36)} ${pct(f(sft.summary)).padStart(8)} ${pct(f(rlvr.summary)).padStart(11)}`;
+    `  ${name.padEnd(36)} ${(sft ? pct(f(sft.summary)) : "-").padStart(8)} ${pct(f(rlvr.summary)).padStart(11)}`;
   const lines = [
     `GenRM on ${held.length} held-out pairs (both orders, template ${template}, reward ${GENRM_REWARD_VERSION}):`,
     `  ${"".padEnd(36)} ${"SFT-only".padStart(8)} ${"after RLVR".padStart(11)}`,
@@ -220,18 +224,26 @@ async function report(
     row("consistency across orders", (s) => s.consistency),
     row("first-position win rate", (s) => s.firstPositionWinRate),
     row("failure rate", (s) => s.failureRate),
-    ...sft.summary.byKind.map((k, i) =>
+    ...rlvr.summary.byKind.map((k) =>
       row(
         `accuracy, kind ${k.kind} (${k.accuracy.n})`,
-        (s) => s.byKind[i]?.accuracy ?? { value: null, ci: null, n: 0 },
+        (s) => s.byKind.find((x) => x.kind === k.kind)?.accuracy ?? none,
       ),
     ),
-    `  ${"tokens per judgment".padEnd(36)} ${sft.tokensPerJudgment.toFixed(0).padStart(8)} ${rlvr.tokensPerJudgment.toFixed(0).padStart(11)}`,
+    `  ${"tokens per judgment".padEnd(36)} ${(sft ? sft.tokensPerJudgment.toFixed(0) : "-").padStart(8)} ${rlvr.tokensPerJudgment.toFixed(0).padStart(11)}`,
     `  time ${run.minutes()} min; the judge: ${resolve(judgeGguf)} (wz judge --gguf ${judgeGguf} --input PAIRS)`,
   ];
   console.log(lines.join("\n"));
-  writeFileSync(
-    join(out, "summary.json"),
-    `${JSON.stringify({ template, rewardVersion: GENRM_REWARD_VERSION, heldOut: held.length, traces: { kept: sftRun.kept, rejected: sftRun.rejected }, sft: sft.summary, rlvr: rlvr.summary, tokensPerJudgment: { sft: sft.tokensPerJudgment, rlvr: rlvr.tokensPerJudgment }, minutes: Number(run.minutes()) }, null, 2)}\n`,
-  );
+  const summary = {
+    template,
+    critique: config.critique,
+    rewardVersion: GENRM_REWARD_VERSION,
+    heldOut: held.length,
+    traces: { kept: sftRun.kept, rejected: sftRun.rejected },
+    sft: sft?.summary ?? null,
+    rlvr: rlvr.summary,
+    tokensPerJudgment: { sft: sft?.tokensPerJudgment ?? null, rlvr: rlvr.tokensPerJudgment },
+    minutes: Number(run.minutes()),
+  };
+  writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -32,10 +32,10 @@ export const CHAT_BACKENDS: ChatBackendSpec[] = [
       const gguf = spec.gguf!;
       if (!existsSync(gguf)) throw new Error(`judge GGUF ${gguf} does not exist`);
       const grammar = spec.grammar ?? true;
-      const backend = new LlamaCppChatBackend(gguf, { grammar });
+      const backend = new LlamaCppChatBackend(gguf, { grammar, parallel: spec.parallel });
       return {
         backend,
-        where: grammar ? "llama.cpp, final line constrained by a grammar" : "llama.cpp, no grammar",
+        where: `llama.cpp${(spec.parallel ?? 1) > 1 ? ` (${spec.parallel} sequences side by side)` : ""}, ${grammar ? "final line constrained by a grammar" : "no grammar"}`,
         close: () => void backend.close(),
       };
     },

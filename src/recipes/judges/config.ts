@@ -18,6 +18,11 @@ export const JudgeConfigSchema = z
     api_key_env: z.string().default("WZ_API_KEY"),
     votes: z.number().int().positive().default(1),
     concurrency: z.number().int().positive().default(16),
+    /**
+     * A local GGUF judge: requests judged side by side as sequences of one llama.cpp context, their
+     * tokens evaluated in shared batches (default 1, one at a time). Set concurrency at least as high.
+     */
+    parallel: z.number().int().positive().default(1),
     timeout_s: z.number().positive().default(120),
     max_retries: z.number().int().nonnegative().default(4),
     /** Keep retrying 429/5xx/timeouts for at least this many seconds (rides out short outages; 0: off). */
@@ -74,6 +79,7 @@ export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: s
     apiKey: process.env[j.api_key_env] ?? process.env.OPENAI_API_KEY,
     votes: j.votes,
     concurrency: j.concurrency,
+    parallel: j.parallel,
     timeoutMs: j.timeout_s * 1000,
     maxRetries: j.max_retries,
     retryWindowMs: j.retry_window_s * 1000,

@@ -33,6 +33,8 @@ export interface JudgeSpec {
   /** Keep retrying a failing server for at least this long (an outage window). */
   retryWindowMs?: number;
   parseRetries?: number;
+  /** A local GGUF: requests judged side by side in one llama.cpp context (default 1). */
+  parallel?: number;
   temperature?: number;
   maxTokens?: number;
   seed?: number;

@@ -8,6 +8,7 @@ import { RolloutConfigSchema, UpdateConfigSchema } from "../../rl/config.ts";
 import { EstimatorConfigSchema } from "../../rl/estimators/config.ts";
 import { checkJudge, JudgeConfigSchema } from "../judges/config.ts";
 import { ModelBlockSchema } from "../model-block.ts";
+import { TrainedGenRMSchema } from "./trained-judge.ts";
 
 export const TrainConfigSchema = z
   .object({
@@ -26,6 +27,12 @@ export const TrainConfigSchema = z
       .strict()
       .prefault({}),
     judge: JudgeConfigSchema.prefault({}),
+    /**
+     * The GenRM this run trains first (Writing-Zero's first half: rated pairs, critiques, SFT,
+     * RLVR), cached by its inputs; it becomes judge.gguf. Needs judge.kind genrm and no judge.gguf
+     * or judge.base_url.
+     */
+    genrm: TrainedGenRMSchema.optional(),
     estimator: EstimatorConfigSchema.prefault({}),
     rollout: RolloutConfigSchema.prefault({}),
     train: UpdateConfigSchema.prefault({}),
@@ -53,7 +60,12 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 export function parseTrainConfig(source: string, origin = "config"): TrainConfig {
   const cfg = parseYamlConfig(TrainConfigSchema, source, origin);
-  checkJudge(cfg.judge, origin);
+  if (cfg.genrm) {
+    if (cfg.judge.kind !== "genrm" || cfg.judge.gguf || cfg.judge.base_url)
+      throw new Error(
+        `${origin}: genrm: a GenRM trained by the run is the judge: set judge.kind to genrm, without judge.gguf or judge.base_url`,
+      );
+  } else checkJudge(cfg.judge, origin);
   if (typeof cfg.eval.judge === "object") checkJudge(cfg.eval.judge, `${origin}: eval`);
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
     throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);

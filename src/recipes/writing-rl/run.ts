@@ -24,6 +24,7 @@ import { finishWritingRun } from "./finish.ts";
 import type { OpenedRun } from "./open-run.ts";
 import { loadPrompts } from "./prompts.ts";
 import { writingTask } from "./task.ts";
+import { ensureTrainedJudge } from "./trained-judge.ts";
 
 export interface WritingRunHooks {
   log: (line: string) => void;
@@ -39,10 +40,11 @@ export async function runWritingRl(
   compute: { kernel: ComputeBackend; layers: LayerMode },
   hooks: WritingRunHooks,
 ): Promise<number> {
-  const { config, runDir, startStep } = run;
+  const { runDir, startStep } = run;
   const { kernel } = compute;
   const log = hooks.log;
-  checkBaseExists(config.model); // before any work: the prompts, the judge, the run folder
+  checkBaseExists(run.config.model); // before any work: the prompts, the judge, the run folder
+  const config = await withTrainedJudge(run.config, kernel, log);
   const { train, evalSet } = loadPrompts(config, log);
   await checkGenRMReachable(config.judge);
   const started = performance.now();
@@ -119,6 +121,22 @@ export async function runWritingRl(
   } finally {
     close();
   }
+}
+
+/** With a genrm block, the judge it trains first (or finds in its cache) becomes judge.gguf. */
+async function withTrainedJudge(
+  config: TrainConfig,
+  kernel: ComputeBackend,
+  log: (line: string) => void,
+): Promise<TrainConfig> {
+  if (!config.genrm) return config;
+  const trained = await ensureTrainedJudge(
+    config.genrm,
+    config.seed,
+    { model: config.model, temperature: config.rollout.temperature, maxTokens: config.rollout.max_tokens },
+    { kernel, log },
+  );
+  return { ...config, judge: { ...config.judge, gguf: trained.gguf } };
 }
 
 /** A new run's first writes: its config, kernel, the initial policy (folder and GGUF), its prompts. */
