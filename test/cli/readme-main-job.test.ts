@@ -1,8 +1,9 @@
 // The README's main job, shortened: the same command and the same config file
-// (examples/tiny/config.yaml) with --steps 2, from an empty cache, end to end through the gold's
-// evaluation. And every shipped experiment config parses: no example file is left untried.
+// (examples/tiny/config.yaml) with --steps 2, from an empty cache, end to end: the base, the GenRM
+// (rated pairs, traces, SFT, RLVR), BRPO against it, the gold's evaluation; then a second run that
+// reuses the cached judge. And every shipped experiment config parses: no example file is left untried.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -10,6 +11,9 @@ import { parseYamlConfig } from "../../src/data/config-file.ts";
 import { ExperimentConfigSchema } from "../../src/recipes/experiment/config.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz } from "../helpers/cli.ts";
+
+/** The first test's folder, config and judge, for the second. */
+let first: { cwd: string; config: string; judge: string } | null = null;
 
 test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the gold's figures", async () => {
   const readme = readFileSync("README.md", "utf8");
@@ -25,10 +29,35 @@ test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the 
   assert.match(out, /evaluation judge gold:wz-tiny-gold-v2 \(never trained against\)/);
   assert.match(out, /all constraints met: [\d.]+% -> [\d.]+%/);
   assert.ok(existsSync(join(cwd, ".wz-cache", "tiny-base")), "the base was built into the config's cache");
+  // Writing-Zero: the GenRM was trained first, from the raters' pairs, and is the training judge
+  assert.match(out, /GenRM: training the judge first/);
+  assert.match(out, /GenRM pairs: \d+ rated \(\d+ of the base's own samples/);
+  assert.match(out, /traces: \d+ pairs kept/);
+  assert.match(out, /RLVR: \d+ steps/);
+  assert.match(
+    out,
+    /GenRM held out \(gold labels, never trained on\): independent pairs [\d.]+% of 120 \(overLong/,
+  );
+  assert.match(out, /run \S+: brpo with genrm:gguf:judge\.gguf@/);
+  assert.match(out, /taste \(details set in their mood\): [\d.]+% -> [\d.]+%/);
+  const judges = readdirSync(join(cwd, ".wz-cache", "genrm"));
+  assert.equal(judges.length, 1, judges.join());
+  assert.ok(existsSync(join(cwd, ".wz-cache", "genrm", judges[0], "judge.gguf")));
   const store = new RunStore(join(cwd, "runs", "tiny", "run.sqlite"), { readonly: true });
   assert.equal(store.getMeta("status"), "completed");
   assert.equal(store.lastCompletedStep(), 1);
   store.close();
+  first = { cwd, config, judge: judges[0] };
+});
+
+test("a second run of the main job reuses the judge its inputs trained, and trains none", async (t) => {
+  if (!first) return t.skip("the first run failed");
+  const again = await runWz(["train", first.config, "--steps", "1", "--output", "runs/again"], {
+    cwd: first.cwd,
+  });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, new RegExp(`GenRM: cached in \\.wz-cache/genrm/${first.judge}`));
+  assert.doesNotMatch(again.stderr, /training the judge first/);
 });
 
 test("every shipped experiment config parses", () => {

@@ -4,7 +4,11 @@ import { test } from "node:test";
 import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
 
 test("the shipped example configs are valid", () => {
-  for (const f of ["examples/tiny/config.yaml", "examples/genrm/config.yaml"]) {
+  for (const f of [
+    "examples/tiny/config.yaml",
+    "examples/tiny-rules/config.yaml",
+    "examples/genrm/config.yaml",
+  ]) {
     const cfg = parseTrainConfig(readFileSync(f, "utf8"), f);
     assert.equal(cfg.estimator.name, "brpo");
   }

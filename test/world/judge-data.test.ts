@@ -2,9 +2,14 @@
 // is checked against the world's own tables and the gold's checks, computed here.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type GoldChecks, goldChecks, parseGoldRequest } from "../../src/world/tiny-gold.ts";
+import {
+  type GoldChecks,
+  goldChecks,
+  goldScore as goldScoreOf,
+  parseGoldRequest,
+} from "../../src/world/tiny-gold.ts";
 import { makeJudgePairs } from "../../src/world/tiny-judge-data.ts";
-import { TOPICS, WORDS } from "../../src/world/tiny-world.ts";
+import { META, TOPICS, WORDS } from "../../src/world/tiny-world.ts";
 
 const topics = Object.keys(TOPICS);
 /** The split of a topic/word combination, as constrained-writing.ts defines it: (t + w) mod 4. */
@@ -69,4 +74,27 @@ test("minimal pairs differ in one fact and the label picks the response that mee
   // the good response is first about half the time, so position carries no signal
   const first = pairs.filter((p) => p.label === "a").length;
   assert.ok(first > 110 && first < 190, String(first));
+});
+
+test("composed pairs cover the world broadly: 1-3 sentences, any word limit, labelled by the gold", () => {
+  const pairs = makeJudgePairs(400, 7, ["pretrain", "train"], { composedShare: 1 });
+  assert.equal(pairs.length, 400);
+  const limits = new Set<number>();
+  const sentences = new Set<number>();
+  for (const p of pairs) {
+    assert.equal(p.kind, "composed");
+    const req = parseGoldRequest(p.prompt)!;
+    limits.add(req.maxWords);
+    for (const r of [p.response_a, p.response_b])
+      sentences.add(r.split(/(?<=\.)\s+/).filter((s) => !META.includes(s)).length);
+    // the label is the gold's preference, computed here from its checks
+    const [a, b] = [goldChecks(req, p.response_a), goldChecks(req, p.response_b)];
+    assert.equal(p.label, goldScoreOf(a) >= goldScoreOf(b) ? "a" : "b", JSON.stringify(p));
+  }
+  // the policy's prompts say 10 or 14 words; composed requests range wider
+  assert.ok(
+    limits.size >= 6 && [...limits].some((n) => n > 14) && [...limits].some((n) => n < 10),
+    [...limits].join(),
+  );
+  assert.deepEqual([...sentences].sort(), [1, 2, 3]);
 });

@@ -62,3 +62,27 @@ test("the critique is in the compact template's reply format, its scores the tea
   }
   assert.equal(teacherCritique("Write a poem about love.", good, poor), null);
 });
+
+test("the terse critique keeps the evidence and the scores, and names only the failing checks", () => {
+  const pairs = makeJudgePairs(300, 6, "pretrain", {
+    minimalShare: 0.3,
+    tasteShare: 0.3,
+    composedShare: 0.3,
+  });
+  for (const p of pairs) {
+    const detailed = parseVerdict(teacherCritique(p.prompt, p.response_a, p.response_b)!);
+    const terse = teacherCritique(p.prompt, p.response_a, p.response_b, "terse")!;
+    const v = parseVerdict(terse);
+    assert.ok(v.ok && detailed.ok, terse);
+    if (v.ok && detailed.ok) assert.deepEqual([v.first, v.second], [detailed.first, detailed.second]);
+    // a passing check is never named; "all met" exactly when nothing fails
+    assert.doesNotMatch(terse, /\b(fluent|on topic|has the word|short|no comment|no repeat|in mood)\b(?!, )/);
+  }
+  const good = "Boats rest in the harbour near a lantern.";
+  // by hand: 10 * (4 * (on topic + short) + (fluent 2 + no comment 1) / 4) / 15 = 5.8
+  const noWord = "Boats rest in the harbour. Boats rest in the harbour.";
+  assert.equal(
+    teacherCritique(PROMPT, good, noWord, "terse"),
+    "Wanted: harbour, lantern, 14 words.\n1: lantern warm in warm; 8 words; all met.\n2: no detail; 10 words; no word, repeats.\n\\boxed{10, 5.8}",
+  );
+});

@@ -331,7 +331,10 @@ async function makeInputs(
       ];
       // With sampled pairs, shuffled by a fixed permutation: the GenRM keeps the file's last pairs
       // for RLVR, and those should be of both kinds.
-      writeJsonl(p.pairs(labels), sampled.length ? shuffled(rated, mulberry32(config.pairs.seed * 2654435761)) : rated);
+      writeJsonl(
+        p.pairs(labels),
+        sampled.length ? shuffled(rated, mulberry32(config.pairs.seed * 2654435761)) : rated,
+      );
     }
     tallies[labels] = tallyLabels(readJsonl<RatedPair>(p.pairs(labels)));
     const t = tallies[labels];
