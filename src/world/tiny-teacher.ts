@@ -153,8 +153,19 @@ export function soundsGrammatical(s: string): boolean {
   return near === -1 || (near === words.length - 3 && words[near + 1] === "a");
 }
 
+/**
+ * The teacher's taste revised on rated pairs (reviseTaste): the mood it now hears in a scene (the
+ * sentence before "near a") and in a detail word. Anything not listed keeps its own lexicon's mood.
+ */
+export interface TasteRevision {
+  scenes: Map<string, Mood>;
+  details: Map<string, Mood>;
+}
+
 export interface TeacherView {
   topic: string | null;
+  /** The place the teacher hears in each content sentence (the topic its words belong to most), or "?". */
+  heard: string[];
   word: string | null;
   maxWords: number | null;
   words: number;
@@ -170,7 +181,17 @@ export interface TeacherView {
   taste: number | null;
 }
 
-export function teacherView(prompt: string, response: string): TeacherView {
+/** The topic whose words a sentence holds most of, or "?" when none or a tie. */
+function heardTopic(ws: string[]): string {
+  const counts = Object.entries(TOPIC_WORDS).map(
+    ([t, words]) => [t, ws.filter((w) => words.includes(w)).length] as const,
+  );
+  const best = Math.max(...counts.map(([, n]) => n));
+  const top = counts.filter(([, n]) => n === best);
+  return best > 0 && top.length === 1 ? top[0][0] : "?";
+}
+
+export function teacherView(prompt: string, response: string, taste?: TasteRevision): TeacherView {
   const topic = prompt.match(/\babout the (\w+)/i)?.[1]?.toLowerCase() ?? null;
   const c = extractConstraints(prompt);
   const word = c.required[0] ?? null;
@@ -184,12 +205,20 @@ export function teacherView(prompt: string, response: string): TeacherView {
   const details = lower.flatMap((ws) => {
     const i = ws.indexOf("near");
     if (i === -1 || ws[i + 1] !== "a" || !ws[i + 2]) return [];
-    return [{ word: ws[i + 2], detail: moodOf([ws[i + 2]]), scene: moodOf(ws.slice(0, i)) }];
+    const scene = ws.slice(0, i);
+    return [
+      {
+        word: ws[i + 2],
+        detail: taste?.details.get(ws[i + 2]) ?? moodOf([ws[i + 2]]),
+        scene: taste?.scenes.get(scene.join(" ")) ?? moodOf(scene),
+      },
+    ];
   });
   const judged = details.filter((d) => d.detail && d.scene);
   const related = topic ? TOPIC_WORDS[topic] : undefined;
   return {
     topic,
+    heard: lower.map(heardTopic),
     word,
     maxWords: c.maxWords ?? null,
     words,
@@ -248,7 +277,8 @@ function terseLine(v: TeacherView): string {
     v.repeats ? "repeats" : "",
     v.taste === null || v.taste === 1 ? "" : v.taste === 0 ? "out of mood" : "mixed mood",
   ].filter(Boolean);
-  return `${near}; ${v.words} words; ${faults.length ? faults.join(", ") : "all met"}`;
+  const heard = v.heard.length ? v.heard.join(" ") : "nothing";
+  return `${heard}; ${near}; ${v.words} words; ${faults.length ? faults.join(", ") : "all met"}`;
 }
 
 /** How the teacher writes: every check named ("detailed", the preset's) or only the failing ones. */
@@ -264,9 +294,10 @@ export function teacherCritique(
   first: string,
   second: string,
   style: CritiqueStyle = "detailed",
+  taste?: TasteRevision,
 ): string | null {
-  const v1 = teacherView(prompt, first);
-  const v2 = teacherView(prompt, second);
+  const v1 = teacherView(prompt, first, taste);
+  const v2 = teacherView(prompt, second, taste);
   if (!v1.topic || !v1.word || v1.maxWords === null) return null;
   const s = (v: TeacherView) => teacherScore(v).toFixed(1).replace(/\.0$/, "");
   const line = style === "terse" ? terseLine : critiqueLine;
@@ -275,4 +306,65 @@ export function teacherCritique(
       ? `Wanted: ${v1.topic}, ${v1.word}, ${v1.maxWords} words.`
       : `Wanted: ${v1.topic}, ${v1.word}, at most ${v1.maxWords} words.`;
   return `${wanted}\n1: ${line(v1)}.\n2: ${line(v2)}.\n\\boxed{${s(v1)}, ${s(v2)}}`;
+}
+
+/** The checks other than taste, as the teacher sees them: two responses alike here differ in taste only. */
+const untasted = (v: TeacherView) =>
+  [v.fluent, v.onTopic, v.hasWord, v.short, v.commentary, v.repeats].join();
+
+/**
+ * The teacher revises its taste on rated pairs, as a critic learns a house's taste from its
+ * readers' choices. Each pair whose responses the teacher sees alike in everything but taste, one
+ * detail each, says: the preferred response's detail sits in its scene's mood, the other's does
+ * not. Starting from its own lexicon, the teacher flips the mood it hears in a scene or a detail
+ * whenever that agrees with more of those pairs, until no flip helps (a greedy local search; the
+ * labels' careless flips are outvoted). It uses the labels only: no table of the world, no gold.
+ */
+export function reviseTaste(
+  pairs: { prompt: string; response_a: string; response_b: string; label: "a" | "b" }[],
+): TasteRevision & { constraints: number; revised: number } {
+  type Side = { scene: string; detail: string; inMood: boolean };
+  const constraints: Side[] = [];
+  const scenes = new Map<string, Mood>();
+  const details = new Map<string, Mood>();
+  const side = (response: string, inMood: boolean): Side | null => {
+    const content = splitSentences(response).map((s) => s.toLowerCase().replace(/\.$/, "").split(" "));
+    const placed = content.filter((ws) => ws.includes("near"));
+    if (placed.length !== 1) return null;
+    const ws = placed[0];
+    const i = ws.indexOf("near");
+    if (ws[i + 1] !== "a" || !ws[i + 2]) return null;
+    const scene = ws.slice(0, i);
+    if (!scenes.has(scene.join(" "))) scenes.set(scene.join(" "), moodOf(scene) ?? "warm");
+    if (!details.has(ws[i + 2])) details.set(ws[i + 2], moodOf([ws[i + 2]]) ?? "warm");
+    return { scene: scene.join(" "), detail: ws[i + 2], inMood };
+  };
+  for (const p of pairs) {
+    const [a, b] = [teacherView(p.prompt, p.response_a), teacherView(p.prompt, p.response_b)];
+    if (untasted(a) !== untasted(b)) continue;
+    const sa = side(p.response_a, p.label === "a");
+    const sb = side(p.response_b, p.label === "b");
+    if (sa && sb) constraints.push(sa, sb);
+  }
+  const own = { scenes: new Map(scenes), details: new Map(details) };
+  const agrees = (c: Side) => (details.get(c.detail) === scenes.get(c.scene)) === c.inMood;
+  const flip = (m: Map<string, Mood>, k: string) => m.set(k, m.get(k) === "warm" ? "cool" : "warm");
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let flipped = false;
+    for (const [m, key] of [
+      ...[...scenes.keys()].map((k) => [scenes, k] as const),
+      ...[...details.keys()].map((k) => [details, k] as const),
+    ]) {
+      const touched = constraints.filter((c) => (m === scenes ? c.scene : c.detail) === key);
+      const before = touched.filter(agrees).length;
+      flip(m, key);
+      if (touched.filter(agrees).length > before) flipped = true;
+      else flip(m, key);
+    }
+    if (!flipped) break;
+  }
+  const revised =
+    [...scenes].filter(([k, v]) => own.scenes.get(k) !== v).length +
+    [...details].filter(([k, v]) => own.details.get(k) !== v).length;
+  return { scenes, details, constraints: constraints.length / 2, revised };
 }

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parseTrainConfig } from "../../src/recipes/writing-rl/config.ts";
-import { TrainedGenRMSchema, trainedJudgeDir } from "../../src/recipes/writing-rl/trained-judge.ts";
+import { trainedJudgeDir } from "../../src/recipes/writing-rl/trained-judge.ts";
+import { TrainedGenRMSchema } from "../../src/recipes/writing-rl/trained-judge-config.ts";
 
 test("a genrm block makes the trained GenRM the judge, and nothing else may claim that place", () => {
   const cfg = parseTrainConfig(readFileSync("examples/tiny/config.yaml", "utf8"), "main");

@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { parseVerdict } from "../../src/judge/verdict-parser.ts";
 import { goldChecks, parseGoldRequest } from "../../src/world/tiny-gold.ts";
 import { makeJudgePairs } from "../../src/world/tiny-judge-data.ts";
-import { teacherCritique, teacherScore, teacherView } from "../../src/world/tiny-teacher.ts";
+import { makeRatedPairs } from "../../src/world/tiny-labeller.ts";
+import { reviseTaste, teacherCritique, teacherScore, teacherView } from "../../src/world/tiny-teacher.ts";
 import { DETAIL_MOODS, SCENE_MOODS, sentence, TOPICS, WORDS } from "../../src/world/tiny-world.ts";
 
 const PROMPT = "Write a note about the harbour. Include the word lantern. Use at most 14 words.";
@@ -83,6 +84,38 @@ test("the terse critique keeps the evidence and the scores, and names only the f
   const noWord = "Boats rest in the harbour. Boats rest in the harbour.";
   assert.equal(
     teacherCritique(PROMPT, good, noWord, "terse"),
-    "Wanted: harbour, lantern, 14 words.\n1: lantern warm in warm; 8 words; all met.\n2: no detail; 10 words; no word, repeats.\n\\boxed{10, 5.8}",
+    "Wanted: harbour, lantern, 14 words.\n1: harbour; lantern warm in warm; 8 words; all met.\n2: harbour harbour; no detail; 10 words; no word, repeats.\n\\boxed{10, 5.8}",
   );
+});
+
+/** Share of the 384 (scene, detail) combinations the teacher hears as the raters do. */
+function tasteAgreement(taste?: Parameters<typeof teacherView>[2]): number {
+  let agree = 0;
+  let total = 0;
+  for (const [topic, scenes] of Object.entries(TOPICS))
+    for (const scene of scenes)
+      for (const word of WORDS) {
+        const prompt = `Write a note about the ${topic}. Include the word ${word}. Use at most 14 words.`;
+        const t = teacherView(prompt, sentence(`${scene} near a ${word}`), taste).taste;
+        total++;
+        if (t !== null && (t === 1) === (DETAIL_MOODS[word] === SCENE_MOODS[scene])) agree++;
+      }
+  return agree / total;
+}
+
+test("the teacher revises its taste on the raters' labels, and on nothing else", () => {
+  const rater = { noise: 0.05, tieMargin: 1, explainBias: 0.7, lengthBias: 0.7 };
+  for (const seed of [1, 2]) {
+    const pairs = makeRatedPairs(1500, seed, ["pretrain", "train"], rater, { tasteShare: 0.25 });
+    const revised = reviseTaste(pairs);
+    assert.ok(revised.constraints > 200, `${revised.constraints} taste-only pairs`);
+    // from 67.2 % (its own lexicon) to the raters' taste, careless flips outvoted
+    assert.ok(tasteAgreement(revised) > 0.95, `seed ${seed}: ${tasteAgreement(revised)}`);
+    // the same pairs with every taste pair's label turned round: it follows the labels, not a table
+    const inverted = pairs.map((p) =>
+      p.kind === "taste" ? { ...p, label: p.label === "a" ? ("b" as const) : ("a" as const) } : p,
+    );
+    assert.ok(tasteAgreement(reviseTaste(inverted)) < 0.5, `seed ${seed}: inverted labels`);
+  }
+  assert.equal(tasteAgreement(reviseTaste([])), tasteAgreement(), "no pairs, no revision");
 });

@@ -48,6 +48,11 @@ export const GenRMConfigSchema = z
     teacher: z.literal("tiny").default("tiny"),
     /** How the teacher writes its critiques: every check named, or only the failing ones (a third of the tokens). */
     critique: z.enum(CRITIQUE_STYLES).default("detailed"),
+    /**
+     * The teacher's taste: its own lexicon ("own"), or revised on the training pairs' labels first
+     * ("revised": the moods that agree with most pairs that differ in taste only; tiny-teacher.ts).
+     */
+    teacher_taste: z.enum(["own", "revised"]).default("own"),
     sft: z
       .object({
         steps: z.number().int().positive().default(600),

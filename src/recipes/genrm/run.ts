@@ -19,6 +19,7 @@ import { loadPolicy, runLoop } from "../../rl/loop.ts";
 import { stopOnJudgeFailures } from "../../rl/policies/judge-failures.ts";
 import { RunStore } from "../../store/run-store.ts";
 import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
+import { reviseTaste, type TasteRevision } from "../../world/tiny-teacher.ts";
 import { JUDGE_TEMPLATE_KEY } from "../judges/spec.ts";
 import { baseModelPath } from "../model-block.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
@@ -97,7 +98,21 @@ function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: P
 /** Cold-start traces, then SFT from the base model with the loss on the assistant's critique only. */
 async function coldStart(run: GenRMRun, pairs: Pair[]) {
   const { config, out, log, kernel, template } = run;
-  const traces = await makeTraces(pairs, tinyTeacher(config.critique), template);
+  let taste: TasteRevision | undefined;
+  if (config.teacher_taste === "revised") {
+    const r = reviseTaste(
+      pairs.flatMap((p) =>
+        p.label
+          ? [{ prompt: p.prompt, response_a: p.responseA, response_b: p.responseB, label: p.label }]
+          : [],
+      ),
+    );
+    taste = r;
+    log(
+      `teacher's taste revised on the labels of ${r.constraints} pairs that differ in taste only: ${r.revised} of the ${r.scenes.size + r.details.size} moods it hears (${r.scenes.size} scenes, ${r.details.size} details) changed`,
+    );
+  }
+  const traces = await makeTraces(pairs, tinyTeacher(config.critique, taste), template);
   writeFileSync(join(out, "sft.jsonl"), traces.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   log(
     `traces: ${traces.kept} pairs kept, ${traces.rejected} rejected, ${traces.failed} failed -> ${traces.rows.length} SFT rows`,

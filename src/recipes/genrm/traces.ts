@@ -7,7 +7,7 @@ import { renderTemplate, type TemplateName } from "../../judge/template.ts";
 import type { PairwiseJudge } from "../../judge/types.ts";
 import { parseVerdict } from "../../judge/verdict-parser.ts";
 import type { ChatMessage } from "../../llm/types.ts";
-import { type CritiqueStyle, teacherCritique } from "../../world/tiny-teacher.ts";
+import { type CritiqueStyle, type TasteRevision, teacherCritique } from "../../world/tiny-teacher.ts";
 import { forEachConcurrent } from "../pool.ts";
 import { Progress } from "../progress.ts";
 
@@ -70,10 +70,10 @@ export async function makeTraces(
   return { rows, kept, rejected, failed };
 }
 
-export function tinyTeacher(style: CritiqueStyle = "detailed"): Teacher {
+export function tinyTeacher(style: CritiqueStyle = "detailed", taste?: TasteRevision): Teacher {
   return {
-    name: `tiny critic (a general reader's checks and a taste of its own; never the gold; ${style} critiques)`,
-    critique: async (p, a, b) => teacherCritique(p, a, b, style),
+    name: `tiny critic (a general reader's checks and a taste of its own${taste ? ", revised on the labels" : ""}; never the gold; ${style} critiques)`,
+    critique: async (p, a, b) => teacherCritique(p, a, b, style, taste),
   };
 }
 

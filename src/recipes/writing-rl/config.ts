@@ -8,7 +8,7 @@ import { RolloutConfigSchema, UpdateConfigSchema } from "../../rl/config.ts";
 import { EstimatorConfigSchema } from "../../rl/estimators/config.ts";
 import { checkJudge, JudgeConfigSchema } from "../judges/config.ts";
 import { ModelBlockSchema } from "../model-block.ts";
-import { TrainedGenRMSchema } from "./trained-judge.ts";
+import { TrainedGenRMSchema } from "./trained-judge-config.ts";
 
 export const TrainConfigSchema = z
   .object({
