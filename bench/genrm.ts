@@ -7,6 +7,7 @@
 // The judge is the preset's architecture with untrained weights: speed does not depend on what
 // the weights say, and a critique of fixed length (no grammar, max_tokens) makes every run do the
 // same work. BENCH_CRITIQUE_TOKENS (default 176) sets that length; BENCH_STEPS (default 2) the rounds.
+// The main job's judge writes terse critiques, about 85 tokens: BENCH_CRITIQUE_TOKENS=110 measures it.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,7 +103,9 @@ console.log(
 );
 // Side by side: a step's requests in shared batches (one context, several sequences). Two
 // llama.cpp threads on this model size were slower still (a round took minutes): left out.
-for (const [parallel, threads] of [[8, 1]]) {
+// BENCH_PARALLEL (default "8"): the sequence counts to measure, comma-separated.
+const PARALLEL = (process.env.BENCH_PARALLEL ?? "8").split(",").map(Number);
+for (const [parallel, threads] of PARALLEL.map((p) => [p, 1])) {
   const m = await measure(parallel, threads);
   console.log(
     `${parallel} sequences side by side, ${threads} thread(s): ${m.seconds.toFixed(2)} s a step (rounds: ${m.rounds.map((x) => x.toFixed(2)).join(", ")}); ${(conditions / m.seconds).toFixed(1)} judgments/s, ${(m.generated / m.seconds).toFixed(0)} generated tokens/s (${Math.round(m.generated / conditions)} a judgment); ${(best.seconds / m.seconds).toFixed(2)}x today's path`,

@@ -10,6 +10,9 @@ import { splitCommentary, splitSentences } from "../judge/meta-commentary.ts";
 
 type Mood = "warm" | "cool";
 
+/** Bump when what the teacher writes changes: a judge trained on its critiques is cached under it. */
+export const TEACHER_VERSION = "wz-tiny-teacher-v3";
+
 /** What a general reader associates with each place a request can name. */
 const TOPIC_WORDS: Record<string, string[]> = {
   harbour: ["harbour", "boats", "boat", "tide", "gulls", "pier", "nets", "sea", "ship", "dock"],
@@ -164,7 +167,10 @@ export interface TasteRevision {
 
 export interface TeacherView {
   topic: string | null;
-  /** The place the teacher hears in each content sentence (the topic its words belong to most), or "?". */
+  /**
+   * The place the teacher hears in each content sentence (the topic its words belong to most), "?"
+   * when none, or "again" for a sentence said before.
+   */
   heard: string[];
   word: string | null;
   maxWords: number | null;
@@ -218,7 +224,9 @@ export function teacherView(prompt: string, response: string, taste?: TasteRevis
   const related = topic ? TOPIC_WORDS[topic] : undefined;
   return {
     topic,
-    heard: lower.map(heardTopic),
+    heard: lower.map((ws, i) =>
+      lower.slice(0, i).some((prev) => prev.join(" ") === ws.join(" ")) ? "again" : heardTopic(ws),
+    ),
     word,
     maxWords: c.maxWords ?? null,
     words,
@@ -265,20 +273,28 @@ function critiqueLine(v: TeacherView): string {
  * trained on it critiques three times as fast in the loop; the verdicts are the same.
  */
 function terseLine(v: TeacherView): string {
+  // each verdict beside its evidence (a repeated sentence is heard "again", a detail is "in" or
+  // "out" of its scene's mood); the line ends with the verdicts that need the whole response
   const near = v.details.length
-    ? v.details.map((d) => `${d.word} ${d.detail ?? "?"} in ${d.scene ?? "?"}`).join(", ")
+    ? v.details
+        .map((d) => {
+          const fits = d.detail && d.scene ? (d.detail === d.scene ? ": in" : ": out") : "";
+          return `${d.word} ${d.detail ?? "?"} in ${d.scene ?? "?"}${fits}`;
+        })
+        .join(", ")
     : "no detail";
   const faults = [
     v.fluent ? "" : "not fluent",
-    v.onTopic ? "" : "off topic",
     v.hasWord ? "" : "no word",
     v.short ? "" : "too long",
     v.commentary ? "comment" : "",
-    v.repeats ? "repeats" : "",
-    v.taste === null || v.taste === 1 ? "" : v.taste === 0 ? "out of mood" : "mixed mood",
   ].filter(Boolean);
-  const heard = v.heard.length ? v.heard.join(" ") : "nothing";
-  return `${heard}; ${near}; ${v.words} words; ${faults.length ? faults.join(", ") : "all met"}`;
+  // the place decided where it is heard: a small judge compares it with the request there, not
+  // at the end of the line (placed at the end, a judge of the main job's size missed 9 in 10)
+  const heard = `${v.heard.length ? v.heard.join(" ") : "nothing"}${v.onTopic ? "" : ", off topic"}`;
+  const elsewhere = !v.onTopic || v.repeats || (v.taste !== null && v.taste < 1);
+  const met = elsewhere ? "the rest met" : "all met";
+  return `${heard}; ${near}; ${v.words} words; ${faults.length ? faults.join(", ") : met}`;
 }
 
 /** How the teacher writes: every check named ("detailed", the preset's) or only the failing ones. */

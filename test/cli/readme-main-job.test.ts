@@ -36,7 +36,7 @@ test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the 
   assert.match(out, /RLVR: \d+ steps/);
   assert.match(
     out,
-    /GenRM held out \(gold labels, never trained on\): independent pairs [\d.]+% of 120 \(overLong/,
+    /GenRM held out \(gold labels, never trained on\): independent pairs [\d.]+% of 240 \(overLong/,
   );
   assert.match(out, /run \S+: brpo with genrm:gguf:judge\.gguf@/);
   assert.match(out, /taste \(details set in their mood\): [\d.]+% -> [\d.]+%/);

@@ -76,16 +76,22 @@ test("the terse critique keeps the evidence and the scores, and names only the f
     const v = parseVerdict(terse);
     assert.ok(v.ok && detailed.ok, terse);
     if (v.ok && detailed.ok) assert.deepEqual([v.first, v.second], [detailed.first, detailed.second]);
-    // a passing check is never named; "all met" exactly when nothing fails
+    // a passing check is never named
     assert.doesNotMatch(terse, /\b(fluent|on topic|has the word|short|no comment|no repeat|in mood)\b(?!, )/);
+    // "all met" only when nothing fails, anywhere on the line
+    for (const line of terse.split("\n").filter((l) => l.endsWith("all met.")))
+      assert.doesNotMatch(line, /off topic|again|: out|not fluent|no word|too long|comment/, line);
   }
   const good = "Boats rest in the harbour near a lantern.";
   // by hand: 10 * (4 * (on topic + short) + (fluent 2 + no comment 1) / 4) / 15 = 5.8
   const noWord = "Boats rest in the harbour. Boats rest in the harbour.";
   assert.equal(
     teacherCritique(PROMPT, good, noWord, "terse"),
-    "Wanted: harbour, lantern, 14 words.\n1: harbour; lantern warm in warm; 8 words; all met.\n2: harbour harbour; no detail; 10 words; no word, repeats.\n\\boxed{10, 5.8}",
+    "Wanted: harbour, lantern, 14 words.\n1: harbour; lantern warm in warm: in; 8 words; all met.\n2: harbour again; no detail; 10 words; no word.\n\\boxed{10, 5.8}",
   );
+  // the place it hears, and the verdict on it beside it
+  const elsewhere = teacherCritique(PROMPT, good, "Tall pines stand in the forest near a lantern.", "terse")!;
+  assert.match(elsewhere, /\n2: forest, off topic; lantern \w+ in \w+: (in|out); 9 words; the rest met\.\n/);
 });
 
 /** Share of the 384 (scene, detail) combinations the teacher hears as the raters do. */

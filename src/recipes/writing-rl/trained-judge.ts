@@ -26,6 +26,7 @@ import {
   ratePairs,
   samplePairs,
 } from "../../world/tiny-labeller.ts";
+import { TEACHER_VERSION } from "../../world/tiny-teacher.ts";
 import { sampleBase } from "../base-samples.ts";
 import { GenRMConfigSchema } from "../genrm/config.ts";
 import { runGenRM } from "../genrm/run.ts";
@@ -48,6 +49,7 @@ export function trainedJudgeDir(g: TrainedGenRMConfig, policy: PolicySide): stri
       JSON.stringify([
         TRAINED_GENRM_VERSION,
         RATERS_VERSION,
+        TEACHER_VERSION,
         COMPACT_TEMPLATE_VERSION,
         GENRM_REWARD_VERSION,
         recipe,
