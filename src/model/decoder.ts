@@ -342,6 +342,24 @@ export class DecoderModel {
     return t.lnf;
   }
 
+  /**
+   * Each layer's keys (rotated) and values of every position of the given sequences, stacked
+   * [rows, KVH * D] in sequence order: a decoder's cache filled by one packed pass (batch-decode.ts).
+   * Copies: the model's buffers are reused by the next call.
+   */
+  keysAndValues(seqs: ArrayLike<number>[]): { k: FloatArray; v: FloatArray }[] {
+    const lengths = seqs.map((q) => q.length);
+    const tokens = new Int32Array(lengths.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const q of seqs) {
+      tokens.set(q, at);
+      at += q.length;
+    }
+    const t = this.trunk(tokens, lengths);
+    this.acts = null;
+    return t.layers.map((a) => ({ k: a.k.slice(), v: a.v.slice() }));
+  }
+
   private run(
     tokens: Int32Array,
     targets: Int32Array | null,

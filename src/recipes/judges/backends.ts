@@ -2,6 +2,7 @@
 // llama.cpp in-process on a local GGUF, or any OpenAI-compatible server (vLLM, SGLang, llama.cpp's
 // server, a hosted API). The first that applies to a spec is used; adding one is one entry here.
 import { existsSync } from "node:fs";
+import { EngineChatBackend } from "../../llm/engine-judge-backend.ts";
 import { LlamaCppChatBackend } from "../../llm/llama-judge-backend.ts";
 import { OpenAICompatibleBackend } from "../../llm/openai-compatible.ts";
 import type { ChatBackend } from "../../llm/types.ts";
@@ -24,6 +25,23 @@ export interface ChatBackendSpec {
 }
 
 export const CHAT_BACKENDS: ChatBackendSpec[] = [
+  {
+    name: "engine",
+    description: "a local GGUF in our own engine: every request of a step decoded at once, greedily",
+    applies: (spec) => Boolean(spec.gguf) && spec.runtime === "engine",
+    build(spec) {
+      const gguf = spec.gguf!;
+      if (!existsSync(gguf)) throw new Error(`judge GGUF ${gguf} does not exist`);
+      if (spec.grammar === false)
+        throw new Error("the engine runtime always writes a malformed final line under the grammar");
+      const backend = new EngineChatBackend(gguf, { kernel: spec.kernel });
+      return {
+        backend,
+        where: `our engine (${spec.kernel?.name ?? "reference kernel"}), batched greedy decoding, final line under the grammar`,
+        close: () => void backend.close(),
+      };
+    },
+  },
   {
     name: "llama.cpp",
     description: "a local GGUF, in-process; the verdict line written under a grammar when malformed",

@@ -23,6 +23,11 @@ export const JudgeConfigSchema = z
      * tokens evaluated in shared batches (default 1, one at a time). Set concurrency at least as high.
      */
     parallel: z.number().int().positive().default(1),
+    /**
+     * A local GGUF: "llama.cpp" (default), or "engine": our own engine decodes every request of a
+     * step at once, greedily (judge.temperature 0; see docs/performance.md).
+     */
+    runtime: z.enum(["llama.cpp", "engine"]).default("llama.cpp"),
     timeout_s: z.number().positive().default(120),
     max_retries: z.number().int().nonnegative().default(4),
     /** Keep retrying 429/5xx/timeouts for at least this many seconds (rides out short outages; 0: off). */
@@ -80,6 +85,7 @@ export function judgeSpecFromConfig(j: JudgeConfig, defaultPlausibilityModel?: s
     votes: j.votes,
     concurrency: j.concurrency,
     parallel: j.parallel,
+    runtime: j.runtime,
     timeoutMs: j.timeout_s * 1000,
     maxRetries: j.max_retries,
     retryWindowMs: j.retry_window_s * 1000,

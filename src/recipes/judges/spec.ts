@@ -35,6 +35,8 @@ export interface JudgeSpec {
   parseRetries?: number;
   /** A local GGUF: requests judged side by side in one llama.cpp context (default 1). */
   parallel?: number;
+  /** A local GGUF: llama.cpp (default) or our own engine's batched greedy decoding. */
+  runtime?: "llama.cpp" | "engine";
   temperature?: number;
   maxTokens?: number;
   seed?: number;
