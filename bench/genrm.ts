@@ -8,12 +8,17 @@
 // the weights say, and a critique of fixed length (no grammar, max_tokens) makes every run do the
 // same work. BENCH_CRITIQUE_TOKENS (default 176) sets that length; BENCH_STEPS (default 2) the rounds.
 // The main job's judge writes terse critiques, about 85 tokens: BENCH_CRITIQUE_TOKENS=110 measures it.
+// Beside today's path: llama.cpp with sequences side by side (BENCH_PARALLEL, default "8"), and our
+// own engine with the whole step in one batch (the main job's runtime: engine).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GenRMJudge } from "../src/judge/genrm.ts";
+import { EngineChatBackend } from "../src/llm/engine-judge-backend.ts";
 import { LlamaCppChatBackend } from "../src/llm/llama-judge-backend.ts";
+import type { ChatBackend } from "../src/llm/types.ts";
 import { exportGguf } from "../src/model/checkpoint.ts";
+import { selectKernel } from "../src/model/kernels/select.ts";
 import { mulberry32 } from "../src/model/random.ts";
 import { loadPolicy } from "../src/rl/loop.ts";
 import { makePrompts, makeResponse } from "../src/world/constrained-writing.ts";
@@ -53,8 +58,12 @@ const step = makePrompts(GROUPS, 1, "train").map((p) => ({
 const comparisons = step.flatMap((g) => g.responses.slice(1).map((r) => [g.prompt, r, g.responses[0]]));
 
 /** One step's judgments through a judge whose backend judges `parallel` requests side by side. */
-async function measure(parallel: number, threads: number) {
-  const backend = new LlamaCppChatBackend(gguf, { grammar: false, parallel, threads });
+function measure(parallel: number, threads: number) {
+  return measureWith(new LlamaCppChatBackend(gguf, { grammar: false, parallel, threads }));
+}
+
+/** One step's judgments through GenRMJudge over this backend: the best of ROUNDS after a warm-up. */
+async function measureWith(backend: ChatBackend & { close(): Promise<void> }) {
   const judge = new GenRMJudge({
     backend,
     template: "compact",
@@ -77,9 +86,7 @@ async function measure(parallel: number, threads: number) {
       }),
     );
     if (failed)
-      throw new Error(
-        `${failed} judgments failed (${parallel} sequences): a bench measures finished work only`,
-      );
+      throw new Error(`${failed} judgments failed (${backend.model}): a bench measures finished work only`);
     return { seconds: (performance.now() - t0) / 1000, prompt, generated };
   };
   await round(); // warm-up: model load, first contexts
@@ -109,6 +116,15 @@ for (const [parallel, threads] of PARALLEL.map((p) => [p, 1])) {
   const m = await measure(parallel, threads);
   console.log(
     `${parallel} sequences side by side, ${threads} thread(s): ${m.seconds.toFixed(2)} s a step (rounds: ${m.rounds.map((x) => x.toFixed(2)).join(", ")}); ${(conditions / m.seconds).toFixed(1)} judgments/s, ${(m.generated / m.seconds).toFixed(0)} generated tokens/s (${Math.round(m.generated / conditions)} a judgment); ${(best.seconds / m.seconds).toFixed(2)}x today's path`,
+  );
+}
+// Our own engine: every judgment of the step in one batch, greedy (model/batch-decode.ts).
+{
+  const kernel = await selectKernel("auto");
+  const backend = new EngineChatBackend(gguf, { kernel, grammar: false });
+  const m = await measureWith(backend);
+  console.log(
+    `our engine (${kernel.name}), the step's ${conditions} judgments in one batch: ${m.seconds.toFixed(2)} s a step (rounds: ${m.rounds.map((x) => x.toFixed(2)).join(", ")}); ${(conditions / m.seconds).toFixed(1)} judgments/s, ${(m.generated / m.seconds).toFixed(0)} generated tokens/s (${Math.round(m.generated / conditions)} a judgment); ${(best.seconds / m.seconds).toFixed(2)}x today's path`,
   );
 }
 console.log(

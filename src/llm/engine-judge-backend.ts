@@ -52,11 +52,17 @@ export class EngineChatBackend implements ChatBackend {
 
   constructor(
     private readonly path: string,
-    private readonly options: { kernel?: ComputeBackend; maxBatch?: number } = {},
+    private readonly options: {
+      kernel?: ComputeBackend;
+      /** Requests decoded in one batch at most (default 256). */
+      maxBatch?: number;
+      /** false: no grammar phase; the reply is what the judge wrote (the bench's fixed work). */
+      grammar?: boolean;
+    } = {},
   ) {
     // Its own cache name: the same greedy replies as llama.cpp's in most cases, not in every one
     // (rounding differs), so replies of one are never served as the other's.
-    this.model = `engine:gguf:${path.split("/").pop()}@${fileFingerprint(path)}`;
+    this.model = `engine:gguf:${path.split("/").pop()}@${fileFingerprint(path)}${options.grammar === false ? ":no-grammar" : ""}`;
   }
 
   chat(request: ChatRequest): Promise<ChatResult> {
@@ -127,6 +133,15 @@ export class EngineChatBackend implements ChatBackend {
     );
     const results: (ChatResult | null)[] = critiques.map((c, i) => {
       const own = tokenizer.decode(c);
+      if (this.options.grammar === false)
+        return {
+          ok: true,
+          text: own,
+          finishReason: c.length >= requests[i].sampling.max_tokens - FINAL_LINE_TOKENS ? "length" : "stop",
+          usage: { prompt_tokens: prompts[i].length, completion_tokens: c.length },
+          latencyMs: performance.now() - started,
+          attempts: 1,
+        };
       const box = own.lastIndexOf("\\boxed");
       const end = box >= 0 ? own.indexOf("}", box) : -1;
       if (end < 0 || !FINAL_LINE_FORM.test(own.slice(box, end + 1))) return null;

@@ -32,7 +32,13 @@ test("a genrm block makes the trained GenRM the judge, and nothing else may clai
 
 test("the trained judge's cache folder changes with every input and only with them", () => {
   const g = TrainedGenRMSchema.parse({});
-  const side = { seed: 1, baseDir: ".wz-cache/tiny-base/562a199eabec", temperature: 1.2, maxTokens: 40 };
+  const side = {
+    seed: 1,
+    baseDir: ".wz-cache/tiny-base/562a199eabec",
+    baseKey: "tiny:562a199eabec",
+    temperature: 1.2,
+    maxTokens: 40,
+  };
   const dir = trainedJudgeDir(g, side);
   assert.match(dir, /^\.wz-cache\/genrm\/[0-9a-f]{12}$/);
   assert.equal(trainedJudgeDir(TrainedGenRMSchema.parse({}), { ...side }), dir, "same inputs, same judge");
@@ -41,11 +47,12 @@ test("the trained judge's cache folder changes with every input and only with th
     trainedJudgeDir(TrainedGenRMSchema.parse({ raters: { noise: 0.1 } }), side),
     trainedJudgeDir(TrainedGenRMSchema.parse({ critique: "terse" }), side),
     trainedJudgeDir(g, { ...side, seed: 2 }),
-    trainedJudgeDir(g, { ...side, baseDir: ".wz-cache/tiny-base/000000000000" }),
+    trainedJudgeDir(g, { ...side, baseKey: "tiny:000000000000" }),
     trainedJudgeDir(g, { ...side, temperature: 1 }),
   ];
   assert.equal(new Set([dir, ...moved]).size, moved.length + 1);
-  // where the cache lives is not an input of the judge
+  // where the base or the cache lives is not an input of the judge (another checkout, another cwd)
+  assert.equal(trainedJudgeDir(g, { ...side, baseDir: "/elsewhere/tiny-base/562a199eabec" }), dir);
   assert.equal(
     trainedJudgeDir(TrainedGenRMSchema.parse({ cache: "/elsewhere" }), side)
       .split("/")

@@ -37,6 +37,11 @@ interface PolicySide {
   seed: number;
   /** The policy's base model folder (its samples make the on-policy pairs). */
   baseDir: string;
+  /**
+   * The base in the cache key: the tiny base by its folder's name (the hash of its recipe, the same
+   * in every checkout), another base by its absolute path.
+   */
+  baseKey: string;
   temperature: number;
   maxTokens: number;
 }
@@ -53,8 +58,7 @@ export function trainedJudgeDir(g: TrainedGenRMConfig, policy: PolicySide): stri
         COMPACT_TEMPLATE_VERSION,
         GENRM_REWARD_VERSION,
         recipe,
-        // the tiny base's folder is named by the hash of its recipe; another base by its path
-        basename(policy.baseDir) === policy.baseDir ? policy.baseDir : resolve(policy.baseDir),
+        policy.baseKey,
         policy.seed,
         policy.temperature,
         policy.maxTokens,
@@ -75,9 +79,11 @@ export async function ensureTrainedJudge(
   policy: { model: Parameters<typeof baseModelPath>[0]; temperature: number; maxTokens: number },
   o: { kernel: ComputeBackend; log: (line: string) => void },
 ): Promise<{ gguf: string; dir: string; summary: AccuracySummary; cached: boolean }> {
+  const baseDir = baseModelPath(policy.model, o);
   const side: PolicySide = {
     seed: policySeed,
-    baseDir: baseModelPath(policy.model, o),
+    baseDir,
+    baseKey: policy.model.init === "tiny" ? `tiny:${basename(baseDir)}` : resolve(baseDir),
     temperature: policy.temperature,
     maxTokens: policy.maxTokens,
   };
