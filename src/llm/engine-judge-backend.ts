@@ -97,7 +97,9 @@ export class EngineChatBackend implements ChatBackend {
     const batch = this.queue.splice(0, this.options.maxBatch ?? 256);
     try {
       const results = this.judgeBatch(batch.map((p) => p.request));
-      batch.forEach((p, i) => p.resolve(results[i]));
+      batch.forEach((p, i) => {
+        p.resolve(results[i]);
+      });
     } catch (e) {
       for (const p of batch)
         p.resolve({

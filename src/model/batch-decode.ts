@@ -133,7 +133,9 @@ export function decodeGreedy(model: DecoderModel, requests: DecodeRequest[], eos
     // 4. the head, only for the rows whose next token is the model's to choose
     const choosing = live.flatMap((b, m) => (pos[b] + 1 >= requests[b].prompt.length ? [m] : []));
     const lnf = new Float32Array(choosing.length * C);
-    choosing.forEach((m, j) => lnf.set(x.subarray(m * C, (m + 1) * C), j * C));
+    choosing.forEach((m, j) => {
+      lnf.set(x.subarray(m * C, (m + 1) * C), j * C);
+    });
     rmsnorm(lnf, lnf.slice(), P.get(FINAL_NORM), choosing.length, C, cfg.rmsNormEps);
     const logits = new Float32Array(choosing.length * V);
     const head = P.get(cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
