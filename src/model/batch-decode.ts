@@ -41,7 +41,13 @@ export function decodeGreedy(model: DecoderModel, requests: DecodeRequest[], eos
   const pos = new Int32Array(B);
   // The prompts but their last token in one packed pass: its keys and values fill the caches (big
   // products instead of a step per prompt token); the steps start at each prompt's last token.
-  const reading = requests.flatMap((r, b) => (r.prompt.length > 1 && r.maxTokens > 0 ? [b] : []));
+  // Not on a kernel that keeps the model's buffers in its own memory (wasm): that memory never
+  // reuses space, and a packed pass of another size each step would grow it until it failed; there
+  // the prompts are read a token a step like the rest.
+  const packed = !model.kernel.allocate;
+  const reading = packed
+    ? requests.flatMap((r, b) => (r.prompt.length > 1 && r.maxTokens > 0 ? [b] : []))
+    : [];
   if (reading.length) {
     const kv = model.keysAndValues(reading.map((b) => requests[b].prompt.slice(0, -1)));
     let row = 0;
