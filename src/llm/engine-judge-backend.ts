@@ -11,12 +11,8 @@ import type { DecoderModel } from "../model/decoder.ts";
 import { importGguf } from "../model/gguf-import.ts";
 import type { ComputeBackend } from "../model/kernels/types.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-import { fileFingerprint } from "./llama-judge-backend.ts";
+import { FINAL_LINE_FORM, FINAL_LINE_TOKENS, fileFingerprint } from "./llama-judge-backend.ts";
 import type { ChatBackend, ChatRequest, ChatResult } from "./types.ts";
-
-/** Tokens kept for the final line (as the llama.cpp backend keeps). */
-const FINAL_LINE_TOKENS = 24;
-const FINAL_LINE_FORM = /^\\boxed\{(?:10|\d(?:\.\d)?), (?:10|\d(?:\.\d)?)\}$/;
 
 /** Every final line FINAL_LINE_GRAMMAR accepts ("\n\boxed{x, y}"), and every prefix of one. */
 function finalLinePrefixes(): { prefixes: Set<string>; complete: Set<string> } {

@@ -20,9 +20,10 @@ import type { ChatBackend, ChatRequest, ChatResult } from "./types.ts";
 export const FINAL_LINE_GRAMMAR = `root ::= "\\n\\\\boxed{" score ", " score "}"
 score ::= "10" | [0-9] ("." [0-9])?`;
 
-const FINAL_LINE_TOKENS = 24;
+/** Tokens kept for the final line (the engine backend keeps as many). */
+export const FINAL_LINE_TOKENS = 24;
 /** A final line the grammar would accept, written by the judge itself. */
-const FINAL_LINE_FORM = /^\\boxed\{(?:10|\d(?:\.\d)?), (?:10|\d(?:\.\d)?)\}$/;
+export const FINAL_LINE_FORM = /^\\boxed\{(?:10|\d(?:\.\d)?), (?:10|\d(?:\.\d)?)\}$/;
 
 export class LlamaCppChatBackend implements ChatBackend {
   readonly model: string;

@@ -31,17 +31,28 @@ test("the teacher sees what a reader sees, as the gold does", () => {
   }
 });
 
-test("the teacher's taste agrees with the raters' only in part", () => {
+/** How many of the 384 (scene, detail) combinations the teacher hears as the raters do. */
+function tasteCounts(taste?: Parameters<typeof teacherView>[2]): { agree: number; total: number } {
   let agree = 0;
   let total = 0;
   for (const [topic, scenes] of Object.entries(TOPICS))
     for (const scene of scenes)
       for (const word of WORDS) {
         const prompt = `Write a note about the ${topic}. Include the word ${word}. Use at most 14 words.`;
-        const t = teacherView(prompt, sentence(`${scene} near a ${word}`)).taste;
+        const t = teacherView(prompt, sentence(`${scene} near a ${word}`), taste).taste;
         total++;
         if (t !== null && (t === 1) === (DETAIL_MOODS[word] === SCENE_MOODS[scene])) agree++;
       }
+  return { agree, total };
+}
+
+const tasteAgreement = (taste?: Parameters<typeof teacherView>[2]) => {
+  const { agree, total } = tasteCounts(taste);
+  return agree / total;
+};
+
+test("the teacher's taste agrees with the raters' only in part", () => {
+  const { agree, total } = tasteCounts();
   assert.equal(total, 384);
   // 67.2 % when written (docs/taste.md): better than a coin, far from the raters' own taste
   assert.ok(agree / total > 0.6 && agree / total < 0.75, `${agree}/${total}`);
@@ -93,21 +104,6 @@ test("the terse critique keeps the evidence and the scores, and names only the f
   const elsewhere = teacherCritique(PROMPT, good, "Tall pines stand in the forest near a lantern.", "terse")!;
   assert.match(elsewhere, /\n2: forest, off topic; lantern \w+ in \w+: (in|out); 9 words; the rest met\.\n/);
 });
-
-/** Share of the 384 (scene, detail) combinations the teacher hears as the raters do. */
-function tasteAgreement(taste?: Parameters<typeof teacherView>[2]): number {
-  let agree = 0;
-  let total = 0;
-  for (const [topic, scenes] of Object.entries(TOPICS))
-    for (const scene of scenes)
-      for (const word of WORDS) {
-        const prompt = `Write a note about the ${topic}. Include the word ${word}. Use at most 14 words.`;
-        const t = teacherView(prompt, sentence(`${scene} near a ${word}`), taste).taste;
-        total++;
-        if (t !== null && (t === 1) === (DETAIL_MOODS[word] === SCENE_MOODS[scene])) agree++;
-      }
-  return agree / total;
-}
 
 test("the teacher revises its taste on the raters' labels, and on nothing else", () => {
   const rater = { noise: 0.05, tieMargin: 1, explainBias: 0.7, lengthBias: 0.7 };
