@@ -19,6 +19,8 @@ export const FIGURES: [key: string, heading: string, kind: "share" | "number"][]
   ["all_met", "all met", "share"],
   ["required_word", "word", "share"],
   ["taste", "taste", "share"],
+  // final vs initial by taste alone, on the pairs whose explicit constraints tie (gold)
+  ["taste_tied_win_rate", "taste win, tied", "share"],
   ["words", "words", "number"],
   ["commentary_tokens", "commentary tok", "number"],
   ["distinct_2", "distinct-2", "number"],

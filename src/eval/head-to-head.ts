@@ -6,6 +6,7 @@ import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
 import { derivedSeed } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
+import type { PairFigure } from "../rl/monitor.ts";
 import { sampleGroups } from "../rl/rollouts.ts";
 import { diagnose, mean } from "../text/diagnostics.ts";
 import { wilson } from "./intervals.ts";
@@ -52,6 +53,11 @@ export const TASK_FIGURES: [key: string, label: string, kind: "share" | "number"
 export interface HeadToHeadResult {
   /** One tally per judge, in the order given. */
   tallies: WinTally[];
+  /**
+   * One tally per pair figure given (its label in `judge`, its key in `key`): A against B over the
+   * pairs the figure applies to, out of all pairs.
+   */
+  pairTallies?: (WinTally & { key: string })[];
   a: PolicyFigures;
   b: PolicyFigures;
   examples: { prompt: string; a: string; b: string; outcomes: string[] }[];
@@ -75,6 +81,8 @@ export interface HeadToHeadOptions {
   concurrency?: number;
   /** Task-specific figures over (prompt, response) items. */
   summarize?: (items: { prompt: string; response: string }[]) => Record<string, number | null>;
+  /** Task-specific comparisons of each pair (the tiny world's taste where the constraints tie). */
+  pairFigures?: PairFigure[];
 }
 
 async function sampleAll(path: string, o: HeadToHeadOptions, lora?: string): Promise<string[][]> {
@@ -142,6 +150,13 @@ export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult
   );
   return {
     tallies: o.judges.map((j, k) => tally(j.name, outcomes[k])),
+    pairTallies: o.pairFigures?.map((f) => ({
+      key: f.key,
+      ...tally(
+        f.label,
+        pairs.flatMap((x) => f.outcome(x.prompt, x.a, x.b) ?? []),
+      ),
+    })),
     a: figures(o.prompts, a, o),
     b: figures(o.prompts, b, o),
     examples: pairs.slice(0, 12).map((x, i) => ({ ...x, outcomes: outcomes.map((os) => os[i]) })),

@@ -5,7 +5,14 @@
 import { isDeepStrictEqual } from "node:util";
 import type { PairwiseJudge } from "../judge/types.ts";
 import type { EvalMonitor } from "../rl/monitor.ts";
-import { goldChecks, goldScore, goldSummary, parseGoldRequest, TinyGoldJudge } from "../world/tiny-gold.ts";
+import {
+  goldChecks,
+  goldScore,
+  goldSummary,
+  goldTasteOnTiedConstraints,
+  parseGoldRequest,
+  TinyGoldJudge,
+} from "../world/tiny-gold.ts";
 import { judgeSpecFromConfig } from "./judges/config.ts";
 import { createJudge } from "./judges/index.ts";
 import type { BuiltJudge } from "./judges/spec.ts";
@@ -39,6 +46,13 @@ export function goldMonitor(): EvalMonitor {
         commentary_tokens: s.commentaryTokens,
       };
     },
+    pairFigures: [
+      {
+        key: "taste_tied",
+        label: "taste where the constraints tie (gold)",
+        outcome: goldTasteOnTiedConstraints,
+      },
+    ],
     score: (prompt, response) => {
       const req = parseGoldRequest(prompt);
       return req ? goldScore(goldChecks(req, response)) : null;

@@ -30,6 +30,8 @@ export function finalSummary(
     lines.push(`    ${label}: ${f(h.b.task[key])} -> ${f(h.a.task[key])}`);
   }
   lines.push(`    distinct-2: ${num(h.b.distinct2)} -> ${num(h.a.distinct2)}`);
+  for (const t of h.pairTallies ?? [])
+    lines.push(`    ${t.judge}, final vs initial on ${t.pairs} of the pairs: ${winLine(t)}`);
   for (const t of rest) {
     lines.push(`  training judge ${t.judge} (what the policy was trained to please; not evidence):`);
     lines.push(`    ${winLine(t)}`);

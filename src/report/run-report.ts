@@ -179,6 +179,10 @@ function summaryTable(e: Record<string, unknown>): string {
     const ci = t.winRateCI ? ` (95 % CI ${pct(t.winRateCI[0])} – ${pct(t.winRateCI[1])})` : "";
     return `<tr><td>win rate, final vs initial: ${escapeXml(role)} <code>${escapeXml(t.judge)}</code></td><td></td><td><b>${pct(t.winRate)}</b>${ci}; ${t.wins} wins, ${t.ties} ties, ${t.losses} losses, ${t.inconsistent} inconsistent, ${t.failed} failed</td></tr>`;
   });
+  const pairRows = ((e.pairTallies as (WinTally & { key: string })[] | undefined) ?? []).map((t) => {
+    const ci = t.winRateCI ? ` (95 % CI ${pct(t.winRateCI[0])} – ${pct(t.winRateCI[1])})` : "";
+    return `<tr><td>${escapeXml(t.judge)}, final vs initial (on ${t.pairs} pairs)</td><td></td><td><b>${pct(t.winRate)}</b>${ci}; ${t.wins} wins, ${t.ties} ties, ${t.losses} losses</td></tr>`;
+  });
   const taskRows = TASK_FIGURES.filter(([k]) => k in a.task).map(([k, label, kind]) => {
     const f = kind === "share" ? pct : num;
     return `<tr><td>${escapeXml(label)} (independent)</td><td>${f(b.task[k])}</td><td>${f(a.task[k])}</td></tr>`;
@@ -189,5 +193,5 @@ function summaryTable(e: Record<string, unknown>): string {
     ["meta-commentary tokens per response", num(b.commentaryTokens), num(a.commentaryTokens)],
     ["distinct-2", num(b.distinct2), num(a.distinct2)],
   ].map(([l, x, y]) => `<tr><td>${escapeXml(l)}</td><td>${x}</td><td>${y}</td></tr>`);
-  return `<table class="summary"><tr><th>measure</th><th>initial</th><th>final</th></tr>${judgeRows.join("")}${taskRows.join("")}${ruleRows.join("")}</table>`;
+  return `<table class="summary"><tr><th>measure</th><th>initial</th><th>final</th></tr>${judgeRows.join("")}${pairRows.join("")}${taskRows.join("")}${ruleRows.join("")}</table>`;
 }

@@ -13,6 +13,18 @@ export interface EvalMonitor {
   summarize?(items: { prompt: string; response: string }[]): Record<string, number | null>;
   /** The independent judge's per-response score on [0, 10], when it has one (the headline series). */
   score?(prompt: string, response: string): number | null;
+  /**
+   * Pair figures of the final evaluation: each names a comparison of two responses to one prompt
+   * that the independent side can make on its own terms (e.g. taste where the constraints tie),
+   * null where it does not apply to the pair.
+   */
+  pairFigures?: PairFigure[];
+}
+
+export interface PairFigure {
+  key: string;
+  label: string;
+  outcome(prompt: string, a: string, b: string): "a" | "b" | "tie" | null;
 }
 
 export interface MonitorFigures {

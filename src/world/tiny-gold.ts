@@ -252,3 +252,23 @@ export function goldSummary(items: { prompt: string; response: string }[]): Gold
     commentaryTokens: avg((c) => c.commentaryTokens),
   };
 }
+
+/**
+ * Taste between two responses whose explicit constraints tie: null unless both meet the same
+ * constraints of the request (topic, the word, the length: each check alike) and both place a
+ * detail; then the one whose details sit more in their scene's mood wins, or a tie. A win rate over
+ * these pairs says whether a policy's taste moved where the request gives no reason to prefer one.
+ */
+export function goldTasteOnTiedConstraints(
+  prompt: string,
+  responseA: string,
+  responseB: string,
+): "a" | "b" | "tie" | null {
+  const request = parseGoldRequest(prompt);
+  if (!request) return null;
+  const a = goldChecks(request, responseA);
+  const b = goldChecks(request, responseB);
+  const tied = a.onTopic === b.onTopic && a.requiredWord === b.requiredWord && a.length === b.length;
+  if (!tied || a.taste === null || b.taste === null) return null;
+  return a.taste > b.taste ? "a" : a.taste < b.taste ? "b" : "tie";
+}

@@ -106,8 +106,8 @@ function tastePair(p: ReturnType<typeof makePrompt>, r: () => number): [string, 
 const COMPOSED_LIMITS = [6, 8, 10, 12, 14, 16, 18, 20, 24];
 
 /**
- * A composed response: one to three sentences of the topic (now and then of another topic, or one
- * said twice), the word (now and then another bank word) beside any one of them or none, and now
+ * A composed response: one to three sentences of the topic (now and then of another topic, or a
+ * scene said twice, now and then word for word), the word (now and then another bank word) beside any one of them or none, and now
  * and then a line about itself. Where the other makers each draw one kind of response, these cover
  * the world's responses broadly, so that a judge meets every fact in every place and must read the
  * request and the response rather than recognise a maker.
@@ -116,10 +116,13 @@ function composedResponse(p: ReturnType<typeof makePrompt>, r: () => number): st
   const n = 1 + Math.floor(r() * 3);
   const topic = r() < 0.2 ? otherTopic(p.topic, r) : p.topic;
   const scenes = shuffled(TOPICS[topic], r).slice(0, n);
-  if (n > 1 && r() < 0.2) scenes[n - 1] = scenes[0];
+  const repeats = n > 1 && r() < 0.2;
+  if (repeats) scenes[n - 1] = scenes[0];
   const at = r() < 0.8 ? Math.floor(r() * n) : -1;
   const word = r() < 0.8 ? p.word : otherWord(p.word, r);
   const lines = scenes.map((s, i) => sentence(i === at ? `${s} near a ${word}` : s));
+  // a repeated scene is half the time the first sentence said again word for word, its detail too
+  if (repeats && r() < 0.5) lines[n - 1] = lines[0];
   if (r() < 0.15) lines.push(pick(META, r));
   return lines.join(" ");
 }

@@ -11,7 +11,7 @@ import { splitCommentary, splitSentences } from "../judge/meta-commentary.ts";
 type Mood = "warm" | "cool";
 
 /** Bump when what the teacher writes changes: a judge trained on its critiques is cached under it. */
-export const TEACHER_VERSION = "wz-tiny-teacher-v3";
+export const TEACHER_VERSION = "wz-tiny-teacher-v4";
 
 /** What a general reader associates with each place a request can name. */
 const TOPIC_WORDS: Record<string, string[]> = {
@@ -169,7 +169,7 @@ export interface TeacherView {
   topic: string | null;
   /**
    * The place the teacher hears in each content sentence (the topic its words belong to most), "?"
-   * when none, or "again" for a sentence said before.
+   * when none, or "again" for a sentence whose scene was said before (with or without a detail).
    */
   heard: string[];
   word: string | null;
@@ -221,12 +221,15 @@ export function teacherView(prompt: string, response: string, taste?: TasteRevis
     ];
   });
   const judged = details.filter((d) => d.detail && d.scene);
+  // a scene said twice is repetition to a reader, whether or not a detail was added the second time
+  const sceneKeys = lower.map((ws) => {
+    const i = ws.indexOf("near");
+    return (i > 0 && ws[i + 1] === "a" ? ws.slice(0, i) : ws).join(" ");
+  });
   const related = topic ? TOPIC_WORDS[topic] : undefined;
   return {
     topic,
-    heard: lower.map((ws, i) =>
-      lower.slice(0, i).some((prev) => prev.join(" ") === ws.join(" ")) ? "again" : heardTopic(ws),
-    ),
+    heard: lower.map((ws, i) => (sceneKeys.indexOf(sceneKeys[i]) < i ? "again" : heardTopic(ws))),
     word,
     maxWords: c.maxWords ?? null,
     words,
@@ -236,7 +239,7 @@ export function teacherView(prompt: string, response: string, taste?: TasteRevis
     hasWord: word !== null && content.some((s, i) => soundsGrammatical(s) && lower[i].includes(word)),
     short: c.maxWords === undefined || (words >= 1 && words <= c.maxWords),
     commentary: spans.length > 0,
-    repeats: new Set(lower.map((ws) => ws.join(" "))).size !== lower.length,
+    repeats: new Set(sceneKeys).size !== sceneKeys.length,
     details,
     taste: judged.length ? judged.filter((d) => d.detail === d.scene).length / judged.length : null,
   };

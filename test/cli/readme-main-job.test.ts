@@ -62,6 +62,19 @@ test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the 
   const store = new RunStore(join(cwd, "runs", "tiny", "run.sqlite"), { readonly: true });
   assert.equal(store.getMeta("status"), "completed");
   assert.equal(store.lastCompletedStep(), 1);
+  // taste where the constraints tie: a tally over a subset of the 48 x 4 pairs, printed as stored
+  const h2h = store.getEval<{ pairTallies: { pairs: number; wins: number; ties: number; losses: number }[] }>(
+    "final_vs_initial",
+  );
+  const tied = h2h!.pairTallies[0];
+  assert.ok(tied.pairs > 0 && tied.pairs <= 192, `${tied.pairs} pairs`);
+  assert.equal(tied.wins + tied.ties + tied.losses, tied.pairs);
+  assert.match(
+    out,
+    new RegExp(
+      `taste where the constraints tie \\(gold\\), final vs initial on ${tied.pairs} of the pairs: win rate`,
+    ),
+  );
   store.close();
   first = { cwd, config, judge: judges[0] };
 });
@@ -77,9 +90,31 @@ test("a second run of the main job reuses the judge its inputs trained, and trai
 });
 
 test("every shipped experiment config parses", () => {
-  for (const f of ["examples/experiment/config.yaml", "examples/experiment/constructed-pairs.yaml"]) {
+  for (const f of [
+    "examples/experiment/config.yaml",
+    "examples/experiment/width-64.yaml",
+    "examples/experiment/constructed-pairs.yaml",
+  ]) {
     const cfg = parseYamlConfig(ExperimentConfigSchema, readFileSync(f, "utf8"), f);
     assert.ok(cfg.arms.length >= 4, `${f}: ${cfg.arms.length} arms`);
     assert.ok(cfg.seeds.length >= 1);
   }
+});
+
+test("the contrast's Writing-Zero arm is the main job: its GenRM, raters, base, rollouts and training", () => {
+  const main = parseYaml(readFileSync("examples/tiny/config.yaml", "utf8"));
+  const exp = parseYaml(readFileSync("examples/experiment/config.yaml", "utf8"));
+  const { raters, ...genrm } = main.genrm;
+  assert.deepEqual(exp.trained_genrm, genrm);
+  assert.deepEqual(exp.labellers.biased, raters);
+  assert.equal(exp.arms.find((a: { judge: string }) => a.judge === "genrm").labels, "biased");
+  assert.deepEqual(exp.model, main.model);
+  assert.deepEqual(exp.rollout, main.rollout);
+  assert.deepEqual(exp.train, main.train);
+  assert.deepEqual(exp.estimator, main.estimator);
+  const { kind, ...judge } = main.judge;
+  assert.deepEqual(exp.genrm_judge, judge);
+  // one fluency guard for every arm: the KL in the shared train block, no plausibility principle
+  assert.ok(exp.train.kl_coef > 0);
+  assert.equal(exp.rules_judge.plausibility, undefined);
 });

@@ -81,8 +81,16 @@ test("composed pairs cover the world broadly: 1-3 sentences, any word limit, lab
   assert.equal(pairs.length, 400);
   const limits = new Set<number>();
   const sentences = new Set<number>();
+  let sceneAgain = 0;
+  let wordForWord = 0;
   for (const p of pairs) {
     assert.equal(p.kind, "composed");
+    for (const r of [p.response_a, p.response_b]) {
+      const lines = r.split(/(?<=\.)\s+/).filter((s) => !META.includes(s));
+      const scenes = lines.map((l) => l.replace(/ near a \w+\.$/, "."));
+      if (new Set(scenes).size < scenes.length) sceneAgain++;
+      if (new Set(lines).size < lines.length && lines.some((l) => l.includes(" near a "))) wordForWord++;
+    }
     const req = parseGoldRequest(p.prompt)!;
     limits.add(req.maxWords);
     for (const r of [p.response_a, p.response_b])
@@ -97,4 +105,6 @@ test("composed pairs cover the world broadly: 1-3 sentences, any word limit, lab
     [...limits].join(),
   );
   assert.deepEqual([...sentences].sort(), [1, 2, 3]);
+  // a scene said twice, now and then word for word with its detail (the gold's repetition both ways)
+  assert.ok(sceneAgain > 40 && wordForWord > 5 && wordForWord < sceneAgain, `${sceneAgain} ${wordForWord}`);
 });

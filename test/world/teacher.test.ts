@@ -100,6 +100,14 @@ test("the terse critique keeps the evidence and the scores, and names only the f
     teacherCritique(PROMPT, good, noWord, "terse"),
     "Wanted: harbour, lantern, 14 words.\n1: harbour; lantern warm in warm: in; 8 words; all met.\n2: harbour again; no detail; 10 words; no word.\n\\boxed{10, 5.8}",
   );
+  // a scene said again is heard "again" with or without its detail (the gold's repetition: same scene)
+  const sceneAgain = `${good} Boats rest in the harbour.`;
+  assert.deepEqual(teacherView(PROMPT, sceneAgain).heard, ["harbour", "again"]);
+  assert.equal(
+    teacherView(PROMPT, sceneAgain).repeats,
+    !goldChecks(parseGoldRequest(PROMPT)!, sceneAgain).noRepetition,
+  );
+  assert.deepEqual(teacherView(PROMPT, `${good} Nets dry on the wall.`).heard, ["harbour", "harbour"]);
   // the place it hears, and the verdict on it beside it
   const elsewhere = teacherCritique(PROMPT, good, "Tall pines stand in the forest near a lantern.", "terse")!;
   assert.match(elsewhere, /\n2: forest, off topic; lantern \w+ in \w+: (in|out); 9 words; the rest met\.\n/);

@@ -5,6 +5,7 @@ import { makeCorpus, makePrompts } from "../../src/world/constrained-writing.ts"
 import {
   goldChecks,
   goldSummary,
+  goldTasteOnTiedConstraints,
   parseGoldRequest,
   parseSentence,
   TinyGoldJudge,
@@ -170,6 +171,26 @@ test("the gold ranks the request's constraints first, then taste, then the gener
   assert.equal((await judge.compare(prompt, meta, COOL_WARM)).outcome, "a");
   // with taste equal, the general checks still count: no commentary beats commentary
   assert.equal((await judge.compare(prompt, WARM_WARM, meta)).outcome, "a");
+});
+
+test("taste where the constraints tie: only pairs alike in topic, word and length, each with a detail", () => {
+  const t = (a: string, b: string) => goldTasteOnTiedConstraints(PROMPT, a, b);
+  assert.equal(t(WARM_WARM, COOL_WARM), "a");
+  assert.equal(t(COOL_WARM, WARM_WARM), "b");
+  assert.equal(
+    t(WARM_WARM, "Nets dry on the wall near a lantern."),
+    "tie",
+    "both warm scenes: alike in taste",
+  );
+  // a constraint apart: the word missing (its detail is another word), or over the limit, or off topic
+  assert.equal(t(WARM_WARM, "Boats rest in the harbour near a compass."), null);
+  assert.equal(t(COOL_WARM, `${WARM_WARM} ${WARM_WARM} ${WARM_WARM}`), null);
+  assert.equal(t(COOL_WARM, "Bread bakes in the warm kitchen near a lantern."), null);
+  // no detail on one side: no taste to compare
+  assert.equal(t(WARM_WARM, "Boats rest in the harbour."), null);
+  // constraints failed alike still tie: two responses without the word compare by taste
+  assert.equal(t("Boats rest in the harbour near a copper.", "The tide comes in slowly near a copper."), "a");
+  assert.equal(goldTasteOnTiedConstraints("Write a poem.", WARM_WARM, COOL_WARM), null);
 });
 
 test("the generator places details in both moods at comparable rates", () => {

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type JudgeKind, judgeKindError } from "../judges/index.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
+import { TrainedGenRMSchema } from "../writing-rl/trained-judge-config.ts";
 
 const LabellerSchema = z
   .object({
@@ -81,6 +82,13 @@ export const ExperimentConfigSchema = z
     reward_model: z.record(z.string(), z.unknown()).default({}),
     /** wz genrm train's blocks (sft, rl, reward, eval, template, data.rl_count). */
     genrm: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * The main job's GenRM recipe (wz train's genrm block, without its raters: those are the
+     * labeller the genrm arms name). With it, each seed trains its own GenRM as the main job does
+     * (cached by its inputs, so the main job's seed shares it), and the scalar RMs learn from that
+     * seed's rated pairs, on the GenRM's base; pairs, eval_count and genrm are then unused.
+     */
+    trained_genrm: TrainedGenRMSchema.omit({ raters: true }).optional(),
     /** The GenRM as a judge in the arms: wz train's judge fields besides kind and gguf. */
     genrm_judge: z.record(z.string(), z.unknown()).default({}),
     /** The rule-based judge of the rules arms: wz train's judge block. */
@@ -94,6 +102,13 @@ export const ExperimentConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    const genrmLabels = new Set(c.arms.filter((a) => a.judge === "genrm").map((a) => a.labels));
+    if (c.trained_genrm && genrmLabels.size !== 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["trained_genrm"],
+        message: `the trained GenRM has one set of raters: the genrm arms must name one labeller between them (have: ${[...genrmLabels].join(", ") || "no genrm arm"})`,
+      });
     const names = new Set<string>();
     c.arms.forEach((a, i) => {
       if (names.has(a.name))

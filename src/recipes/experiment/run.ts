@@ -3,7 +3,8 @@
 //   1. prompts (train and held-out, shared by every arm) and pairs: rated by each labeller, plus
 //      held-out pairs on unseen prompts labelled by the gold;
 //   2. the judges: a scalar reward model (wz train-rm) and a GenRM (wz genrm train) per labeller
-//      an arm uses;
+//      an arm uses; or, with trained_genrm, per seed: the main job's GenRM (trained as wz train
+//      trains it, cached by its inputs) and scalar RMs on that GenRM's rated pairs;
 //   3. the arms, each a `wz train` run per seed from the same base, prompts and steps (resumed
 //      with --resume when a run was cut off);
 //   4. the figures: the gold's grading of each final policy on held-out prompts, summarised across
@@ -11,7 +12,15 @@
 // Every stage runs the real `wz` command in a child process; its output goes to the stage's log
 // and to stderr.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
@@ -24,12 +33,14 @@ import {
   summariseArm,
   summariseInitial,
 } from "../../eval/aggregate.ts";
+import type { AccuracySummary } from "../../eval/genrm-accuracy.ts";
 import type { HeadToHeadResult } from "../../eval/head-to-head.ts";
 import { selectKernel } from "../../model/kernels/select.ts";
 import { mulberry32, shuffled } from "../../model/random.ts";
 import { renderExperimentReport } from "../../report/experiment-report.ts";
 import { RunStore } from "../../store/run-store.ts";
 import { makePrompts } from "../../world/constrained-writing.ts";
+import { INDEPENDENT_KINDS } from "../../world/independent-pairs.ts";
 import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
 import {
   type LabelTally,
@@ -43,6 +54,8 @@ import {
 import { buildTinyBase } from "../../world/tiny-model.ts";
 import { type BaseSamples, sampleBase } from "../base-samples.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
+import { ensureTrainedJudge, heldOutFigures } from "../writing-rl/trained-judge.ts";
+import { TrainedGenRMSchema } from "../writing-rl/trained-judge-config.ts";
 import { ARM_JUDGES, type Arm, type ExperimentConfig, ExperimentConfigSchema } from "./config.ts";
 
 const WZ_BIN = fileURLToPath(new URL("../../../bin/wz.js", import.meta.url));
@@ -91,14 +104,29 @@ function describeArm(arm: Arm, config: ExperimentConfig): string {
   return `${estimator} with the ${judge}${arm.labels ? ` (${arm.labels} labels)` : ""}`;
 }
 
+/** A labeller's scalar RM: one for the experiment, or one per seed with trained_genrm. */
+const rmDir = (config: ExperimentConfig, p: Paths, labels: string, seed: number) =>
+  config.trained_genrm ? p.rm(`${labels}-seed-${seed}`) : p.rm(labels);
+
+/** The GenRM an arm judges with: one per labeller, or one per seed with trained_genrm. */
+const genrmDir = (config: ExperimentConfig, p: Paths, labels: string, seed: number) =>
+  config.trained_genrm ? p.genrm(`seed-${seed}`) : p.genrm(labels);
+
+/** The labeller of the genrm arms: with trained_genrm, the GenRM's raters (the config checks there is one). */
+const genrmLabels = (config: ExperimentConfig) => config.arms.find((a) => a.judge === "genrm")?.labels;
+
 /** The `wz train` config of one arm and seed; validated before anything runs. */
 export function armTrainConfig(config: ExperimentConfig, arm: Arm, seed: number, p: Paths): unknown {
   const judge =
     arm.judge === "rules"
       ? config.rules_judge
       : arm.judge === "rm"
-        ? { kind: "rm", reward_model: join(p.rm(arm.labels!), "final") }
-        : { ...config.genrm_judge, kind: "genrm", gguf: join(p.genrm(arm.labels!), "judge.gguf") };
+        ? { kind: "rm", reward_model: join(rmDir(config, p, arm.labels!, seed), "final") }
+        : {
+            ...config.genrm_judge,
+            kind: "genrm",
+            gguf: join(genrmDir(config, p, arm.labels!, seed), "judge.gguf"),
+          };
   return {
     seed,
     output: p.run(arm.name, seed),
@@ -227,6 +255,7 @@ function readRun(
     final: {
       ...figures(h2h.a),
       gold_win_rate: gold?.winRate ?? null,
+      taste_tied_win_rate: h2h.pairTallies?.find((t) => t.key === "taste_tied")?.winRate ?? null,
       proxy_win_rate: own?.winRate ?? null,
     },
     initial: figures(h2h.b),
@@ -247,7 +276,7 @@ export async function runExperiment(
   claimFolder(config, p);
   const { tallies, used } = await makeInputs(config, p, o.kernel);
   await trainJudges(config, p, used, kernelArgs);
-  await runArms(config, p, kernelArgs);
+  await runArms(config, p, o.kernel, used);
   return writeFigures(config, p, tallies, used, started);
 }
 
@@ -292,6 +321,11 @@ async function makeInputs(
     );
     writeJsonl(p.evalPrompts, makePrompts(config.prompts.eval_count, config.prompts.seed, "eval").map(row));
   }
+  const used: Used = (kind) => [
+    ...new Set(config.arms.filter((a) => a.judge === kind).map((a) => a.labels!)),
+  ];
+  // with trained_genrm, the pairs are each seed's GenRM's (seedJudges)
+  if (config.trained_genrm) return { tallies: {}, used };
   // The base model's own samples, paired (only when asked for): training pairs get each
   // labeller's rating, held-out ones the gold's label.
   let sampled: ReturnType<typeof samplePairs> = [];
@@ -311,9 +345,6 @@ async function makeInputs(
       ...makeJudgePairs(config.pairs.eval_count, config.pairs.seed, "eval"),
       ...heldSampled.map(({ gold_label, reason, ...pair }) => pair),
     ]);
-  const used: Used = (kind) => [
-    ...new Set(config.arms.filter((a) => a.judge === kind).map((a) => a.labels!)),
-  ];
   const tallies: Record<string, LabelTally> = {};
   for (const labels of new Set([...used("rm"), ...used("genrm")])) {
     // The pairs file, once written, is what the judges learn from: tally it, never a regeneration.
@@ -357,6 +388,7 @@ async function trainJudges(
   used: Used,
   kernelArgs: string[],
 ): Promise<void> {
+  if (config.trained_genrm) return; // per seed, in seedJudges
   for (const labels of used("rm")) {
     if (existsSync(join(p.rm(labels), "summary.json"))) continue;
     const cfg = configFile(p, `rm-${labels}`, rmConfig(config, labels, p));
@@ -379,16 +411,86 @@ async function trainJudges(
     );
   }
 
-  // A judge cut short by its token limit judges from half a critique (the grammar still writes a
-  // last line): refuse a limit below what the trained GenRM writes on held-out pairs.
+  for (const labels of used("genrm")) checkJudgeLimit(config, p.genrm(labels), `"${labels}" labels`);
+}
+
+/**
+ * A judge cut short by its token limit judges from half a critique (the grammar still writes a
+ * last line): refuse a limit below what the trained GenRM writes on held-out pairs.
+ */
+function checkJudgeLimit(config: ExperimentConfig, dir: string, trainedOn: string): void {
   const limit = Number((config.genrm_judge as { max_tokens?: number }).max_tokens ?? 2048);
-  for (const labels of used("genrm")) {
-    const written = (readJson(join(p.genrm(labels), "summary.json"))?.tokensPerJudgment as { rlvr?: number })
-      ?.rlvr;
-    if (written && limit < 1.2 * written)
-      throw new ConfigError(
-        `genrm_judge.max_tokens ${limit} is below what the GenRM trained on "${labels}" labels writes per judgment (${written.toFixed(0)} tokens on average on held-out pairs); raise it to at least ${Math.ceil(1.5 * written)}`,
+  const written = (readJson(join(dir, "summary.json"))?.tokensPerJudgment as { rlvr?: number })?.rlvr;
+  if (written && limit < 1.2 * written)
+    throw new ConfigError(
+      `genrm_judge.max_tokens ${limit} is below what the GenRM trained on ${trainedOn} writes per judgment (${written.toFixed(0)} tokens on average on held-out pairs); raise it to at least ${Math.ceil(1.5 * written)}`,
+    );
+}
+
+/** The GenRM's files an arm and the figures need, copied from the cache into the experiment. */
+const GENRM_FILES = ["judge.gguf", "pairs.jsonl", "held-out-source.jsonl", "summary.json"];
+
+/**
+ * With trained_genrm, one seed's judges: the GenRM as the main job trains it (the same cache, so
+ * the main job's seed reuses it), then a scalar RM per labeller on that GenRM's rated pairs (the
+ * GenRM's raters' labels, or the same pairs rated by another labeller), on the GenRM's base.
+ */
+async function seedJudges(
+  config: ExperimentConfig,
+  p: Paths,
+  seed: number,
+  kernelName: string,
+  used: Used,
+): Promise<void> {
+  const g = config.trained_genrm!;
+  const raters = genrmLabels(config)!;
+  const dir = p.genrm(`seed-${seed}`);
+  if (!existsSync(join(dir, "summary.json"))) {
+    process.stderr.write(`\n== GenRM of seed ${seed} on "${raters}" labels (the main job's recipe)\n`);
+    const kernel = await selectKernel(kernelName);
+    const rollout = TrainConfigSchema.parse(armTrainConfig(config, config.arms[0], seed, p)).rollout;
+    const trained = await ensureTrainedJudge(
+      TrainedGenRMSchema.parse({ ...g, raters: config.labellers[raters] }),
+      seed,
+      { model: config.model, temperature: rollout.temperature, maxTokens: rollout.max_tokens },
+      { kernel, log: (line) => process.stderr.write(`${line}\n`) },
+    );
+    mkdirSync(dir, { recursive: true });
+    // summary.json last: its presence says the copy is whole
+    for (const f of GENRM_FILES) copyFileSync(join(trained.dir, f), join(dir, f));
+  }
+  checkJudgeLimit(config, dir, `"${raters}" labels (seed ${seed})`);
+  for (const labels of used("rm")) {
+    const out = p.rm(`${labels}-seed-${seed}`);
+    if (existsSync(join(out, "summary.json"))) continue;
+    let pairs = join(dir, "pairs.jsonl");
+    if (labels !== raters) {
+      // the same pairs, rated by this labeller
+      const l = config.labellers[labels];
+      const rated = ratePairs(
+        readJsonl<RatedPair>(pairs).map(({ label, ...x }) => x),
+        { noise: l.noise, tieMargin: l.tie_margin, explainBias: l.explain_bias, lengthBias: l.length_bias },
+        seed + 1,
       );
+      pairs = p.pairs(`${labels}-seed-${seed}`);
+      writeJsonl(
+        pairs,
+        rated.map(({ gold_label, reason, ...x }) => x),
+      );
+    }
+    // under configs/judges/: an arm's config is configs/ARM-seed-N.yaml, and an arm may be named rm-control
+    const cfg = configFile(p, `judges/rm-${labels}-seed-${seed}`, {
+      seed,
+      output: out,
+      model: g.model,
+      data: { pairs, eval_pairs: join(dir, "held-out-source.jsonl") },
+      train: config.reward_model,
+    });
+    await stage(
+      `scalar reward model on "${labels}" labels, seed ${seed} (the GenRM's pairs and base)`,
+      ["train-rm", cfg, "--kernel", kernelName],
+      p.log(`rm-${labels}-seed-${seed}`),
+    );
   }
 }
 
@@ -400,10 +502,12 @@ const configFile = (p: Paths, name: string, doc: unknown) => {
 };
 
 /** The arms, seed by seed, so a stopped experiment has whole seeds to show. */
-async function runArms(config: ExperimentConfig, p: Paths, kernelArgs: string[]): Promise<void> {
+async function runArms(config: ExperimentConfig, p: Paths, kernelName: string, used: Used): Promise<void> {
+  const kernelArgs = ["--kernel", kernelName];
   const total = config.seeds.length * config.arms.length;
   let index = 0;
-  for (const seed of config.seeds)
+  for (const seed of config.seeds) {
+    if (config.trained_genrm) await seedJudges(config, p, seed, kernelName, used);
     for (const arm of config.arms) {
       index++;
       const dir = p.run(arm.name, seed);
@@ -422,6 +526,7 @@ async function runArms(config: ExperimentConfig, p: Paths, kernelArgs: string[])
       const cfg = configFile(p, `${arm.name}-seed-${seed}`, armTrainConfig(config, arm, seed, p));
       await stage(title, ["train", cfg, ...kernelArgs], logPath);
     }
+  }
 }
 
 /** The gold's table over seeds, results.json and the HTML report. */
@@ -439,10 +544,18 @@ function writeFigures(
     arms.push({ arm, summary: summariseArm(arm.name, describeArm(arm, config), runs), runs });
   }
   const initial = summariseInitial(arms.flatMap((a) => a.runs));
-  const judges: Record<string, Record<string, unknown> | null> = Object.fromEntries([
-    ...used("rm").map((l) => [`rm-${l}`, readJson(join(p.rm(l), "summary.json"))]),
-    ...used("genrm").map((l) => [`genrm-${l}`, readJson(join(p.genrm(l), "summary.json"))]),
-  ]);
+  const judgeNames = config.trained_genrm
+    ? config.seeds.flatMap((s) => [
+        ...used("rm").map((l) => [`rm-${l}-seed-${s}`, p.rm(`${l}-seed-${s}`)]),
+        [`genrm-seed-${s}`, p.genrm(`seed-${s}`)],
+      ])
+    : [
+        ...used("rm").map((l) => [`rm-${l}`, p.rm(l)]),
+        ...used("genrm").map((l) => [`genrm-${l}`, p.genrm(l)]),
+      ];
+  const judges: Record<string, Record<string, unknown> | null> = Object.fromEntries(
+    judgeNames.map(([name, dir]) => [name, readJson(join(dir, "summary.json"))]),
+  );
   const minutes = (performance.now() - started) / 60000;
   const results = {
     config,
@@ -505,5 +618,10 @@ export function judgeAccuracy(s: Record<string, unknown> | null): string {
   const rate = (x: unknown) => pct((x as { value: number | null } | undefined)?.value);
   const r = s.rlvr as Record<string, unknown>;
   const sft = s.sft as Record<string, unknown> | null;
-  return `GenRM, accuracy ${rate(r.accuracy)} (SFT-only ${sft ? rate(sft.accuracy) : "not measured"}), consistency ${rate(r.consistency)}, first-position ${rate(r.firstPositionWinRate)}`;
+  const line = `GenRM, accuracy ${rate(r.accuracy)} (SFT-only ${sft ? rate(sft.accuracy) : "not measured"}), consistency ${rate(r.consistency)}, first-position ${rate(r.firstPositionWinRate)}`;
+  // the main job's GenRM is held out on independently built pairs by kind: those figures too
+  const kinds = (r as unknown as AccuracySummary).byKind ?? [];
+  return kinds.some((k) => (INDEPENDENT_KINDS as readonly string[]).includes(k.kind))
+    ? `${line}; ${heldOutFigures(r as unknown as AccuracySummary)}`
+    : line;
 }

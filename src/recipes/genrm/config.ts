@@ -53,6 +53,12 @@ export const GenRMConfigSchema = z
      * ("revised": the moods that agree with most pairs that differ in taste only; tiny-teacher.ts).
      */
     teacher_taste: z.enum(["own", "revised"]).default("own"),
+    /**
+     * The RLVR pairs: every one kept back ("all"), or only those whose label the teacher's critique
+     * explains in both orders ("teacher_agrees"), as the SFT traces are kept: RLVR then does not
+     * reward the raters' leanings (length, self-explanation) or their careless flips.
+     */
+    rl_pairs: z.enum(["all", "teacher_agrees"]).default("all"),
     sft: z
       .object({
         steps: z.number().int().positive().default(600),

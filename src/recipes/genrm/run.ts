@@ -27,7 +27,7 @@ import type { GenRMConfig } from "./config.ts";
 import { evaluateJudge, pct, saveTrainedJudge } from "./judge-files.ts";
 import { pairRow, readPairs, readPairsFromRows } from "./pairs.ts";
 import { genrmTask, judgePrompts } from "./task.ts";
-import { makeTraces, tinyTeacher } from "./traces.ts";
+import { makeTraces, pairsTheTeacherExplains, type Teacher, tinyTeacher } from "./traces.ts";
 
 interface GenRMRun {
   config: GenRMConfig;
@@ -53,8 +53,9 @@ export async function runGenRM(
     minutes: () => ((performance.now() - started) / 60000).toFixed(1),
   };
   const { sftPairs, rlPairs, held } = splitPairs(run);
-  const sft = await coldStart(run, sftPairs);
-  const judgeGguf = await rlvr(run, rlPairs, sft.dir);
+  const teacher = tinyTeacher(config.critique, reviseTeacherTaste(run, sftPairs));
+  const sft = await coldStart(run, sftPairs, teacher);
+  const judgeGguf = await rlvr(run, await chooseRlPairs(run, rlPairs, teacher), sft.dir);
   await report(run, held, sft, judgeGguf);
   return 0;
 }
@@ -95,24 +96,35 @@ function splitPairs(run: GenRMRun): { sftPairs: Pair[]; rlPairs: Pair[]; held: P
   return { sftPairs, rlPairs, held };
 }
 
+/** The teacher's taste revised on the SFT pairs' labels, when the config asks for it. */
+function reviseTeacherTaste(run: GenRMRun, pairs: Pair[]): TasteRevision | undefined {
+  if (run.config.teacher_taste !== "revised") return undefined;
+  const r = reviseTaste(
+    pairs.flatMap((p) =>
+      p.label ? [{ prompt: p.prompt, response_a: p.responseA, response_b: p.responseB, label: p.label }] : [],
+    ),
+  );
+  run.log(
+    `teacher's taste revised on the labels of ${r.constraints} pairs that differ in taste only: ${r.revised} of the ${r.scenes.size + r.details.size} moods it hears (${r.scenes.size} scenes, ${r.details.size} details) changed`,
+  );
+  return r;
+}
+
+/** The RLVR pairs: all kept back, or those whose label the teacher explains (rl_pairs). */
+async function chooseRlPairs(run: GenRMRun, pairs: Pair[], teacher: Teacher): Promise<Pair[]> {
+  if (run.config.rl_pairs === "all") return pairs;
+  const r = await pairsTheTeacherExplains(pairs, teacher);
+  run.log(
+    `RLVR pairs: ${r.kept.length} of ${pairs.length} whose label the teacher explains in both orders (${r.dropped} dropped, ${r.failed} the teacher could not read)`,
+  );
+  if (r.kept.length === 0) throw new Error("genrm: rl_pairs: teacher_agrees left no RLVR pair");
+  return r.kept;
+}
+
 /** Cold-start traces, then SFT from the base model with the loss on the assistant's critique only. */
-async function coldStart(run: GenRMRun, pairs: Pair[]) {
+async function coldStart(run: GenRMRun, pairs: Pair[], teacher: Teacher) {
   const { config, out, log, kernel, template } = run;
-  let taste: TasteRevision | undefined;
-  if (config.teacher_taste === "revised") {
-    const r = reviseTaste(
-      pairs.flatMap((p) =>
-        p.label
-          ? [{ prompt: p.prompt, response_a: p.responseA, response_b: p.responseB, label: p.label }]
-          : [],
-      ),
-    );
-    taste = r;
-    log(
-      `teacher's taste revised on the labels of ${r.constraints} pairs that differ in taste only: ${r.revised} of the ${r.scenes.size + r.details.size} moods it hears (${r.scenes.size} scenes, ${r.details.size} details) changed`,
-    );
-  }
-  const traces = await makeTraces(pairs, tinyTeacher(config.critique, taste), template);
+  const traces = await makeTraces(pairs, teacher, template);
   writeFileSync(join(out, "sft.jsonl"), traces.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   log(
     `traces: ${traces.kept} pairs kept, ${traces.rejected} rejected, ${traces.failed} failed -> ${traces.rows.length} SFT rows`,

@@ -47,11 +47,7 @@ export async function makeTraces(
         failed++;
         return;
       }
-      const right = traces.every((t) => {
-        const v = parseVerdict(t.text!);
-        return v.ok && (t.preferred === 1 ? v.first > v.second : v.second > v.first);
-      });
-      if (!right) {
+      if (!prefersLabel(traces as { preferred: number; text: string }[])) {
         rejected++;
         return;
       }
@@ -68,6 +64,49 @@ export async function makeTraces(
   );
   progress.finish();
   return { rows, kept, rejected, failed };
+}
+
+/** Both orders' critiques score the labelled response higher. */
+function prefersLabel(traces: { preferred: number; text: string }[]): boolean {
+  return traces.every((t) => {
+    const v = parseVerdict(t.text);
+    return v.ok && (t.preferred === 1 ? v.first > v.second : v.second > v.first);
+  });
+}
+
+/**
+ * The pairs whose label the teacher's critique explains in both orders: the RLVR pairs when the
+ * config says rl_pairs: teacher_agrees. A label the teacher contradicts is a rater's leaning, a
+ * careless flip, or a taste the teacher lacks; the teacher learned the raters' taste before it
+ * wrote (teacher_taste: revised), so what is left is mostly the first two.
+ */
+export async function pairsTheTeacherExplains(
+  pairs: Pair[],
+  teacher: Teacher,
+): Promise<{ kept: Pair[]; dropped: number; failed: number }> {
+  const agrees: boolean[] = [];
+  let dropped = 0;
+  let failed = 0;
+  await forEachConcurrent(
+    pairs,
+    16,
+    async (p) =>
+      Promise.all([
+        teacher
+          .critique(p.prompt, p.responseA, p.responseB)
+          .then((text) => ({ text, preferred: p.label === "a" ? 1 : 2 })),
+        teacher
+          .critique(p.prompt, p.responseB, p.responseA)
+          .then((text) => ({ text, preferred: p.label === "a" ? 2 : 1 })),
+      ]),
+    (traces, i) => {
+      if (traces.some((t) => t.text === null)) failed++;
+      else if (prefersLabel(traces as { preferred: number; text: string }[])) agrees[i] = true;
+      else dropped++;
+    },
+  );
+  // in the pairs' own order, whatever order the critiques finished in
+  return { kept: pairs.filter((_, i) => agrees[i]), dropped, failed };
 }
 
 export function tinyTeacher(style: CritiqueStyle = "detailed", taste?: TasteRevision): Teacher {

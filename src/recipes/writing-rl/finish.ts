@@ -50,6 +50,7 @@ export async function finishWritingRun(r: {
     threads: config.rollout.sampler_threads,
     concurrency: samplerConcurrency(config.rollout.sampler_concurrency, config.rollout.sampler_threads),
     summarize: evaluator.monitor.summarize,
+    pairFigures: evaluator.monitor.pairFigures,
   });
   const minutes = (performance.now() - r.started) / 60000;
   store.setEval("final_vs_initial", {

@@ -176,16 +176,18 @@ async function writePairs(
   return { trainFile, heldFile };
 }
 
-/** The held-out figures the docs quote: independent kinds pooled, then each kind. */
 function logHeldOut(s: AccuracySummary, log: (line: string) => void): void {
+  log(`GenRM held out (gold labels, never trained on): ${heldOutFigures(s)}`);
+}
+
+/** The held-out figures the docs quote: independent kinds pooled, then each kind, then the base's samples. */
+export function heldOutFigures(s: AccuracySummary): string {
   const independent = s.byKind.filter((k) => k.kind !== "on-policy");
   const n = independent.reduce((t, k) => t + k.accuracy.n, 0);
   const right = independent.reduce((t, k) => t + (k.accuracy.value ?? 0) * k.accuracy.n, 0);
   const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
-  log(
-    `GenRM held out (gold labels, never trained on): independent pairs ${pct(n ? right / n : null)} of ${n} (${independent.map((k) => `${k.kind} ${pct(k.accuracy.value)}`).join(", ")}); ${s.byKind
-      .filter((k) => k.kind === "on-policy")
-      .map((k) => `base samples ${pct(k.accuracy.value)} of ${k.accuracy.n}`)
-      .join("")}`,
-  );
+  return `independent pairs ${pct(n ? right / n : null)} of ${n} (${independent.map((k) => `${k.kind} ${pct(k.accuracy.value)}`).join(", ")}); ${s.byKind
+    .filter((k) => k.kind === "on-policy")
+    .map((k) => `base samples ${pct(k.accuracy.value)} of ${k.accuracy.n}`)
+    .join("")}`;
 }
