@@ -17,6 +17,7 @@ import {
 import { reportCommand } from "./report-command.ts";
 import { runsCommand, showCommand } from "./runs-command.ts";
 import { serveCommand } from "./serve-command.ts";
+import { tinkerCommand } from "./tinker-command.ts";
 import { trainCommand } from "./train-command.ts";
 import { trainRmCommand } from "./train-rm-command.ts";
 
@@ -31,6 +32,7 @@ Commands:
   report       write a self-contained HTML report of a run
   judge        judge preference pairs with the pairwise GenRM (or the rule-based judge)
   serve        the reward service (HTTP) for verl, OpenRLHF and TRL
+  tinker       a Tinker-compatible training service (the tinker SDK, tinker-cookbook recipes)
   genrm-eval   judge accuracy on labelled pairs (consistency, position bias, length, votes)
   eval         compare policies: pairwise win rates, Bradley-Terry, criteria scores
   tokenizer    train a byte-level BPE tokenizer (tokenizer.json)
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   judge: judgeCommand,
   train: trainCommand,
   serve: serveCommand,
+  tinker: tinkerCommand,
   "genrm-eval": genrmEvalCommand,
   eval: evalCommand,
   runs: runsCommand,

@@ -2,7 +2,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { serve } from "@hono/node-server";
 import { judgeSpecFromConfig, parseJudgeConfig } from "../recipes/judges/config.ts";
 import { createJudge } from "../recipes/judges/index.ts";
 import type { BuiltJudge } from "../recipes/judges/spec.ts";
@@ -10,6 +9,7 @@ import { createRewardService } from "../serve/app.ts";
 import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 import { buildJudge, JUDGE_FLAGS, JUDGE_FLAGS_HELP } from "./judge-options.ts";
+import { listen, untilSignal } from "./listen.ts";
 
 export const SERVE_HELP = `wz serve [--port 8787] [--host 127.0.0.1] [judge options]
 
@@ -188,34 +188,4 @@ function tokenFrom(envName: string | undefined): string | undefined {
   const token = process.env[envName];
   if (!token) throw new UsageError(`--token-env: environment variable ${envName} is empty`);
   return token;
-}
-
-/** Listens, or fails with one line naming the port (in use, out of range). */
-async function listen(fetch: Parameters<typeof serve>[0]["fetch"], port: number, host: string) {
-  const server = serve({ fetch, port, hostname: host });
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", () => resolve());
-    server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(
-        new UsageError(
-          e.code === "EADDRINUSE"
-            ? `--port ${port}: ${host}:${port} is already in use (pick another port, or --port 0 for a free one)`
-            : `cannot listen on ${host}:${port}: ${e.message}`,
-        ),
-      ),
-    );
-  });
-  return server;
-}
-
-/** Resolves after `stop` has run on the first SIGINT or SIGTERM. */
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const once = async () => {
-      await stop();
-      resolve();
-    };
-    process.once("SIGINT", once);
-    process.once("SIGTERM", once);
-  });
 }

@@ -83,6 +83,18 @@ export function loadModelFolder(dir: string, kernel?: ComputeBackend): LoadedMod
 /** The model as one set of weights: its LoRA adapters (if any) merged into a copy of the base. */
 export function mergedModel(model: DecoderModel): DecoderModel {
   if (!model.lora) return model;
+  if (model.cfg.tieWordEmbeddings && model.lora.config.targets.includes("lm_head")) {
+    // An adapter on a tied unembedding changes the logits, not the input embedding: the merged
+    // model unties them, its lm_head the merged matrix, its embedding the base's.
+    const out = new DecoderModel({ ...model.cfg, tieWordEmbeddings: false }, "f32", { kernel: model.kernel });
+    for (const s of out.params.specs)
+      out.params.get(s.name).set(s.name === LM_HEAD ? model.params.get(EMBED) : model.params.get(s.name));
+    for (const [name, pair] of model.lora.pairs)
+      out.params
+        .get(name === EMBED ? LM_HEAD : name)
+        .set(model.lora.merged(pair.base, model.params.get(name)));
+    return out;
+  }
   const out = new DecoderModel(model.cfg, "f32", {
     kernel: model.kernel,
     data: Float32Array.from(model.params.data),
@@ -220,6 +232,10 @@ export function exportLoraGguf(lora: LoraAdapters): Buffer {
   const arch = cfg.arch ?? "qwen3";
   const names = new Map(ggufTensorNames(cfg));
   const tensors: GgufTensor[] = [];
+  if (lora.config.targets.includes("lm_head"))
+    throw new Error(
+      "a LoRA adapter on the unembedding (lm_head) has no GGUF adapter form here: export the merged model",
+    );
   for (const p of lora.pairs.values()) {
     const base = names.get(p.base)!;
     // The base GGUF's llama q/k rows are permuted (see exportGguf); B's output rows must match.

@@ -14,7 +14,7 @@ import { jsLayerOps, type LayerOps } from "./kernels/layer-ops.ts";
 import { referenceKernel } from "./kernels/reference.ts";
 import type { ComputeBackend, FloatArray } from "./kernels/types.ts";
 import { ropeTables } from "./layers.ts";
-import { LoraAdapters, type LoraConfig } from "./lora.ts";
+import { LoraAdapters, type LoraSettings } from "./lora.ts";
 import {
   type DType,
   EMBED,
@@ -197,7 +197,7 @@ export class DecoderModel {
   }
 
   /** Trains seeded LoRA adapters on a frozen base from here on (B = 0: the model is unchanged at first). */
-  attachLora(config: LoraConfig, seed: number): LoraAdapters {
+  attachLora(config: LoraSettings, seed: number): LoraAdapters {
     this.lora = new LoraAdapters(this.cfg, config);
     this.lora.init(seed);
     this.trainBase = false;

@@ -1,10 +1,10 @@
-// LoRA adapters on the attention and MLP projections: W' = W + (alpha / r) B A, with A [r, in]
+// LoRA adapters on the attention and MLP projections (and, as a target of its own, the unembedding): W' = W + (alpha / r) B A, with A [r, in]
 // (Gaussian init) and B [out, r] (zero init, so training starts from the base model). Adapters
 // live in their own flat buffer, named as PEFT names them, so saving is one write and the
 // optimizer touches nothing else.
 import { z } from "zod";
 import type { ModelConfig } from "./config.ts";
-import { type DType, layerNames, ParamBuffer, type TensorSpec } from "./params.ts";
+import { type DType, EMBED, LM_HEAD, layerNames, ParamBuffer, type TensorSpec } from "./params.ts";
 import { gaussian, mulberry32 } from "./random.ts";
 
 export const LORA_TARGETS = [
@@ -16,7 +16,12 @@ export const LORA_TARGETS = [
   "up_proj",
   "down_proj",
 ] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
+/**
+ * The unembedding (the logits' projection) as a target: never a default, and a Tinker client's
+ * choice (train_unembed) rather than a `lora:` block's.
+ */
+export const UNEMBED_TARGET = "lm_head";
+export type LoraTarget = (typeof LORA_TARGETS)[number] | typeof UNEMBED_TARGET;
 
 /** A config's `lora:` block: train adapters of this rank on a frozen base instead of every weight. */
 export const LoraConfigSchema = z
@@ -30,6 +35,8 @@ export const LoraConfigSchema = z
   })
   .strict();
 export type LoraConfig = z.infer<typeof LoraConfigSchema>;
+/** What an adapter set is made from: a `lora:` block, or the same with the unembedding among its targets. */
+export type LoraSettings = Omit<LoraConfig, "targets"> & { targets: LoraTarget[] };
 
 export interface LoraPair {
   /** Base weight name, e.g. model.layers.0.self_attn.q_proj.weight */
@@ -50,12 +57,12 @@ const TARGET_KEY = {
   down_proj: "down",
 } as const;
 
-function baseShape(cfg: ModelConfig, target: LoraTarget): [number, number] {
+function baseShape(cfg: ModelConfig, target: Exclude<LoraTarget, "lm_head">): [number, number] {
   const C = cfg.hiddenSize;
   const Q = cfg.numHeads * cfg.headDim;
   const KV = cfg.numKVHeads * cfg.headDim;
   const F = cfg.intermediateSize;
-  const shapes: Record<LoraTarget, [number, number]> = {
+  const shapes: Record<Exclude<LoraTarget, "lm_head">, [number, number]> = {
     q_proj: [Q, C],
     k_proj: [KV, C],
     v_proj: [KV, C],
@@ -75,13 +82,13 @@ export class LoraAdapters {
 
   constructor(
     readonly modelConfig: ModelConfig,
-    readonly config: LoraConfig,
+    readonly config: LoraSettings,
     readonly dtype: DType = "f32",
   ) {
     if (!(config.rank >= 1) || !Number.isInteger(config.rank))
       throw new Error("lora rank must be a positive integer");
     for (const t of config.targets)
-      if (!LORA_TARGETS.includes(t))
+      if (!(LORA_TARGETS as readonly string[]).includes(t) && t !== UNEMBED_TARGET)
         throw new Error(`unknown LoRA target "${t}" (expected ${LORA_TARGETS.join(", ")})`);
     this.scale = config.alpha / config.rank;
     const specs: TensorSpec[] = [];
@@ -94,6 +101,7 @@ export class LoraAdapters {
     for (let i = 0; i < modelConfig.numLayers; i++) {
       const names = layerNames(i);
       for (const t of config.targets) {
+        if (t === "lm_head") continue;
         const base = names[TARGET_KEY[t]];
         const stem = `base_model.model.${base.replace(/\.weight$/, "")}`;
         const [outDim, inDim] = baseShape(modelConfig, t);
@@ -102,6 +110,23 @@ export class LoraAdapters {
         add(pair.b, [outDim, config.rank]);
         this.pairs.set(base, pair);
       }
+    }
+    if (config.targets.includes("lm_head")) {
+      // The unembedding: the logits' projection, which is the embedding matrix when the two are
+      // tied (the adapter then changes the logits only, never the input embedding).
+      const base = modelConfig.tieWordEmbeddings ? EMBED : LM_HEAD;
+      const C = modelConfig.hiddenSize;
+      const V = modelConfig.vocabSize;
+      const pair = {
+        base,
+        a: "base_model.model.lm_head.lora_A.weight",
+        b: "base_model.model.lm_head.lora_B.weight",
+        inDim: C,
+        outDim: V,
+      };
+      add(pair.a, [config.rank, C]);
+      add(pair.b, [V, config.rank]);
+      this.pairs.set(base, pair);
     }
     this.params = new ParamBuffer(specs, dtype);
   }

@@ -23,6 +23,7 @@ export const LAYERS = [
   "eval", // GenRM accuracy, head-to-head evaluation
   "rm", // the scalar reward model's training
   "serve", // the reward service
+  "tinker", // the Tinker-compatible training service
   "report", // HTML reports
   "recipes", // composition: each recipe's config, task and run; the judge registry
   "cli", // the wz command

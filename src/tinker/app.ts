@@ -1,0 +1,403 @@
+// `wz tinker`'s HTTP API: the routes the official Tinker SDK calls (read from its own source,
+// tinker 0.38), over our engine. Sessions and heartbeats, capabilities, create_model (LoRA or full
+// weights), forward_backward (protobuf in and out), optim_step, saved states with tinker:// paths,
+// and futures fetched with retrieve_future. A route the SDK knows but this server does not serve
+// answers 404 with its name, never a silent success.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { ComputeBackend } from "../model/kernels/types.ts";
+import { type BaseSpec, copyOfBase, type LoadedBase, loadBase } from "./bases.ts";
+import { UserError } from "./errors.ts";
+import { Futures, QueueFull } from "./futures.ts";
+import { decodeForwardBackwardRequest, encodeForwardBackwardOutput } from "./messages.ts";
+import {
+  type AdamParams,
+  LORA_ALPHA,
+  type LoraRequest,
+  loraTargets,
+  TrainingModel,
+} from "./training-model.ts";
+
+export interface TinkerOptions {
+  bases: BaseSpec[];
+  /** Saved states, tokenizers of GGUF bases: tinker://MODEL/weights/NAME is STATE/runs/MODEL/weights/NAME. */
+  stateDir: string;
+  kernel: ComputeBackend;
+  /** When set, every route but /api/v1/healthz needs this X-API-Key. */
+  apiKey?: string;
+  bodyLimitBytes?: number;
+  maxPending?: number;
+  /** Longest wait of one retrieve_future before it answers "try again", ms. */
+  longPollMs?: number;
+  log?: (line: string) => void;
+}
+
+const SessionBody = z
+  .object({ tags: z.array(z.string()).optional(), sdk_version: z.string().optional() })
+  .passthrough();
+
+const LoraBody = z
+  .object({
+    rank: z.number().int().positive(),
+    seed: z.number().int().nullish(),
+    train_mlp: z.boolean().default(true),
+    train_attn: z.boolean().default(true),
+    train_unembed: z.boolean().default(true),
+  })
+  .strict();
+
+const CreateModelBody = z.object({
+  session_id: z.string(),
+  model_seq_id: z.number().int(),
+  base_model: z.string(),
+  lora_config: LoraBody.nullish(),
+  optimizer_config: z.object({ type: z.string() }).passthrough().optional(),
+  user_metadata: z.record(z.string(), z.unknown()).nullish(),
+  type: z.literal("create_model").optional(),
+});
+
+const AdamBody = z
+  .object({
+    learning_rate: z.number().default(1e-4),
+    beta1: z.number().default(0.9),
+    beta2: z.number().default(0.95),
+    eps: z.number().default(1e-12),
+    weight_decay: z.number().default(0),
+    grad_clip_norm: z.number().default(0),
+  })
+  .strict();
+
+const OptimBody = z.object({
+  model_id: z.string(),
+  seq_id: z.number().int().nullish(),
+  adam_params: AdamBody.optional(),
+  optimizer_params: z.unknown().optional(),
+  type: z.literal("optim_step").optional(),
+});
+
+const SaveBody = z.object({
+  model_id: z.string(),
+  path: z.string().nullish(),
+  seq_id: z.number().int().nullish(),
+  ttl_seconds: z.number().nullish(),
+  overwrite: z.boolean().optional(),
+  user_metadata: z.record(z.string(), z.string()).nullish(),
+  sampling_session_seq_id: z.number().int().nullish(),
+  kind: z.string().optional(),
+  type: z.string().optional(),
+});
+
+const LoadBody = z.object({
+  model_id: z.string().nullish(),
+  seq_id: z.number().int().nullish(),
+  session_id: z.string().nullish(),
+  model_seq_id: z.number().int().nullish(),
+  base_model: z.string().nullish(),
+  path: z.string(),
+  optimizer: z.boolean(),
+  optimizer_config: z.object({ type: z.string() }).passthrough().nullish(),
+  user_metadata: z.record(z.string(), z.unknown()).nullish(),
+  weights_access_token: z.string().nullish(),
+  type: z.literal("load_weights").optional(),
+});
+
+/** The ClientConfigResponse flags this server needs: API keys, httpx, uncompressed protobuf. */
+const CLIENT_CONFIG = {
+  pjwt_auth_enabled: false,
+  credential_default_source: "api_key",
+  use_pyqwest_transport: false,
+  proto_compress_fwdbwd: false,
+  parallel_fwdbwd_chunks: true,
+  sample_use_retrieve_futures: false,
+  custom_loss_server_side: false,
+  sample_join_sampling_session: false,
+};
+
+export function createTinkerService(options: TinkerOptions) {
+  const log = options.log ?? (() => {});
+  const futures = new Futures(10_000, options.maxPending ?? 256);
+  const bases = new Map<string, LoadedBase>();
+  const specs = new Map(options.bases.map((b) => [b.name, b]));
+  const sessions = new Map<string, { created: number; heartbeat: number }>();
+  const models = new Map<string, TrainingModel>();
+  const counters = { sessions: 0, models: 0, telemetry: 0 };
+  const longPollMs = options.longPollMs ?? 10_000;
+
+  const baseOf = (name: string): LoadedBase => {
+    const known = bases.get(name);
+    if (known) return known;
+    const spec = specs.get(name);
+    if (!spec)
+      throw new UserError(
+        `base_model "${name}" is not served here (serving: ${[...specs.keys()].join(", ") || "none"})`,
+      );
+    log(`loading ${name} from ${spec.path}`);
+    const loaded = loadBase(spec, options.stateDir, options.kernel);
+    bases.set(name, loaded);
+    return loaded;
+  };
+
+  const modelOf = (id: string): TrainingModel => {
+    const m = models.get(id);
+    if (!m)
+      throw new UserError(`model_id "${id}" is not loaded on this server (create_model or load_state first)`);
+    return m;
+  };
+
+  /** tinker://MODEL/KIND/NAME, where KIND is weights (save_state) or sampler_weights. */
+  const folderOf = (path: string): string => {
+    const m = /^tinker:\/\/([A-Za-z0-9._:-]+)\/(weights|sampler_weights)\/([A-Za-z0-9._-]+)$/.exec(path);
+    if (!m || m[1].startsWith(".") || m[3].startsWith("."))
+      throw new UserError(`path "${path}" is not a tinker://MODEL/weights/NAME path of this server`);
+    return resolve(join(options.stateDir, "runs", m[1], m[2], m[3]));
+  };
+
+  /** The SDK derives a model's id as SESSION:train:SEQ itself (load_weights), so the server does too. */
+  const newModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
+    if (models.has(id)) throw new UserError(`model ${id} exists already`);
+    const base = baseOf(baseName);
+    const model = copyOfBase(base);
+    if (lora) model.attachLora({ rank: lora.rank, alpha: LORA_ALPHA, targets: loraTargets(lora) }, lora.seed);
+    counters.models++;
+    const tm = new TrainingModel(id, baseName, model, lora);
+    models.set(id, tm);
+    // Training requests carry seq_id 1, 2, ... from here on.
+    futures.openLane(id, 1);
+    log(`created ${id} on ${baseName}${lora ? ` (LoRA rank ${lora.rank})` : " (full weights)"}`);
+    return tm;
+  };
+
+  const app = new Hono();
+  if (options.apiKey) {
+    app.use("*", async (c, next) => {
+      if (c.req.path === "/api/v1/healthz") return next();
+      if (c.req.header("x-api-key") !== options.apiKey)
+        return c.json({ error: "missing or wrong X-API-Key" }, 401);
+      return next();
+    });
+  }
+  const limit = options.bodyLimitBytes ?? 64 << 20;
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: limit,
+      onError: (c) => c.json({ error: `request body exceeds ${limit} bytes` }, 413),
+    }),
+  );
+  app.onError((err, c) => {
+    if (err instanceof QueueFull) return c.json({ error: err.message }, 429);
+    if (err instanceof UserError) return c.json({ error: err.message }, 400);
+    if (err instanceof z.ZodError) {
+      const issue = err.issues[0];
+      return c.json({ error: `${issue.path.join(".") || "body"}: ${issue.message}` }, 400);
+    }
+    log(`internal error: ${(err as Error).stack ?? err}`);
+    return c.json({ error: `internal error: ${(err as Error).message}` }, 500);
+  });
+
+  const json = async <T>(c: { req: { json: () => Promise<unknown> } }, schema: z.ZodType<T>): Promise<T> => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new UserError("the body is not JSON");
+    }
+    return schema.parse(body);
+  };
+
+  const future = (id: string, modelId?: string) => ({
+    request_id: id,
+    ...(modelId ? { model_id: modelId } : {}),
+  });
+
+  const v1 = new Hono();
+  v1.get("/healthz", (c) => c.json({ status: "ok" }));
+  v1.post("/client/config", (c) => c.json(CLIENT_CONFIG));
+  v1.post("/client/dynamic_config", (c) =>
+    c.json({ refresh_interval_sec: 300, sample_cancel_enabled: false }),
+  );
+  v1.post("/telemetry", (c) => {
+    counters.telemetry++;
+    return c.json({ status: "accepted" });
+  });
+  v1.get("/get_server_capabilities", (c) =>
+    c.json({
+      supported_models: [...specs.keys()].map((name) => ({
+        model_name: name,
+        max_context_length: bases.get(name)?.model.cfg.maxPositionEmbeddings ?? null,
+        trainable: true,
+        sampleable: false,
+      })),
+    }),
+  );
+
+  v1.post("/create_session", async (c) => {
+    await json(c, SessionBody);
+    const id = `session-${++counters.sessions}-${Date.now().toString(36)}`;
+    sessions.set(id, { created: Date.now(), heartbeat: Date.now() });
+    return c.json({ type: "create_session", session_id: id });
+  });
+  v1.post("/session_heartbeat", async (c) => {
+    const body = await json(c, z.object({ session_id: z.string() }).passthrough());
+    const s = sessions.get(body.session_id);
+    if (!s) return c.json({ error: `session ${body.session_id} is unknown here` }, 404);
+    s.heartbeat = Date.now();
+    return c.json({ type: "session_heartbeat" });
+  });
+
+  v1.post("/create_model", async (c) => {
+    const body = await json(c, CreateModelBody);
+    if (body.optimizer_config && body.optimizer_config.type !== "adamw")
+      throw new UserError(
+        `optimizer_config.type "${body.optimizer_config.type}" is not supported (adamw only)`,
+      );
+    baseOf(body.base_model); // refused at once when the model is not served
+    const lora = body.lora_config
+      ? {
+          rank: body.lora_config.rank,
+          seed: body.lora_config.seed ?? 0,
+          trainMlp: body.lora_config.train_mlp,
+          trainAttn: body.lora_config.train_attn,
+          trainUnembed: body.lora_config.train_unembed,
+        }
+      : null;
+    const id = futures.submit(
+      () => ({
+        model_id: newModel(`${body.session_id}:train:${body.model_seq_id}`, body.base_model, lora).id,
+        type: "create_model",
+      }),
+      {
+        key: `create_model ${body.session_id} ${body.model_seq_id}`,
+      },
+    );
+    return c.json(future(id));
+  });
+
+  v1.post("/get_info", async (c) => {
+    const body = await json(c, z.object({ model_id: z.string() }).passthrough());
+    const m = modelOf(body.model_id);
+    const base = baseOf(m.baseName);
+    return c.json({
+      type: "get_info",
+      model_id: m.id,
+      model_data: {
+        arch: base.model.cfg.arch ?? "qwen3",
+        model_name: m.baseName,
+        tokenizer_id: base.tokenizerDir,
+      },
+      is_lora: m.lora !== null,
+      lora_rank: m.lora?.rank ?? null,
+      model_name: m.baseName,
+    });
+  });
+
+  v1.post("/forward_backward", async (c) => {
+    if (c.req.header("content-encoding"))
+      throw new UserError(
+        `Content-Encoding ${c.req.header("content-encoding")} is not supported: this server's client config asks for none`,
+      );
+    if (!(c.req.header("content-type") ?? "").includes("application/x-protobuf"))
+      throw new UserError("forward_backward takes application/x-protobuf (tinker SDK 0.25 and later)");
+    const req = decodeForwardBackwardRequest(new Uint8Array(await c.req.arrayBuffer()));
+    const m = modelOf(req.modelId);
+    const id = futures.submit(() => encodeForwardBackwardOutput(m.forwardBackward(req)), {
+      lane: { name: m.id, seq: req.seqId },
+    });
+    return c.json(future(id, m.id));
+  });
+
+  v1.post("/optim_step", async (c) => {
+    const body = await json(c, OptimBody);
+    if (body.optimizer_params !== undefined)
+      throw new UserError("optimizer_params (a non-Adam optimizer) is not supported: send adam_params");
+    const m = modelOf(body.model_id);
+    const adam = (body.adam_params ?? AdamBody.parse({})) as AdamParams;
+    const run = () => ({ metrics: m.optimStep(adam) });
+    const id = futures.submit(run, body.seq_id ? { lane: { name: m.id, seq: body.seq_id } } : {});
+    return c.json(future(id, m.id));
+  });
+
+  const save = (kind: "weights" | "sampler_weights") => async (c: Context) => {
+    const body = await json(c, SaveBody);
+    const m = modelOf(body.model_id);
+    if (body.ttl_seconds)
+      throw new UserError("ttl_seconds is not supported: saved states stay until deleted");
+    const name = body.path ?? `step-${m.steps}`;
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new UserError(`path "${name}" must be a plain name (letters, digits, . _ -)`);
+    const path = `tinker://${m.id}/${kind}/${name}`;
+    const run = () => {
+      const dir = folderOf(path);
+      if (existsSync(dir) && kind === "weights" && !body.overwrite)
+        throw new UserError(`${path} exists already (save with overwrite=True to replace it)`);
+      mkdirSync(dir, { recursive: true });
+      m.saveState(dir, kind === "weights");
+      return kind === "weights"
+        ? { path, type: "save_weights" }
+        : { path, type: "save_weights_for_sampler", sampling_session_id: null };
+    };
+    const id = futures.submit(run, body.seq_id ? { lane: { name: m.id, seq: body.seq_id } } : {});
+    return c.json(future(id, m.id));
+  };
+  v1.post("/save_weights", save("weights"));
+  v1.post("/save_weights_for_sampler", save("sampler_weights"));
+
+  v1.post("/load_weights", async (c) => {
+    const body = await json(c, LoadBody);
+    const dir = folderOf(body.path);
+    if (!existsSync(join(dir, "state.json"))) throw new UserError(`${body.path} holds no saved state here`);
+    if (body.model_id) {
+      const m = modelOf(body.model_id);
+      const run = () => {
+        m.loadState(dir, body.optimizer);
+        return { path: body.path, model_id: m.id, type: "load_weights" };
+      };
+      const id = futures.submit(run, body.seq_id ? { lane: { name: m.id, seq: body.seq_id } } : {});
+      return c.json(future(id, m.id));
+    }
+    // A new training model from the checkpoint (create_training_client_from_state).
+    if (!body.session_id || body.model_seq_id == null)
+      throw new UserError("load_weights without model_id needs session_id and model_seq_id");
+    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
+      base_model: string;
+      lora: LoraRequest | null;
+    };
+    if (body.base_model && body.base_model !== state.base_model)
+      throw new UserError(`${body.path} is a state of ${state.base_model}, not of ${body.base_model}`);
+    const run = () => {
+      const m = newModel(`${body.session_id}:train:${body.model_seq_id}`, state.base_model, state.lora);
+      m.loadState(dir, body.optimizer);
+      return { path: body.path, model_id: m.id, type: "load_weights" };
+    };
+    const id = futures.submit(run, { key: `load_weights ${body.session_id} ${body.model_seq_id}` });
+    return c.json(future(id));
+  });
+
+  v1.post("/retrieve_future", async (c) => {
+    const body = await json(c, z.object({ request_id: z.string() }).passthrough());
+    const outcome = await futures.retrieve(body.request_id, longPollMs);
+    if (!outcome)
+      return c.json({ error: `request ${body.request_id} is unknown here (or its result was dropped)` }, 410);
+    if (outcome.state === "pending")
+      return c.json({ type: "try_again", request_id: body.request_id, queue_state: "active" });
+    if (outcome.state === "failed") return c.json({ error: outcome.error, category: outcome.category });
+    if (outcome.value instanceof Uint8Array)
+      return c.body(outcome.value as Uint8Array<ArrayBuffer>, 200, {
+        "content-type": "application/x-protobuf",
+      });
+    return c.json(outcome.value as Record<string, unknown>);
+  });
+
+  app.route("/api/v1", v1);
+  app.all("/api/v1/*", (c) =>
+    c.json(
+      { error: `${c.req.method} ${c.req.path} is not supported by wz tinker (see docs/tinker.md)` },
+      404,
+    ),
+  );
+
+  return { app, futures, models, sessions, counters };
+}

@@ -1,0 +1,198 @@
+// The Tinker API's protobuf messages that this server reads and writes (package tinker_public,
+// vendored by the official SDK as tinker/proto/tinker_public_pb2.py): ForwardBackwardRequest in,
+// ForwardBackwardOutput and SampleResponse out. Field numbers are the SDK's. Anything the server
+// does not implement (images, audio, sparse tensors, provenance spans) is refused by name. Pure.
+import { UserError } from "./errors.ts";
+import { byNumber, type Field, fieldAs, MessageWriter, readFields } from "./wire.ts";
+
+export class UnsupportedInput extends UserError {}
+
+/** A tensor of loss_fn_inputs, dense, flattened in row-major order. */
+export interface Tensor {
+  dtype: "float32" | "int64";
+  shape: number[];
+  data: Float64Array;
+}
+
+export interface Datum {
+  /** The model_input's tokens, every encoded-text chunk in order. */
+  tokens: number[];
+  inputs: Map<string, Tensor>;
+}
+
+export interface ForwardBackwardRequest {
+  modelId: string;
+  seqId: number;
+  lossFn: string;
+  config: Record<string, number | string>;
+  forwardOnly: boolean;
+  data: Datum[];
+}
+
+// proto DType
+const DTYPE = { unspecified: 0, float32: 1, int64: 2, int32: 3, bfloat16: 4 } as const;
+
+const first = (m: Map<number, Field[]>, n: number): Field | undefined => m.get(n)?.at(-1);
+
+function mapEntries(fields: Field[] | undefined): { key: string; value: Map<number, Field[]> }[] {
+  return (fields ?? []).map((f) => {
+    const entry = byNumber(readFields(fieldAs.bytes(f)));
+    const key = first(entry, 1);
+    return { key: key ? fieldAs.string(key) : "", value: entry };
+  });
+}
+
+function decodeTensor(bytes: Uint8Array, name: string): Tensor {
+  const m = byNumber(readFields(bytes));
+  if (m.has(2)) throw new UnsupportedInput(`loss_fn_inputs["${name}"] is a sparse tensor: send it dense`);
+  const dtypeField = first(m, 3);
+  const dtype = dtypeField ? fieldAs.int(dtypeField) : DTYPE.unspecified;
+  const dense = first(m, 1);
+  const raw = dense ? fieldAs.bytes(dense) : new Uint8Array(0);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let data: Float64Array;
+  let kind: Tensor["dtype"];
+  if (dtype === DTYPE.float32) {
+    data = new Float64Array(raw.byteLength / 4).map((_, i) => view.getFloat32(i * 4, true));
+    kind = "float32";
+  } else if (dtype === DTYPE.int64) {
+    data = new Float64Array(raw.byteLength / 8).map((_, i) => Number(view.getBigInt64(i * 8, true)));
+    kind = "int64";
+  } else if (dtype === DTYPE.int32) {
+    data = new Float64Array(raw.byteLength / 4).map((_, i) => view.getInt32(i * 4, true));
+    kind = "int64";
+  } else
+    throw new UnsupportedInput(
+      `loss_fn_inputs["${name}"] has dtype ${dtype}: float32 and int64 are supported`,
+    );
+  const shape = fieldAs.ints(m.get(4) ?? []);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (shape.length > 0 && count !== data.length)
+    throw new UnsupportedInput(`loss_fn_inputs["${name}"] has shape [${shape}] but ${data.length} values`);
+  return { dtype: kind, shape: shape.length > 0 ? shape : [data.length], data };
+}
+
+function decodeDatum(bytes: Uint8Array, index: number): Datum {
+  const m = byNumber(readFields(bytes));
+  if (m.has(3) || m.has(4))
+    throw new UnsupportedInput(`data[${index}] has provenance spans (StableReinforce): not supported`);
+  const tokens: number[] = [];
+  for (const chunkField of m.get(1) ?? []) {
+    const chunk = byNumber(readFields(fieldAs.bytes(chunkField)));
+    if (chunk.has(2))
+      throw new UnsupportedInput(`data[${index}].model_input holds an image chunk: text only`);
+    if (chunk.has(3))
+      throw new UnsupportedInput(`data[${index}].model_input holds an audio chunk: text only`);
+    const text = first(chunk, 1);
+    if (!text) continue;
+    const t = first(byNumber(readFields(fieldAs.bytes(text))), 1);
+    const raw = t ? fieldAs.bytes(t) : new Uint8Array(0);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < raw.byteLength / 4; i++) tokens.push(view.getInt32(i * 4, true));
+  }
+  const inputs = new Map<string, Tensor>();
+  for (const { key, value } of mapEntries(m.get(2))) {
+    const v = first(value, 2);
+    inputs.set(key, decodeTensor(v ? fieldAs.bytes(v) : new Uint8Array(0), key));
+  }
+  return { tokens, inputs };
+}
+
+export function decodeForwardBackwardRequest(bytes: Uint8Array): ForwardBackwardRequest {
+  const m = byNumber(readFields(bytes));
+  const str = (n: number) => {
+    const f = first(m, n);
+    return f ? fieldAs.string(f) : "";
+  };
+  const config: Record<string, number | string> = {};
+  for (const { key, value } of mapEntries(m.get(5))) {
+    const v = first(value, 2);
+    config[key] = v ? fieldAs.double(v) : 0;
+  }
+  // v2 carries strings too, and wins where both are set (as the SDK's comment says servers do).
+  for (const { key, value } of mapEntries(m.get(7))) {
+    const v = first(value, 2);
+    const inner = byNumber(readFields(v ? fieldAs.bytes(v) : new Uint8Array(0)));
+    const num = first(inner, 1);
+    const text = first(inner, 2);
+    config[key] = text ? fieldAs.string(text) : num ? fieldAs.double(num) : 0;
+  }
+  const seq = first(m, 2);
+  const fwd = first(m, 6);
+  return {
+    modelId: str(1),
+    seqId: seq ? fieldAs.int(seq) : 0,
+    lossFn: str(4),
+    config,
+    forwardOnly: fwd ? fieldAs.bool(fwd) : false,
+    data: (m.get(3) ?? []).map((f, i) => decodeDatum(fieldAs.bytes(f), i)),
+  };
+}
+
+function float32Bytes(values: ArrayLike<number>): Uint8Array {
+  return new Uint8Array(Float32Array.from(values).buffer);
+}
+
+/** A per-datum output field: float32 values of every datum, concatenated, with byte offsets. */
+function batchedFloat32(perDatum: ArrayLike<number>[]): MessageWriter {
+  const offsets = new BigInt64Array(perDatum.length + 1);
+  let total = 0;
+  perDatum.forEach((d, i) => {
+    total += d.length;
+    offsets[i + 1] = BigInt(total * 4);
+  });
+  const data = new Float32Array(total);
+  let at = 0;
+  for (const d of perDatum) {
+    data.set(d, at);
+    at += d.length;
+  }
+  return new MessageWriter()
+    .bytes(1, new Uint8Array(data.buffer))
+    .bytes(2, new Uint8Array(offsets.buffer))
+    .int(3, DTYPE.float32);
+}
+
+export interface ForwardBackwardOutput {
+  /** Per datum, per output name (logprobs, elementwise_loss): one value per token. */
+  outputs: Record<string, ArrayLike<number>>[];
+  metrics: Record<string, number>;
+}
+
+export function encodeForwardBackwardOutput(out: ForwardBackwardOutput): Uint8Array {
+  const record = new MessageWriter().string(1, "ArrayRecord");
+  const names = out.outputs.length > 0 ? Object.keys(out.outputs[0]) : [];
+  for (const name of names) {
+    const entry = new MessageWriter()
+      .string(1, name)
+      .message(2, batchedFloat32(out.outputs.map((o) => o[name])));
+    record.message(2, entry);
+  }
+  record.int(3, out.outputs.length);
+  const msg = new MessageWriter().string(1, "ArrayRecord").message(2, record);
+  for (const [k, v] of Object.entries(out.metrics))
+    msg.message(3, new MessageWriter().string(1, k).double(2, v));
+  return msg.finish();
+}
+
+export interface SampledSequence {
+  stopReason: "stop" | "length";
+  tokens: number[];
+  logprobs: number[];
+}
+
+export function encodeSampleResponse(
+  sequences: SampledSequence[],
+  promptLogprobs: number[] | null,
+): Uint8Array {
+  const msg = new MessageWriter();
+  for (const s of sequences) {
+    const seq = new MessageWriter()
+      .int(1, s.stopReason === "length" ? 1 : 0)
+      .bytes(2, new Uint8Array(Int32Array.from(s.tokens).buffer))
+      .bytes(3, float32Bytes(s.logprobs));
+    msg.message(1, seq);
+  }
+  if (promptLogprobs) msg.bytes(2, float32Bytes(promptLogprobs));
+  return msg.finish();
+}
