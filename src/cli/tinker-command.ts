@@ -85,6 +85,7 @@ export async function tinkerCommand(argv: string[]): Promise<number> {
   );
   await untilSignal(async () => {
     server.close();
+    await service.close();
   });
   return 0;
 }

@@ -153,7 +153,7 @@ async function generate(
   const gen = sequence.evaluate(asTokens([last]), {
     temperature: options.temperature,
     topP: options.topP,
-    topK: 0,
+    topK: options.topK ?? 0,
     minP: 0,
     seed,
   });

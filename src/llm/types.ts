@@ -69,6 +69,8 @@ export interface SampleOptions {
   topP: number;
   maxTokens: number;
   seed: number;
+  /** Keep only the k likeliest tokens (0 or absent: no limit). */
+  topK?: number;
   /** Token ids that end a sample (e.g. <|im_end|>); the stop token is kept in `tokens`. */
   stopTokens: number[];
 }

@@ -8,11 +8,17 @@ import { join, resolve } from "node:path";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { mergedModel } from "../model/checkpoint.ts";
 import type { ComputeBackend } from "../model/kernels/types.ts";
 import { type BaseSpec, copyOfBase, type LoadedBase, loadBase } from "./bases.ts";
 import { UserError } from "./errors.ts";
 import { Futures, QueueFull } from "./futures.ts";
-import { decodeForwardBackwardRequest, encodeForwardBackwardOutput } from "./messages.ts";
+import {
+  decodeForwardBackwardRequest,
+  encodeForwardBackwardOutput,
+  encodeSampleResponse,
+} from "./messages.ts";
+import { type Sampler, Samplers } from "./samplers.ts";
 import {
   type AdamParams,
   LORA_ALPHA,
@@ -104,6 +110,45 @@ const LoadBody = z.object({
   type: z.literal("load_weights").optional(),
 });
 
+const CreateSamplingBody = z.object({
+  session_id: z.string(),
+  sampling_session_seq_id: z.number().int(),
+  base_model: z.string().nullish(),
+  model_path: z.string().nullish(),
+  type: z.literal("create_sampling_session").optional(),
+});
+
+const SampleBody = z.object({
+  num_samples: z.number().int().min(1).max(256).default(1),
+  prompt: z.object({
+    chunks: z.array(
+      z.object({ type: z.string(), tokens: z.array(z.number().int()).optional() }).passthrough(),
+    ),
+  }),
+  sampling_params: z
+    .object({
+      max_tokens: z.number().int().positive().nullish(),
+      seed: z.number().int().nullish(),
+      temperature: z.number().min(0).default(1),
+      top_k: z.number().int().default(-1),
+      top_p: z.number().gt(0).max(1).default(1),
+      stop: z.union([z.string(), z.array(z.string()), z.array(z.number().int())]).nullish(),
+    })
+    .strict(),
+  base_model: z.string().nullish(),
+  model_path: z.string().nullish(),
+  sampling_session_id: z.string().nullish(),
+  seq_id: z.number().int().nullish(),
+  prompt_logprobs: z.boolean().nullish(),
+  topk_prompt_logprobs: z.number().int().optional(),
+  topk_sample_logprobs: z.number().int().optional(),
+  target_prompt_logprobs: z.unknown().optional(),
+  prompt_alt_tokens_k: z.number().int().optional(),
+  prompt_logprobs_last_n: z.number().int().nullish(),
+  record_stability_info: z.boolean().nullish(),
+  type: z.literal("sample").optional(),
+});
+
 /** The ClientConfigResponse flags this server needs: API keys, httpx, uncompressed protobuf. */
 const CLIENT_CONFIG = {
   pjwt_auth_enabled: false,
@@ -123,6 +168,7 @@ export function createTinkerService(options: TinkerOptions) {
   const specs = new Map(options.bases.map((b) => [b.name, b]));
   const sessions = new Map<string, { created: number; heartbeat: number }>();
   const models = new Map<string, TrainingModel>();
+  const samplers = new Samplers();
   const counters = { sessions: 0, models: 0, telemetry: 0 };
   const longPollMs = options.longPollMs ?? 10_000;
 
@@ -156,18 +202,59 @@ export function createTinkerService(options: TinkerOptions) {
   };
 
   /** The SDK derives a model's id as SESSION:train:SEQ itself (load_weights), so the server does too. */
+  const buildModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
+    const model = copyOfBase(baseOf(baseName));
+    if (lora) model.attachLora({ rank: lora.rank, alpha: LORA_ALPHA, targets: loraTargets(lora) }, lora.seed);
+    return new TrainingModel(id, baseName, model, lora);
+  };
+
+  const stateOf = (dir: string) => {
+    if (!existsSync(join(dir, "state.json"))) throw new UserError(`${dir} holds no saved state`);
+    return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
+      base_model: string;
+      lora: LoraRequest | null;
+    };
+  };
+
   const newModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
     if (models.has(id)) throw new UserError(`model ${id} exists already`);
-    const base = baseOf(baseName);
-    const model = copyOfBase(base);
-    if (lora) model.attachLora({ rank: lora.rank, alpha: LORA_ALPHA, targets: loraTargets(lora) }, lora.seed);
     counters.models++;
-    const tm = new TrainingModel(id, baseName, model, lora);
+    const tm = buildModel(id, baseName, lora);
     models.set(id, tm);
     // Training requests carry seq_id 1, 2, ... from here on.
     futures.openLane(id, 1);
     log(`created ${id} on ${baseName}${lora ? ` (LoRA rank ${lora.rank})` : " (full weights)"}`);
     return tm;
+  };
+
+  /** A sampler on a saved state (tinker:// path) or on a base; GGUF written beside the state. */
+  const newSampler = (id: string, modelPath: string | null, baseName: string | null): Sampler => {
+    if (modelPath) {
+      const dir = folderOf(modelPath);
+      const state = stateOf(dir);
+      const tm = buildModel(id, state.base_model, state.lora);
+      tm.loadState(dir, false);
+      const base = baseOf(state.base_model);
+      return samplers.add({
+        id,
+        baseName: state.base_model,
+        modelPath,
+        ggufPath: join(dir, "model.gguf"),
+        engine: mergedModel(tm.model),
+        tokenizer: base.tokenizer,
+      });
+    }
+    if (!baseName) throw new UserError("a sampler needs model_path or base_model");
+    const base = baseOf(baseName);
+    mkdirSync(join(options.stateDir, "bases"), { recursive: true });
+    return samplers.add({
+      id,
+      baseName,
+      modelPath: null,
+      ggufPath: resolve(join(options.stateDir, "bases", `${baseName}.gguf`)),
+      engine: base.model,
+      tokenizer: base.tokenizer,
+    });
   };
 
   const app = new Hono();
@@ -229,7 +316,7 @@ export function createTinkerService(options: TinkerOptions) {
         model_name: name,
         max_context_length: bases.get(name)?.model.cfg.maxPositionEmbeddings ?? null,
         trainable: true,
-        sampleable: false,
+        sampleable: true,
       })),
     }),
   );
@@ -325,7 +412,13 @@ export function createTinkerService(options: TinkerOptions) {
     const m = modelOf(body.model_id);
     if (body.ttl_seconds)
       throw new UserError("ttl_seconds is not supported: saved states stay until deleted");
-    const name = body.path ?? `step-${m.steps}`;
+    if (body.kind === "inflight")
+      throw new UserError('kind="inflight" sampling clients are not supported: save a snapshot');
+    const ephemeral = kind === "sampler_weights" && !body.path;
+    if (ephemeral && body.sampling_session_seq_id == null)
+      throw new UserError("save_weights_for_sampler without a path needs sampling_session_seq_id");
+    const name =
+      body.path ?? (ephemeral ? `ephemeral-${body.sampling_session_seq_id}-${m.steps}` : `step-${m.steps}`);
     if (!/^[A-Za-z0-9._-]+$/.test(name))
       throw new UserError(`path "${name}" must be a plain name (letters, digits, . _ -)`);
     const path = `tinker://${m.id}/${kind}/${name}`;
@@ -335,9 +428,12 @@ export function createTinkerService(options: TinkerOptions) {
         throw new UserError(`${path} exists already (save with overwrite=True to replace it)`);
       mkdirSync(dir, { recursive: true });
       m.saveState(dir, kind === "weights");
-      return kind === "weights"
-        ? { path, type: "save_weights" }
-        : { path, type: "save_weights_for_sampler", sampling_session_id: null };
+      if (kind === "weights") return { path, type: "save_weights" };
+      if (!ephemeral) return { path, type: "save_weights_for_sampler" };
+      // save_weights_and_get_sampling_client: a sampling session on these weights.
+      const sid = `${m.id}:sample:${body.sampling_session_seq_id}:${m.steps}`;
+      if (!samplers.has(sid)) newSampler(sid, path, null);
+      return { path: null, sampling_session_id: sid, type: "save_weights_for_sampler" };
     };
     const id = futures.submit(run, body.seq_id ? { lane: { name: m.id, seq: body.seq_id } } : {});
     return c.json(future(id, m.id));
@@ -361,10 +457,7 @@ export function createTinkerService(options: TinkerOptions) {
     // A new training model from the checkpoint (create_training_client_from_state).
     if (!body.session_id || body.model_seq_id == null)
       throw new UserError("load_weights without model_id needs session_id and model_seq_id");
-    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
-      base_model: string;
-      lora: LoraRequest | null;
-    };
+    const state = stateOf(dir);
     if (body.base_model && body.base_model !== state.base_model)
       throw new UserError(`${body.path} is a state of ${state.base_model}, not of ${body.base_model}`);
     const run = () => {
@@ -374,6 +467,62 @@ export function createTinkerService(options: TinkerOptions) {
     };
     const id = futures.submit(run, { key: `load_weights ${body.session_id} ${body.model_seq_id}` });
     return c.json(future(id));
+  });
+
+  v1.post("/create_sampling_session", async (c) => {
+    const body = await json(c, CreateSamplingBody);
+    const id = `${body.session_id}:sample:${body.sampling_session_seq_id}`;
+    if (!samplers.has(id)) newSampler(id, body.model_path ?? null, body.base_model ?? null);
+    return c.json({ type: "create_sampling_session", sampling_session_id: id });
+  });
+
+  v1.get("/samplers/:id", (c) => {
+    const s = samplers.get(c.req.param("id"));
+    return c.json({ sampler_id: s.id, base_model: s.baseName, model_path: s.modelPath });
+  });
+
+  v1.post("/asample", async (c) => {
+    const body = await json(c, SampleBody);
+    for (const [field, on] of [
+      ["topk_prompt_logprobs", (body.topk_prompt_logprobs ?? 0) > 0],
+      ["topk_sample_logprobs", (body.topk_sample_logprobs ?? 0) > 0],
+      ["target_prompt_logprobs", body.target_prompt_logprobs != null],
+      ["prompt_alt_tokens_k", (body.prompt_alt_tokens_k ?? 0) > 0],
+      ["prompt_logprobs_last_n", body.prompt_logprobs_last_n != null],
+      ["record_stability_info", body.record_stability_info === true],
+    ] as const)
+      if (on) throw new UserError(`${field} is not supported by wz tinker`);
+    let sampler: Sampler;
+    if (body.sampling_session_id) sampler = samplers.get(body.sampling_session_id);
+    else if (body.model_path || body.base_model) {
+      const id = `adhoc:${body.model_path ?? body.base_model}`;
+      sampler = samplers.has(id)
+        ? samplers.get(id)
+        : newSampler(id, body.model_path ?? null, body.base_model ?? null);
+    } else throw new UserError("asample needs sampling_session_id, model_path or base_model");
+    const prompt = body.prompt.chunks.flatMap((chunk, i) => {
+      if (chunk.type !== "encoded_text")
+        throw new UserError(`prompt.chunks[${i}] is ${chunk.type}: text only`);
+      return chunk.tokens ?? [];
+    });
+    const run = async () => {
+      const out = await samplers.sample(
+        sampler,
+        prompt,
+        body.num_samples,
+        body.sampling_params,
+        body.prompt_logprobs === true,
+      );
+      return encodeSampleResponse(out.sequences, out.promptLogprobs);
+    };
+    const key =
+      body.sampling_session_id && body.seq_id != null
+        ? `asample ${body.sampling_session_id} ${body.seq_id}`
+        : undefined;
+    const id = futures.submit(run, { key });
+    // Each sequence's identity, which the SDK stamps on the response's sequences.
+    const sequenceIds = Array.from({ length: body.num_samples }, (_, i) => `${id}:${i}`);
+    return c.json({ ...future(id), sample_sequence_ids: sequenceIds });
   });
 
   v1.post("/retrieve_future", async (c) => {
@@ -399,5 +548,5 @@ export function createTinkerService(options: TinkerOptions) {
     ),
   );
 
-  return { app, futures, models, sessions, counters };
+  return { app, futures, models, sessions, counters, close: () => samplers.close() };
 }

@@ -87,7 +87,7 @@ after(() => {
   server?.kill("SIGTERM");
 });
 
-test("the official tinker SDK trains, evaluates, saves and resumes through wz tinker", {
+test("the official tinker SDK trains, evaluates, saves, resumes and samples through wz tinker", {
   skip: python.skip,
 }, () => {
   const r = spawnSync(python.bin, ["integrations/tests/tinker_sdk.py", url, "tiny", folder], {
@@ -105,6 +105,10 @@ test("the official tinker SDK trains, evaluates, saves and resumes through wz ti
   assert.equal(f.resume_gap, 0);
   assert.match(f.saved_path, /^tinker:\/\/session-\d+-\w+:train:\d+\/weights\/after-12$/);
   assert.match(f.refusals.cispo, /loss_fn "cispo" is not supported/);
+  // Sampled through llama.cpp; each token's log-probability is the training model's own.
+  assert.equal(f.samples.length, 3);
+  assert.ok(f.sample_logprob_gap < 1e-4);
+  assert.match(f.sampler_path, /\/sampler_weights\/final$/);
 });
 
 test("without the API key every route but healthz is refused; unknown routes are named", async () => {
