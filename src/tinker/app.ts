@@ -24,6 +24,7 @@ import {
   LORA_ALPHA,
   type LoraRequest,
   loraTargets,
+  readState,
   TrainingModel,
 } from "./training-model.ts";
 
@@ -208,14 +209,6 @@ export function createTinkerService(options: TinkerOptions) {
     return new TrainingModel(id, baseName, model, lora);
   };
 
-  const stateOf = (dir: string) => {
-    if (!existsSync(join(dir, "state.json"))) throw new UserError(`${dir} holds no saved state`);
-    return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
-      base_model: string;
-      lora: LoraRequest | null;
-    };
-  };
-
   const newModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
     if (models.has(id)) throw new UserError(`model ${id} exists already`);
     counters.models++;
@@ -231,7 +224,7 @@ export function createTinkerService(options: TinkerOptions) {
   const newSampler = (id: string, modelPath: string | null, baseName: string | null): Sampler => {
     if (modelPath) {
       const dir = folderOf(modelPath);
-      const state = stateOf(dir);
+      const state = readState(dir);
       const tm = buildModel(id, state.base_model, state.lora);
       tm.loadState(dir, false);
       const base = baseOf(state.base_model);
@@ -251,7 +244,7 @@ export function createTinkerService(options: TinkerOptions) {
       id,
       baseName,
       modelPath: null,
-      ggufPath: resolve(join(options.stateDir, "bases", `${baseName}.gguf`)),
+      ggufPath: resolve(join(options.stateDir, "bases", `${baseName.replace(/[^A-Za-z0-9._-]/g, "_")}.gguf`)),
       engine: base.model,
       tokenizer: base.tokenizer,
     });
@@ -335,6 +328,16 @@ export function createTinkerService(options: TinkerOptions) {
     return c.json({ type: "session_heartbeat" });
   });
 
+  // The client closes its session: its training models leave memory (their saved states stay).
+  v1.post("/sessions/:id/finish", (c) => {
+    const id = c.req.param("id");
+    if (!sessions.delete(id)) return c.json({ error: `session ${id} is unknown here` }, 404);
+    for (const m of [...models.keys()]) if (m.startsWith(`${id}:`)) models.delete(m);
+    samplers.drop(`${id}:`);
+    log(`session ${id} finished`);
+    return c.body(null, 200);
+  });
+
   v1.post("/create_model", async (c) => {
     const body = await json(c, CreateModelBody);
     if (body.optimizer_config && body.optimizer_config.type !== "adamw")
@@ -410,8 +413,6 @@ export function createTinkerService(options: TinkerOptions) {
   const save = (kind: "weights" | "sampler_weights") => async (c: Context) => {
     const body = await json(c, SaveBody);
     const m = modelOf(body.model_id);
-    if (body.ttl_seconds)
-      throw new UserError("ttl_seconds is not supported: saved states stay until deleted");
     if (body.kind === "inflight")
       throw new UserError('kind="inflight" sampling clients are not supported: save a snapshot');
     const ephemeral = kind === "sampler_weights" && !body.path;
@@ -427,7 +428,7 @@ export function createTinkerService(options: TinkerOptions) {
       if (existsSync(dir) && kind === "weights" && !body.overwrite)
         throw new UserError(`${path} exists already (save with overwrite=True to replace it)`);
       mkdirSync(dir, { recursive: true });
-      m.saveState(dir, kind === "weights");
+      m.saveState(dir, kind === "weights", body.ttl_seconds ? Date.now() + body.ttl_seconds * 1000 : null);
       if (kind === "weights") return { path, type: "save_weights" };
       if (!ephemeral) return { path, type: "save_weights_for_sampler" };
       // save_weights_and_get_sampling_client: a sampling session on these weights.
@@ -457,7 +458,7 @@ export function createTinkerService(options: TinkerOptions) {
     // A new training model from the checkpoint (create_training_client_from_state).
     if (!body.session_id || body.model_seq_id == null)
       throw new UserError("load_weights without model_id needs session_id and model_seq_id");
-    const state = stateOf(dir);
+    const state = readState(dir);
     if (body.base_model && body.base_model !== state.base_model)
       throw new UserError(`${body.path} is a state of ${state.base_model}, not of ${body.base_model}`);
     const run = () => {

@@ -74,8 +74,8 @@ function decodeTensor(bytes: Uint8Array, name: string): Tensor {
 
 function decodeDatum(bytes: Uint8Array, index: number): Datum {
   const m = byNumber(readFields(bytes));
-  if (m.has(3) || m.has(4))
-    throw new UnsupportedInput(`data[${index}] has provenance spans (StableReinforce): not supported`);
+  // Provenance spans (fields 3, 4: which sampled sequence each token came from) serve only the
+  // stable_reinforce loss, which this server refuses; the losses it runs do not read them.
   const tokens: number[] = [];
   for (const chunkField of m.get(1) ?? []) {
     const chunk = byNumber(readFields(fieldAs.bytes(chunkField)));

@@ -141,6 +141,15 @@ export class Samplers {
     return { sequences, promptLogprobs };
   }
 
+  /** Forgets the samplers whose id starts with `prefix` (a finished session's), closing llama.cpp. */
+  drop(prefix: string): void {
+    for (const [id, s] of this.all) {
+      if (!id.startsWith(prefix)) continue;
+      void s.llama?.close();
+      this.all.delete(id);
+    }
+  }
+
   async close(): Promise<void> {
     for (const s of this.all.values()) await s.llama?.close();
   }

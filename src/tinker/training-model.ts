@@ -50,6 +50,25 @@ export function loraTargets(l: LoraRequest): LoraTarget[] {
   return targets;
 }
 
+export interface SavedState {
+  base_model: string;
+  lora: LoraRequest | null;
+  steps: number;
+  /** ms since the epoch after which the state may not be loaded (ttl_seconds); null: never. */
+  expires_at: number | null;
+}
+
+/** A saved state's description; an expired one (past its ttl_seconds) is refused. */
+export function readState(dir: string): SavedState {
+  if (!existsSync(join(dir, "state.json"))) throw new LossInputError(`${dir} holds no saved state`);
+  const meta = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as SavedState;
+  if (meta.expires_at != null && Date.now() > meta.expires_at)
+    throw new LossInputError(
+      `the state in ${dir} expired at ${new Date(meta.expires_at).toISOString()} (its ttl_seconds)`,
+    );
+  return meta;
+}
+
 export class TrainingModel {
   private optimizer: AdamW | null = null;
   /** forward_backward calls whose gradients wait for the next optim_step. */
@@ -153,13 +172,18 @@ export class TrainingModel {
   }
 
   /** The trainable weights (and the optimizer's moments) into `dir`. */
-  saveState(dir: string, withOptimizer: boolean): void {
+  saveState(dir: string, withOptimizer: boolean, expiresAt: number | null = null): void {
     mkdirSync(dir, { recursive: true });
     const { params } = this.trainable();
     const tensors = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
     for (const s of params.specs) tensors.set(s.name, { shape: s.shape, data: params.get(s.name) });
     writeFileSync(join(dir, "weights.safetensors"), encodeSafetensors(tensors));
-    const meta = { base_model: this.baseName, lora: this.lora, steps: this.steps };
+    const meta: SavedState = {
+      base_model: this.baseName,
+      lora: this.lora,
+      steps: this.steps,
+      expires_at: expiresAt,
+    };
     writeFileSync(join(dir, "state.json"), `${JSON.stringify(meta, null, 2)}\n`);
     if (withOptimizer && this.optimizer) {
       const o = this.optimizer;
@@ -175,10 +199,7 @@ export class TrainingModel {
 
   /** Weights (and, when asked and saved, the optimizer) from a saveState() folder. */
   loadState(dir: string, withOptimizer: boolean): void {
-    const meta = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
-      base_model: string;
-      steps: number;
-    };
+    const meta = readState(dir);
     if (meta.base_model !== this.baseName)
       throw new LossInputError(`${dir} holds a state of ${meta.base_model}, not of ${this.baseName}`);
     const { params } = this.trainable();

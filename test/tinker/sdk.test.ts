@@ -5,87 +5,30 @@
 // resumed client's next step; here the figures it prints are checked once more, and the server's
 // own refusals are tested over plain HTTP.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { saveModelFolder } from "../../src/model/checkpoint.ts";
-import { DecoderModel } from "../../src/model/decoder.ts";
-import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
-import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
-import { makeCorpus } from "../../src/world/constrained-writing.ts";
-import { WZ } from "../helpers/cli.ts";
 import { projectPython } from "../helpers/python.ts";
+import { startWz, tinyModelFolder, type WzServer } from "../helpers/tinker.ts";
 
 const python = projectPython(["tinker", "transformers", "torch"]);
 const dir = mkdtempSync(join(tmpdir(), "wz-tinker-"));
 const folder = join(dir, "tiny");
-let server: ChildProcess | null = null;
+let server: WzServer;
 let url = "";
 
-/** `wz tinker` as a process, with an API key; resolves with its URL once it listens. */
-async function startServer(): Promise<void> {
-  server = spawn(
-    process.execPath,
-    [
-      WZ,
-      "tinker",
-      "--model",
-      `tiny=${folder}`,
-      "--port",
-      "0",
-      "--state",
-      join(dir, "state"),
-      "--api-key-env",
-      "WZ_TEST_KEY",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WZ_TEST_KEY: "tml-wz-test" } },
-  );
-  let err = "";
-  server.stderr?.on("data", (d) => {
-    err += d;
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server!.stdout?.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    server!.on("exit", (code) => reject(new Error(`wz tinker exited ${code}: ${err}`)));
-  });
-}
-
 before(async () => {
-  const corpus = makeCorpus(200, 5).map((e) => `${e.prompt}\n${e.response}`);
-  const bpe = trainBpe(corpus, 320);
-  const tokenizer = new TextTokenizer(tokenizerJson(bpe), tokenizerConfigJson(bpe));
-  const model = DecoderModel.random(
-    {
-      vocabSize: tokenizer.vocabSize,
-      hiddenSize: 32,
-      numLayers: 2,
-      numHeads: 4,
-      numKVHeads: 2,
-      headDim: 8,
-      intermediateSize: 64,
-      rmsNormEps: 1e-6,
-      ropeTheta: 10000,
-      tieWordEmbeddings: true,
-      maxPositionEmbeddings: 256,
-      bosTokenId: null,
-      eosTokenId: tokenizer.eosId,
-    },
-    7,
+  tinyModelFolder(folder);
+  server = await startWz(
+    ["tinker", "--model", `tiny=${folder}`, "--state", join(dir, "state"), "--api-key-env", "WZ_TEST_KEY"],
+    { WZ_TEST_KEY: "tml-wz-test" },
   );
-  saveModelFolder(folder, model, tokenizer);
-  await startServer();
+  url = server.url;
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-});
+after(() => server?.stop());
 
 test("the official tinker SDK trains, evaluates, saves, resumes and samples through wz tinker", {
   skip: python.skip,
