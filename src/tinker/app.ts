@@ -3,7 +3,7 @@
 // weights), forward_backward (protobuf in and out), optim_step, saved states with tinker:// paths,
 // and futures fetched with retrieve_future. A route the SDK knows but this server does not serve
 // answers 404 with its name, never a silent success.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -202,13 +202,14 @@ export function createTinkerService(options: TinkerOptions) {
     return resolve(join(options.stateDir, "runs", m[1], m[2], m[3]));
   };
 
-  /** The SDK derives a model's id as SESSION:train:SEQ itself (load_weights), so the server does too. */
+  /** A training model on a copy of the base, with LoRA adapters when asked (not registered). */
   const buildModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
     const model = copyOfBase(baseOf(baseName));
     if (lora) model.attachLora({ rank: lora.rank, alpha: LORA_ALPHA, targets: loraTargets(lora) }, lora.seed);
     return new TrainingModel(id, baseName, model, lora);
   };
 
+  /** The SDK derives a model's id as SESSION:train:SEQ itself (load_weights), so the server does too. */
   const newModel = (id: string, baseName: string, lora: LoraRequest | null): TrainingModel => {
     if (models.has(id)) throw new UserError(`model ${id} exists already`);
     counters.models++;
