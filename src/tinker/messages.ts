@@ -196,3 +196,66 @@ export function encodeSampleResponse(
   if (promptLogprobs) msg.bytes(2, float32Bytes(promptLogprobs));
   return msg.finish();
 }
+
+function tensorMessage(t: Tensor): MessageWriter {
+  const bytes =
+    t.dtype === "int64"
+      ? new Uint8Array(BigInt64Array.from(Array.from(t.data, (x) => BigInt(Math.round(x)))).buffer)
+      : float32Bytes(t.data);
+  return new MessageWriter()
+    .bytes(1, bytes)
+    .int(3, t.dtype === "int64" ? DTYPE.int64 : DTYPE.float32)
+    .packedInts(4, t.shape);
+}
+
+/** The request as the SDK writes it (request_conv.py): for a client of a Tinker service. */
+export function encodeForwardBackwardRequest(req: ForwardBackwardRequest): Uint8Array {
+  const msg = new MessageWriter().string(1, req.modelId).int(2, req.seqId);
+  for (const d of req.data) {
+    const text = new MessageWriter().bytes(1, new Uint8Array(Int32Array.from(d.tokens).buffer));
+    const datum = new MessageWriter().message(1, new MessageWriter().message(1, text));
+    for (const [name, t] of d.inputs)
+      datum.message(2, new MessageWriter().string(1, name).message(2, tensorMessage(t)));
+    msg.message(3, datum);
+  }
+  msg.string(4, req.lossFn);
+  for (const [k, v] of Object.entries(req.config)) {
+    const value = typeof v === "string" ? new MessageWriter().string(2, v) : new MessageWriter().double(1, v);
+    msg.message(7, new MessageWriter().string(1, k).message(2, value));
+  }
+  if (req.forwardOnly) msg.int(6, 1);
+  return msg.finish();
+}
+
+/** The response's per-datum outputs, as a client reads them (response_conv.py). */
+export function decodeForwardBackwardOutput(bytes: Uint8Array): ForwardBackwardOutput {
+  const m = byNumber(readFields(bytes));
+  const metrics: Record<string, number> = {};
+  for (const { key, value } of mapEntries(m.get(3))) {
+    const v = first(value, 2);
+    metrics[key] = v ? fieldAs.double(v) : 0;
+  }
+  const outputs: Record<string, Float32Array>[] = [];
+  for (const recordField of m.get(2) ?? []) {
+    const record = byNumber(readFields(fieldAs.bytes(recordField)));
+    const n = first(record, 3) ? fieldAs.int(first(record, 3)!) : 0;
+    const start = outputs.length;
+    for (let i = 0; i < n; i++) outputs.push({});
+    for (const { key, value } of mapEntries(record.get(2))) {
+      const bt = byNumber(readFields(fieldAs.bytes(first(value, 2)!)));
+      const data = fieldAs.bytes(first(bt, 1)!);
+      const offsets = fieldAs.bytes(first(bt, 2)!);
+      const dtype = first(bt, 3) ? fieldAs.int(first(bt, 3)!) : DTYPE.unspecified;
+      if (dtype !== DTYPE.float32)
+        throw new UnsupportedInput(`output ${key} has dtype ${dtype}: float32 expected`);
+      const off = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
+      const all = new Float32Array(data.slice().buffer);
+      for (let i = 0; i < n; i++) {
+        const a = Number(off.getBigInt64(i * 8, true)) / 4;
+        const b = Number(off.getBigInt64((i + 1) * 8, true)) / 4;
+        outputs[start + i][key] = all.slice(a, b);
+      }
+    }
+  }
+  return { outputs, metrics };
+}
