@@ -1,0 +1,169 @@
+// A TypeScript client of a Tinker-compatible service (the hosted one, SkyRL's, or `wz tinker`),
+// speaking the official SDK's wire protocol: JSON routes, a protobuf forward_backward, futures
+// fetched with retrieve_future. Every training operation carries the next seq_id, so a request
+// retried after a lost reply is the same request (the service runs it once). Waits are bounded.
+import { UserError } from "./errors.ts";
+import {
+  type Datum,
+  decodeForwardBackwardOutput,
+  encodeForwardBackwardRequest,
+  type ForwardBackwardOutput,
+} from "./messages.ts";
+import type { AdamParams } from "./training-model.ts";
+
+export class TinkerError extends Error {}
+
+export interface TinkerClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  /** Longest wait for one operation's result, ms. */
+  maxWaitMs?: number;
+  /** Attempts of one request after a network error, 408, 429 or 5xx. */
+  attempts?: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class TinkerClient {
+  private readonly base: string;
+  private readonly maxWaitMs: number;
+  private readonly attempts: number;
+
+  constructor(private readonly o: TinkerClientOptions) {
+    this.base = `${o.baseUrl.replace(/\/+$/, "")}/api/v1`;
+    this.maxWaitMs = o.maxWaitMs ?? 600_000;
+    this.attempts = o.attempts ?? 5;
+  }
+
+  /** POSTs `body`, retrying transient failures with the same body; a refusal throws its message. */
+  async post(path: string, body: Json | Uint8Array): Promise<Response> {
+    const proto = body instanceof Uint8Array;
+    let last = "";
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      if (attempt > 0) await sleep(Math.min(200 * 2 ** attempt, 5000));
+      let res: Response;
+      try {
+        res = await fetch(`${this.base}${path}`, {
+          method: "POST",
+          headers: {
+            "content-type": proto ? "application/x-protobuf" : "application/json",
+            ...(this.o.apiKey ? { "x-api-key": this.o.apiKey } : {}),
+          },
+          body: proto ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+        });
+      } catch (e) {
+        last = `${path}: ${(e as Error).message}`;
+        continue;
+      }
+      if (res.status === 408 || res.status === 429 || res.status >= 500) {
+        last = `${path}: HTTP ${res.status} ${await res.text()}`;
+        continue;
+      }
+      if (!res.ok) {
+        const text = await res.text();
+        let message = text;
+        try {
+          message = (JSON.parse(text) as { error?: string }).error ?? text;
+        } catch {
+          // not JSON: the text as it came
+        }
+        throw new TinkerError(`${path} refused (HTTP ${res.status}): ${message}`);
+      }
+      return res;
+    }
+    throw new TinkerError(`${path} failed after ${this.attempts} attempts: ${last}`);
+  }
+
+  /** The result of an operation: polls retrieve_future until it is done, for at most maxWaitMs. */
+  async result(submitted: Response): Promise<Json | Uint8Array> {
+    const { request_id } = (await submitted.json()) as { request_id: string };
+    const t0 = Date.now();
+    while (Date.now() - t0 < this.maxWaitMs) {
+      const res = await this.post("/retrieve_future", { request_id });
+      if ((res.headers.get("content-type") ?? "").includes("application/x-protobuf"))
+        return new Uint8Array(await res.arrayBuffer());
+      const j = (await res.json()) as Json;
+      if (j.type === "try_again") continue;
+      if (typeof j.error === "string")
+        throw new TinkerError(`request ${request_id} failed (${j.category ?? "unknown"}): ${j.error}`);
+      return j;
+    }
+    throw new TinkerError(`request ${request_id}: no result after ${Math.round(this.maxWaitMs / 1000)} s`);
+  }
+
+  async createSession(): Promise<string> {
+    const res = await this.post("/create_session", {
+      tags: [],
+      sdk_version: "wz-ts",
+      type: "create_session",
+    });
+    return ((await res.json()) as { session_id: string }).session_id;
+  }
+
+  /** A training model on `baseModel`: LoRA of `lora.rank`, or every weight when lora is null. */
+  async createModel(
+    sessionId: string,
+    modelSeq: number,
+    baseModel: string,
+    lora: { rank: number; seed?: number } | null,
+  ): Promise<TinkerModel> {
+    const body: Json = {
+      session_id: sessionId,
+      model_seq_id: modelSeq,
+      base_model: baseModel,
+      type: "create_model",
+    };
+    if (lora) body.lora_config = { rank: lora.rank, seed: lora.seed ?? 0 };
+    const out = (await this.result(await this.post("/create_model", body))) as { model_id: string };
+    return new TinkerModel(this, out.model_id);
+  }
+}
+
+/** One training model of the service; its operations run in the order they are issued. */
+export class TinkerModel {
+  private seq = 0;
+
+  constructor(
+    private readonly client: TinkerClient,
+    readonly id: string,
+  ) {}
+
+  async forwardBackward(
+    data: Datum[],
+    lossFn: string,
+    config: Record<string, number> = {},
+    forwardOnly = false,
+  ): Promise<ForwardBackwardOutput> {
+    const body = encodeForwardBackwardRequest({
+      modelId: this.id,
+      seqId: ++this.seq,
+      lossFn,
+      config,
+      forwardOnly,
+      data,
+    });
+    const out = await this.client.result(await this.client.post("/forward_backward", body));
+    if (!(out instanceof Uint8Array))
+      throw new UserError("forward_backward answered JSON: the service predates protobuf");
+    return decodeForwardBackwardOutput(out);
+  }
+
+  async optimStep(adam: AdamParams): Promise<Record<string, number>> {
+    const body = { model_id: this.id, seq_id: ++this.seq, adam_params: adam, type: "optim_step" };
+    const out = (await this.client.result(await this.client.post("/optim_step", body))) as {
+      metrics?: Record<string, number>;
+    };
+    return out.metrics ?? {};
+  }
+
+  /** save_state: the weights and the optimizer, under a tinker:// path. */
+  async saveState(name: string): Promise<string> {
+    const body = { model_id: this.id, path: name, seq_id: ++this.seq, type: "save_weights" };
+    return ((await this.client.result(await this.client.post("/save_weights", body))) as { path: string })
+      .path;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
