@@ -23,8 +23,12 @@ from tinker_cookbook.renderers import TrainOnWhat  # noqa: E402
 mode, url, model, data, log = sys.argv[1:6]
 
 
-def metrics():
-    with open(os.path.join(log, "metrics.jsonl"), encoding="utf-8") as f:
+# What both loops share: the run folder, the served model (named by its folder), the renderer.
+SHARED = dict(log_path=log, model_name=model, recipe_name="wz_tinker_check", renderer_name="role_colon", base_url=url, lora_rank=4)
+
+
+def read_jsonl(name):
+    with open(os.path.join(log, name), encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -41,24 +45,18 @@ if mode == "sl":
         train_on_what=TrainOnWhat.ALL_ASSISTANT_MESSAGES,
     )
     config = train.Config(
-        log_path=log,
-        model_name=model,
-        recipe_name="wz_tinker_check",
-        renderer_name="role_colon",
-        base_url=url,
+        **SHARED,
         dataset_builder=FromConversationFileBuilder(common_config=common, file_path=data, test_size=8),
         learning_rate=5e-3,
         lr_schedule="linear",
         num_epochs=3,
-        lora_rank=4,
         eval_every=3,
         save_every=5,
     )
     asyncio.run(train.main(config))
-    rows = metrics()
+    rows = read_jsonl("metrics.jsonl")
     nll = [r["test/nll"] for r in rows if "test/nll" in r]
-    with open(os.path.join(log, "checkpoints.jsonl"), encoding="utf-8") as f:
-        checkpoints = [json.loads(line) for line in f if line.strip()]
+    checkpoints = read_jsonl("checkpoints.jsonl")
     print(json.dumps({"steps": len(rows), "test_nll": nll, "checkpoints": [c["state_path"] for c in checkpoints]}))
 else:
     from tinker_cookbook.rl import train
@@ -76,19 +74,14 @@ else:
         rewards_log_path=rewards_log,
     )
     config = train.Config(
-        log_path=log,
-        model_name=model,
-        recipe_name="wz_tinker_check",
-        renderer_name="role_colon",
-        base_url=url,
+        **SHARED,
         dataset_builder=dataset,
         learning_rate=1e-3,
         max_tokens=40,
-        lora_rank=4,
         eval_every=0,
         save_every=2,
         max_steps=3,
     )
     asyncio.run(train.main(config))
-    rows = metrics()
+    rows = read_jsonl("metrics.jsonl")
     print(json.dumps({"steps": len(rows), "rewards_log": rewards_log, "keys": sorted(rows[-1].keys())}))

@@ -23,16 +23,9 @@ export function readFields(buf: Uint8Array): Field[] {
   const fields: Field[] = [];
   let at = 0;
   const varint = (): bigint => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (at >= buf.length) throw new WireError("message ends inside a varint");
-      const b = buf[at++];
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
-      if (shift > 63n) throw new WireError("varint longer than 10 bytes");
-    }
+    const [v, next] = readVarint(buf, at, "message");
+    at = next;
+    return v;
   };
   const take = (n: number): Uint8Array => {
     if (at + n > buf.length) throw new WireError(`message ends inside a field (needs ${n} bytes)`);
@@ -95,18 +88,25 @@ function readPackedVarints(b: Uint8Array): bigint[] {
   const out: bigint[] = [];
   let at = 0;
   while (at < b.length) {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (at >= b.length) throw new WireError("packed field ends inside a varint");
-      const x = b[at++];
-      v |= BigInt(x & 0x7f) << shift;
-      if ((x & 0x80) === 0) break;
-      shift += 7n;
-    }
+    const [v, next] = readVarint(b, at, "packed field");
     out.push(v);
+    at = next;
   }
   return out;
+}
+
+/** The varint at `at` of `buf` (`what` names the container in errors) and the offset after it. */
+function readVarint(buf: Uint8Array, at: number, what: string): [bigint, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (at >= buf.length) throw new WireError(`${what} ends inside a varint`);
+    const b = buf[at++];
+    result |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return [result, at];
+    shift += 7n;
+    if (shift > 63n) throw new WireError("varint longer than 10 bytes");
+  }
 }
 
 /** Fields of one message grouped by number. */

@@ -1,13 +1,11 @@
 // For the Tinker tests: a tiny Qwen3 folder our engine makes (a BPE tokenizer on the tiny world's
-// corpus, random or briefly pretrained weights), and `wz` servers as real processes on loopback.
-import { type ChildProcess, spawn } from "node:child_process";
+// corpus, random or briefly pretrained weights).
 import { saveModelFolder } from "../../src/model/checkpoint.ts";
 import { DecoderModel } from "../../src/model/decoder.ts";
 import { pretrain } from "../../src/model/pretrain.ts";
 import { tokenizerConfigJson, tokenizerJson, trainBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { TextTokenizer } from "../../src/model/tokenizer/tokenizer.ts";
 import { makeCorpus } from "../../src/world/constrained-writing.ts";
-import { WZ } from "./cli.ts";
 
 /**
  * Writes the model folder; with `pretrainSteps`, the weights first learn the corpus in the
@@ -43,32 +41,4 @@ export function tinyModelFolder(dir: string, pretrainSteps = 0): void {
       { steps: pretrainSteps, batchSize: 16, lr: 3e-3, seed: 1 },
     );
   saveModelFolder(dir, model, tokenizer);
-}
-
-export interface WzServer {
-  url: string;
-  process: ChildProcess;
-  stop: () => void;
-}
-
-/** `wz <args>` with --port 0; resolves once it prints its URL. */
-export async function startWz(args: string[], env: Record<string, string> = {}): Promise<WzServer> {
-  const child = spawn(process.execPath, [WZ, ...args, "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  let err = "";
-  child.stderr.on("data", (d) => {
-    err += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`wz ${args[0]} exited ${code}: ${err}`)));
-  });
-  return { url, process: child, stop: () => child.kill("SIGTERM") };
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import { createJudge } from "../../src/recipes/judges/index.ts";
 import { extractResponse, extractResponseParts, extractUserPrompt } from "../../src/serve/openrlhf.ts";
-import { WZ } from "../helpers/cli.ts";
+import { startWz } from "../helpers/cli.ts";
 import { type ScriptedServer, shownResponses, startScriptedServer } from "../helpers/scripted-server.ts";
 import { startService } from "../helpers/service.ts";
 
@@ -384,18 +383,7 @@ describe("wz serve as a process", () => {
   test("starts, answers /healthz, and shuts down cleanly on SIGTERM", async () => {
     const cfg = join(mkdtempSync(join(tmpdir(), "wz-serve-")), "judge.yaml");
     writeFileSync(cfg, "judge:\n  kind: rules\n");
-    const child = spawn(process.execPath, [WZ, "serve", "--judge-config", cfg, "--port", "0"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/\S+)/);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-    });
+    const { url, process: child } = await startWz(["serve", "--judge-config", cfg]);
     const health = (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean; judge: string };
     assert.equal(health.ok, true);
     assert.equal(health.judge, "rules:wz-rules-v2");

@@ -12,8 +12,9 @@ import { after, before, test } from "node:test";
 import { RuleJudge } from "../../src/judge/rule-judge.ts";
 import { estimateGroup } from "../../src/rl/estimators/index.ts";
 import { makePrompts } from "../../src/world/constrained-writing.ts";
+import { startWz, type WzServer } from "../helpers/cli.ts";
 import { projectPython } from "../helpers/python.ts";
-import { startWz, tinyModelFolder, type WzServer } from "../helpers/tinker.ts";
+import { tinyModelFolder } from "../helpers/tinker.ts";
 
 const python = projectPython(["tinker", "tinker_cookbook", "chz"]);
 const dir = mkdtempSync(join(tmpdir(), "wz-cookbook-"));

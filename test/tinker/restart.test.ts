@@ -8,8 +8,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { startWz } from "../helpers/cli.ts";
 import { projectPython } from "../helpers/python.ts";
-import { startWz, tinyModelFolder } from "../helpers/tinker.ts";
+import { tinyModelFolder } from "../helpers/tinker.ts";
 
 const python = projectPython(["tinker"]);
 

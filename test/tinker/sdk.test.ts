@@ -10,8 +10,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { startWz, type WzServer } from "../helpers/cli.ts";
 import { projectPython } from "../helpers/python.ts";
-import { startWz, tinyModelFolder, type WzServer } from "../helpers/tinker.ts";
+import { tinyModelFolder } from "../helpers/tinker.ts";
 
 const python = projectPython(["tinker", "transformers", "torch"]);
 const dir = mkdtempSync(join(tmpdir(), "wz-tinker-"));
