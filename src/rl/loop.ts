@@ -6,55 +6,51 @@
 //   (monitor.ts) -> state checkpoint (state.ts) and the step's store transaction.
 // Every random choice derives from (seed, step, group), and the optimizer state is saved with
 // each step, so a run killed at any moment resumes to the same rollouts and weights.
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PromptItem, Rollout } from "../data/prompts.ts";
-import { LlamaSampler, samplerConcurrency } from "../llm/llama-sampler.ts";
 import type { Sampler } from "../llm/types.ts";
-import {
-  exportGguf,
-  exportLoraGguf,
-  type GgufWeightType,
-  loadModelFolder,
-  saveLoraAdapter,
-  saveModelFolder,
-} from "../model/checkpoint.ts";
+import { loadModelFolder } from "../model/checkpoint.ts";
 import type { DecoderModel } from "../model/decoder.ts";
 import { importGguf } from "../model/gguf-import.ts";
 import type { ComputeBackend } from "../model/kernels/types.ts";
-import type { Schedule } from "../model/optimizer.ts";
 import { derivedSeed, sampleWithoutReplacement, seededRandom } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
-import { groupOf, Trainer } from "../model/trainer.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { LoopConfig } from "./config.ts";
 import { trainingItems } from "./data.ts";
 import type { GroupAdvantages } from "./estimators/types.ts";
+import { LocalTrainer, lrOf } from "./local-trainer.ts";
 import { type Metrics, stepMetrics } from "./metrics.ts";
 import { type EvalMonitor, monitorStep } from "./monitor.ts";
 import { promptsForRound } from "./policies/dynamic-sampling.ts";
 import type { StepPolicy } from "./policies/types.ts";
+import type { PolicyTrainer } from "./policy-trainer.ts";
 import { sampleGroups } from "./rollouts.ts";
-import { loadState, pruneStates, saveState, statePath } from "./state.ts";
+import { statePath } from "./state.ts";
 import { figure, groupProgress, type Task } from "./task.ts";
-import { policyUpdate } from "./update.ts";
 
+export { scheduleOf } from "./local-trainer.ts";
 export { statePath } from "./state.ts";
 
 export interface LoopContext {
   config: LoopConfig;
   runDir: string;
   store: RunStore;
-  policy: DecoderModel;
-  /** The frozen initial policy: KL reference and the evaluation baseline. */
-  initial: DecoderModel;
+  /**
+   * Where the policy is trained and sampled; without one, the embedded engine trains `policy`
+   * against `initial` (the frozen KL reference) and llama.cpp samples it (or `sampler`).
+   */
+  trainer?: PolicyTrainer;
+  policy?: DecoderModel;
+  initial?: DecoderModel;
   tokenizer: TextTokenizer;
   /** The prompts and the group reward. */
   task: Task;
   trainPrompts: PromptItem[];
   /** The independent judge that grades rollouts every `eval.monitor_every` steps; never a training signal. */
   monitor?: EvalMonitor;
-  /** Defaults to llama.cpp in-process; tests hand in a scripted one. */
+  /** The local trainer's sampler: llama.cpp in-process by default; tests hand in a scripted one. */
   sampler?: Sampler;
   /** Read each finished step: warnings, and a reason to stop (judge failures, over-optimisation). */
   policies?: StepPolicy[];
@@ -65,67 +61,19 @@ export interface LoopContext {
   shouldStop: () => boolean;
 }
 
-function writeAtomic(path: string, bytes: Buffer): void {
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
-}
-
-/**
- * Weight sync: full weights are re-exported as GGUF; with LoRA the base GGUF is written once and
- * only the adapter is re-exported, then loaded by llama.cpp at context creation.
- */
-async function syncSampler(
-  sampler: Sampler,
-  runDir: string,
-  policy: DecoderModel,
-  tok: TextTokenizer,
-  first: boolean,
-  weights: GgufWeightType,
-) {
-  const gguf = join(runDir, "policy.gguf");
-  if (!policy.lora) {
-    writeAtomic(gguf, exportGguf(policy, tok, weights));
-    await sampler.load(gguf);
-    return;
-  }
-  if (first) writeAtomic(gguf, exportGguf(policy, tok, weights));
-  const adapter = join(runDir, "policy-adapter.gguf");
-  writeAtomic(adapter, exportLoraGguf(policy.lora));
-  await sampler.load(gguf, [{ filePath: adapter, scale: 1 }]);
-}
-
-export function scheduleOf(config: LoopConfig): Schedule {
-  return config.train.schedule === "constant"
-    ? { kind: "constant" }
-    : { kind: "cosine", warmupSteps: config.train.warmup_steps, totalSteps: config.train.steps };
-}
-
 export async function runLoop(
   ctx: LoopContext,
   startStep: number,
 ): Promise<{ completed: number; stopped: boolean; stopReason?: string }> {
-  const { config, runDir, store, policy, initial, tokenizer: tok, task, log } = ctx;
+  const { config, runDir, store, tokenizer: tok, task, log } = ctx;
   let stopReason: string | undefined;
-  const trainer = new Trainer([groupOf(policy.trainable())], {
-    lr: config.train.lr,
-    weightDecay: config.train.weight_decay,
-    schedule: scheduleOf(config),
-    gradClip: config.train.grad_clip,
-  });
+  const trainer = ctx.trainer ?? localTrainer(ctx);
   if (startStep > 0) {
-    loadState(runDir, startStep - 1, policy, trainer.optimizer);
-    pruneStates(runDir, startStep - 1);
+    await trainer.restore(startStep - 1);
+    trainer.pruneStates(startStep - 1);
     log(`resumed after step ${startStep} from ${statePath(runDir, startStep - 1)}`);
   }
-  const sampler =
-    ctx.sampler ??
-    new LlamaSampler(
-      1024,
-      config.rollout.sampler_threads,
-      config.rollout.sampler_parallel,
-      samplerConcurrency(config.rollout.sampler_concurrency, config.rollout.sampler_threads),
-    );
-  await syncSampler(sampler, runDir, policy, tok, true, config.rollout.sampler_weights);
+  const sampler = await trainer.start();
   const G = config.rollout.group_size;
   const started = performance.now();
   let stopped = false;
@@ -187,8 +135,8 @@ export async function runLoop(
       const t2 = performance.now();
       // 4. policy update: masked members and dropped groups contribute nothing
       const items = trainingItems(groups, estimates);
-      const lr = trainer.lrAt(step);
-      const update = policyUpdate(policy, initial, trainer, items, {
+      const lr = lrOf(config, step);
+      const update = await trainer.update(items, {
         lr,
         epochs: config.train.epochs,
         minibatches: config.train.minibatches,
@@ -200,7 +148,7 @@ export async function runLoop(
       });
       const t3 = performance.now();
       // 5. weight sync: the next samples come from the new weights
-      await syncSampler(sampler, runDir, policy, tok, false, config.rollout.sampler_weights);
+      await trainer.sync();
       const t4 = performance.now();
 
       // 6. metrics: the loop's own, every k steps the independent judge's view of the same
@@ -230,18 +178,15 @@ export async function runLoop(
 
       // 7. persist: state first (named by step), then the step's transaction, then prune
       const t5 = performance.now();
-      saveState(runDir, step, policy, trainer.optimizer);
+      await trainer.saveState(step);
       metrics.time_store_s = (performance.now() - t5) / 1000;
       metrics.time_step_s = (performance.now() - t0) / 1000;
       store.commitStep(stepRecord(step, prompts, groups, estimates, metrics));
-      pruneStates(runDir, step);
+      trainer.pruneStates(step);
       writeFileSync(join(runDir, "metrics.jsonl"), `${JSON.stringify(metrics)}\n`, { flag: "a" });
       ctx.onMetrics?.(step, metrics);
-      if ((step + 1) % config.train.checkpoint_every === 0 || step + 1 === config.train.steps) {
-        saveModelFolder(join(runDir, "checkpoints", `step-${step + 1}`), policy, tok);
-        if (policy.lora)
-          saveLoraAdapter(join(runDir, "checkpoints", `step-${step + 1}-adapter`), policy.lora);
-      }
+      if ((step + 1) % config.train.checkpoint_every === 0 || step + 1 === config.train.steps)
+        await trainer.checkpoint(step);
 
       const elapsed = (performance.now() - started) / 1000;
       const done = step + 1 - startStep;
@@ -260,9 +205,22 @@ export async function runLoop(
       }
     }
   } finally {
-    await sampler.close();
+    await trainer.close();
   }
   return { completed: step, stopped, stopReason };
+}
+
+function localTrainer(ctx: LoopContext): PolicyTrainer {
+  if (!ctx.policy || !ctx.initial)
+    throw new Error("runLoop needs a trainer, or a policy and its initial copy");
+  return new LocalTrainer({
+    config: ctx.config,
+    runDir: ctx.runDir,
+    policy: ctx.policy,
+    initial: ctx.initial,
+    tokenizer: ctx.tokenizer,
+    sampler: ctx.sampler,
+  });
 }
 
 /** The independent judge's figures on the step's rollouts, and the training reward's own score. */

@@ -6,9 +6,12 @@ import { UserError } from "./errors.ts";
 import {
   type Datum,
   decodeForwardBackwardOutput,
+  decodeSampleResponse,
   encodeForwardBackwardRequest,
   type ForwardBackwardOutput,
+  type SampledSequence,
 } from "./messages.ts";
+import type { SamplingParams } from "./samplers.ts";
 import type { AdamParams } from "./training-model.ts";
 
 export class TinkerError extends Error {}
@@ -117,6 +120,67 @@ export class TinkerClient {
     const out = (await this.result(await this.post("/create_model", body))) as { model_id: string };
     return new TinkerModel(this, out.model_id);
   }
+
+  /** A sampling session on saved sampler weights (a tinker:// path) or on a base model. */
+  async createSamplingSession(
+    sessionId: string,
+    samplingSeq: number,
+    on: { modelPath: string } | { baseModel: string },
+  ): Promise<TinkerSampler> {
+    const body: Json = {
+      session_id: sessionId,
+      sampling_session_seq_id: samplingSeq,
+      type: "create_sampling_session",
+      ...("modelPath" in on ? { model_path: on.modelPath } : { base_model: on.baseModel }),
+    };
+    const res = await this.post("/create_sampling_session", body);
+    return new TinkerSampler(
+      this,
+      ((await res.json()) as { sampling_session_id: string }).sampling_session_id,
+    );
+  }
+}
+
+/** One sampling session: fixed weights; each request carries its own seq_id (retries run once). */
+export class TinkerSampler {
+  private seq = 0;
+
+  constructor(
+    private readonly client: TinkerClient,
+    readonly id: string,
+  ) {}
+
+  async sample(
+    prompt: number[],
+    n: number,
+    params: SamplingParams,
+    promptLogprobs = false,
+  ): Promise<{ sequences: SampledSequence[]; promptLogprobs: number[] | null }> {
+    const body: Json = {
+      sampling_session_id: this.id,
+      seq_id: ++this.seq,
+      num_samples: n,
+      prompt: { chunks: [{ type: "encoded_text", tokens: prompt }] },
+      sampling_params: params,
+      prompt_logprobs: promptLogprobs,
+      type: "sample",
+    };
+    const out = await this.client.result(await this.client.post("/asample", body));
+    if (out instanceof Uint8Array) return decodeSampleResponse(out);
+    // A service that answers JSON: the SDK's SampleResponse fields.
+    const j = out as {
+      sequences: { tokens: number[]; logprobs?: number[] | null; stop_reason: string }[];
+      prompt_logprobs?: (number | null)[] | null;
+    };
+    return {
+      sequences: j.sequences.map((s) => ({
+        tokens: s.tokens,
+        logprobs: s.logprobs ?? [],
+        stopReason: s.stop_reason === "length" ? "length" : "stop",
+      })),
+      promptLogprobs: j.prompt_logprobs ? j.prompt_logprobs.map((x) => x ?? Number.NaN) : null,
+    };
+  }
 }
 
 /** One training model of the service; its operations run in the order they are issued. */
@@ -148,6 +212,11 @@ export class TinkerModel {
     return decodeForwardBackwardOutput(out);
   }
 
+  /** forward: per-datum log-probabilities of the targets, no gradient. */
+  forward(data: Datum[]): Promise<ForwardBackwardOutput> {
+    return this.forwardBackward(data, "cross_entropy", {}, true);
+  }
+
   async optimStep(adam: AdamParams): Promise<Record<string, number>> {
     const body = { model_id: this.id, seq_id: ++this.seq, adam_params: adam, type: "optim_step" };
     const out = (await this.client.result(await this.client.post("/optim_step", body))) as {
@@ -158,9 +227,29 @@ export class TinkerModel {
 
   /** save_state: the weights and the optimizer, under a tinker:// path. */
   async saveState(name: string): Promise<string> {
-    const body = { model_id: this.id, path: name, seq_id: ++this.seq, type: "save_weights" };
+    // overwrite: a step redone after a killed run saves under the name it had
+    const body = { model_id: this.id, path: name, seq_id: ++this.seq, overwrite: true, type: "save_weights" };
     return ((await this.client.result(await this.client.post("/save_weights", body))) as { path: string })
       .path;
+  }
+
+  /** save_weights_for_sampler: the weights alone, for a sampling session. */
+  async saveForSampler(name: string): Promise<string> {
+    const body = { model_id: this.id, path: name, seq_id: ++this.seq, type: "save_weights_for_sampler" };
+    const out = await this.client.result(await this.client.post("/save_weights_for_sampler", body));
+    return (out as { path: string }).path;
+  }
+
+  /** load_state: weights, and the optimizer's moments when `withOptimizer`. */
+  async loadState(path: string, withOptimizer: boolean): Promise<void> {
+    const body = {
+      model_id: this.id,
+      path,
+      optimizer: withOptimizer,
+      seq_id: ++this.seq,
+      type: "load_weights",
+    };
+    await this.client.result(await this.client.post("/load_weights", body));
   }
 }
 

@@ -259,3 +259,27 @@ export function decodeForwardBackwardOutput(bytes: Uint8Array): ForwardBackwardO
   }
   return { outputs, metrics };
 }
+
+/** A SampleResponse as a client reads it: the sequences, and the prompt's log-probabilities if asked. */
+export function decodeSampleResponse(bytes: Uint8Array): {
+  sequences: SampledSequence[];
+  promptLogprobs: number[] | null;
+} {
+  const m = byNumber(readFields(bytes));
+  const sequences = (m.get(1) ?? []).map((f): SampledSequence => {
+    const s = byNumber(readFields(fieldAs.bytes(f)));
+    const reason = first(s, 1) ? fieldAs.int(first(s, 1)!) : 0;
+    const tokens = first(s, 2) ? fieldAs.bytes(first(s, 2)!) : new Uint8Array();
+    const logprobs = first(s, 3) ? fieldAs.bytes(first(s, 3)!) : new Uint8Array();
+    return {
+      stopReason: reason === 1 ? "length" : "stop",
+      tokens: Array.from(new Int32Array(tokens.slice().buffer)),
+      logprobs: Array.from(new Float32Array(logprobs.slice().buffer)),
+    };
+  });
+  const p = first(m, 2);
+  return {
+    sequences,
+    promptLogprobs: p ? Array.from(new Float32Array(fieldAs.bytes(p).slice().buffer)) : null,
+  };
+}
