@@ -4,6 +4,7 @@
 import { extractConstraints, satisfiedShare } from "../judge/constraints.ts";
 import type { PairwiseJudge } from "../judge/types.ts";
 import { LlamaSampler } from "../llm/llama-sampler.ts";
+import type { Sampler } from "../llm/types.ts";
 import { derivedSeed } from "../model/random.ts";
 import type { TextTokenizer } from "../model/tokenizer/tokenizer.ts";
 import type { PairFigure } from "../rl/monitor.ts";
@@ -67,6 +68,8 @@ export interface HeadToHeadOptions {
   ggufA: string;
   /** A LoRA adapter (GGUF) applied to ggufA: a LoRA policy sampled as the trainer's sampler sees it. */
   loraA?: string;
+  /** A sampler that holds A's weights already (a remote trainer's final policy): ggufA is not read. */
+  samplerA?: Sampler;
   ggufB: string;
   tokenizer: TextTokenizer;
   prompts: { id: string; prompt: string }[];
@@ -85,9 +88,14 @@ export interface HeadToHeadOptions {
   pairFigures?: PairFigure[];
 }
 
-async function sampleAll(path: string, o: HeadToHeadOptions, lora?: string): Promise<string[][]> {
-  const sampler = new LlamaSampler(1024, o.threads ?? 1, 1, o.concurrency ?? 1);
-  await sampler.load(path, lora ? [{ filePath: lora, scale: 1 }] : undefined);
+async function sampleAll(
+  path: string,
+  o: HeadToHeadOptions,
+  lora?: string,
+  given?: Sampler,
+): Promise<string[][]> {
+  const sampler = given ?? new LlamaSampler(1024, o.threads ?? 1, 1, o.concurrency ?? 1);
+  if (!given) await sampler.load(path, lora ? [{ filePath: lora, scale: 1 }] : undefined);
   try {
     const groups = await sampleGroups(sampler, o.tokenizer, o.prompts, {
       n: o.samplesPerPrompt,
@@ -98,7 +106,7 @@ async function sampleAll(path: string, o: HeadToHeadOptions, lora?: string): Pro
     });
     return groups.map((g) => g.map((r) => r.text));
   } finally {
-    await sampler.close();
+    if (!given) await sampler.close();
   }
 }
 
@@ -140,7 +148,7 @@ function figures(prompts: { prompt: string }[], texts: string[][], o: HeadToHead
 }
 
 export async function headToHead(o: HeadToHeadOptions): Promise<HeadToHeadResult> {
-  const a = await sampleAll(o.ggufA, o, o.loraA);
+  const a = await sampleAll(o.ggufA, o, o.loraA, o.samplerA);
   const b = await sampleAll(o.ggufB, o);
   const pairs = o.prompts.flatMap((p, i) =>
     Array.from({ length: o.samplesPerPrompt }, (_, k) => ({ prompt: p.prompt, a: a[i][k], b: b[i][k] })),

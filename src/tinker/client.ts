@@ -32,6 +32,11 @@ export class TinkerClient {
   private readonly maxWaitMs: number;
   private readonly attempts: number;
 
+  /** The service's address as given (for logs). */
+  get baseUrl(): string {
+    return this.o.baseUrl;
+  }
+
   constructor(private readonly o: TinkerClientOptions) {
     this.base = `${o.baseUrl.replace(/\/+$/, "")}/api/v1`;
     this.maxWaitMs = o.maxWaitMs ?? 600_000;
@@ -55,7 +60,9 @@ export class TinkerClient {
           body: proto ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
         });
       } catch (e) {
-        last = `${path}: ${(e as Error).message}`;
+        // fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...)
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        last = `cannot reach ${this.o.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`;
         continue;
       }
       if (res.status === 408 || res.status === 429 || res.status >= 500) {

@@ -185,6 +185,10 @@ export class TrainingModel {
       expires_at: expiresAt,
     };
     writeFileSync(join(dir, "state.json"), `${JSON.stringify(meta, null, 2)}\n`);
+    // A state saved before any optim_step has a fresh optimizer: said so, so that loading it
+    // with its optimizer starts fresh moments instead of failing.
+    if (withOptimizer && !this.optimizer)
+      writeFileSync(join(dir, "optimizer.json"), `${JSON.stringify({ t: 0, fresh: true })}\n`);
     if (withOptimizer && this.optimizer) {
       const o = this.optimizer;
       const m = new Map([
@@ -220,12 +224,17 @@ export class TrainingModel {
     if (!existsSync(join(dir, "optimizer.json")))
       throw new LossInputError(`${dir} holds no optimizer state (it was saved for sampling or without one)`);
     const c = JSON.parse(readFileSync(join(dir, "optimizer.json"), "utf8")) as {
+      fresh?: boolean;
       t: number;
       beta1: number;
       beta2: number;
       eps: number;
       weight_decay: number;
     };
+    if (c.fresh) {
+      this.optimizer = null;
+      return;
+    }
     const o = new AdamW(params.specs, params.data.length, {
       lr: 0,
       beta1: c.beta1,

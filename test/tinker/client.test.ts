@@ -112,3 +112,50 @@ test("three API steps equal three in-process steps; a resent seq_id runs once; r
     await service.close();
   }
 });
+
+test("a state saved before any optim_step loads with its (fresh) optimizer: the next step equals a new model's", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-tinker-fresh-"));
+  const folder = join(dir, "tiny");
+  tinyModelFolder(folder);
+  const fresh = new TrainingModel("a", "tiny", loadModelFolder(folder).model, null);
+  const loaded = new TrainingModel("b", "tiny", loadModelFolder(folder).model, null);
+  fresh.saveState(join(dir, "s0"), true);
+  loaded.loadState(join(dir, "s0"), true);
+  const tokens = [5, 9, 3, 7, 11, 2];
+  const data: Datum[] = [
+    {
+      tokens,
+      inputs: new Map([
+        [
+          "target_tokens",
+          { dtype: "int64" as const, shape: [6], data: Float64Array.from([9, 3, 7, 11, 2, 4]) },
+        ],
+        ["weights", { dtype: "float32" as const, shape: [6], data: new Float64Array(6).fill(1) }],
+      ]),
+    },
+  ];
+  const adam = {
+    learning_rate: 1e-2,
+    beta1: 0.9,
+    beta2: 0.95,
+    eps: 1e-8,
+    weight_decay: 0,
+    grad_clip_norm: 0,
+  };
+  const req = { modelId: "", seqId: 0, lossFn: "cross_entropy", config: {}, forwardOnly: false, data };
+  for (const m of [fresh, loaded]) {
+    m.forwardBackward(req);
+    m.optimStep(adam);
+  }
+  const after = (m: TrainingModel) => m.forwardBackward({ ...req, forwardOnly: true }).outputs[0].logprobs;
+  assert.deepEqual(Array.from(after(loaded)), Array.from(after(fresh)));
+  assert.notDeepEqual(
+    Array.from(after(fresh)),
+    Array.from(
+      new TrainingModel("c", "tiny", loadModelFolder(folder).model, null).forwardBackward({
+        ...req,
+        forwardOnly: true,
+      }).outputs[0].logprobs,
+    ),
+  );
+});

@@ -8,6 +8,7 @@ import { RolloutConfigSchema, UpdateConfigSchema } from "../../rl/config.ts";
 import { EstimatorConfigSchema } from "../../rl/estimators/config.ts";
 import { checkJudge, JudgeConfigSchema } from "../judges/config.ts";
 import { ModelBlockSchema } from "../model-block.ts";
+import { remoteConflicts, TrainerBlockSchema } from "../trainer-block.ts";
 import { TrainedGenRMSchema } from "./trained-judge-config.ts";
 
 export const TrainConfigSchema = z
@@ -36,6 +37,8 @@ export const TrainConfigSchema = z
     estimator: EstimatorConfigSchema.prefault({}),
     rollout: RolloutConfigSchema.prefault({}),
     train: UpdateConfigSchema.prefault({}),
+    /** Where the policy is trained and sampled: the embedded engine, or a Tinker-compatible service. */
+    trainer: TrainerBlockSchema,
     eval: z
       .object({
         /**
@@ -67,6 +70,9 @@ export function parseTrainConfig(source: string, origin = "config"): TrainConfig
       );
   } else checkJudge(cfg.judge, origin);
   if (typeof cfg.eval.judge === "object") checkJudge(cfg.eval.judge, `${origin}: eval`);
+  const conflict = cfg.trainer.kind === "tinker" ? remoteConflicts(cfg) : null;
+  if (conflict)
+    throw new Error(`${origin}: trainer.kind tinker: ${conflict} is the local trainer's option; remove it`);
   if (cfg.model.tiny.heads % cfg.model.tiny.kv_heads !== 0) {
     throw new Error(`${origin}: model.tiny.heads must be a multiple of model.tiny.kv_heads`);
   }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { PromptItem } from "../../data/prompts.ts";
 import { headToHead } from "../../eval/head-to-head.ts";
 import { samplerConcurrency } from "../../llm/llama-sampler.ts";
+import type { Sampler } from "../../llm/types.ts";
 import {
   exportGguf,
   exportLoraGguf,
@@ -25,7 +26,8 @@ export async function finishWritingRun(r: {
   config: TrainConfig;
   runDir: string;
   store: RunStore;
-  policy: { model: DecoderModel; tokenizer: TextTokenizer };
+  /** The final policy: its weights here, or a sampler of the remote trainer's final weights. */
+  policy: { model: DecoderModel; tokenizer: TextTokenizer } | { remote: Sampler; tokenizer: TextTokenizer };
   evalSet: PromptItem[];
   judge: BuiltJudge;
   evaluator: BuiltEvaluator;
@@ -33,12 +35,16 @@ export async function finishWritingRun(r: {
   log: (line: string) => void;
 }): Promise<number> {
   const { config, runDir, store, policy, evalSet, judge, evaluator, log } = r;
-  const sides = exportFinal(runDir, policy);
+  const sides =
+    "remote" in policy
+      ? { a: { gguf: "", sampler: policy.remote }, b: join(runDir, "checkpoints", "initial.gguf") }
+      : exportFinal(runDir, policy);
   log(`evaluating the final policy against the initial one on ${evalSet.length} held-out prompts ...`);
   const judges = evaluator.independent ? [evaluator.judge, judge.judge] : [judge.judge];
   const h2h = await headToHead({
     ggufA: sides.a.gguf,
-    loraA: sides.a.lora,
+    loraA: "lora" in sides.a ? sides.a.lora : undefined,
+    samplerA: "sampler" in sides.a ? sides.a.sampler : undefined,
     ggufB: sides.b,
     tokenizer: policy.tokenizer,
     prompts: evalSet,
@@ -68,7 +74,7 @@ export async function finishWritingRun(r: {
       samples: config.eval.samples_per_prompt,
       independent: evaluator.independent,
     }),
-    `  time ${minutes.toFixed(1)} min; run folder ${runDir} (final model in ${join(runDir, "final")}; wz report ${runDir} draws the curves)`,
+    `  time ${minutes.toFixed(1)} min; run folder ${runDir} (${"remote" in policy ? `the final weights stay on the service: ${join(runDir, "checkpoints", `step-${config.train.steps}.tinker.json`)} holds their tinker:// paths` : `final model in ${join(runDir, "final")}`}; wz report ${runDir} draws the curves)`,
   ].join("\n");
   console.log(summary);
   writeFileSync(join(runDir, "summary.txt"), `${summary.trim()}\n`);

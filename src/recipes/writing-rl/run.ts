@@ -19,6 +19,7 @@ import { judgeSpecFromConfig } from "../judges/config.ts";
 import { checkGenRMReachable } from "../judges/genrm.ts";
 import { createJudge } from "../judges/index.ts";
 import { baseModelPath, checkBaseExists } from "../model-block.ts";
+import { remoteTrainer } from "../trainer-block.ts";
 import type { TrainConfig } from "./config.ts";
 import { finishWritingRun } from "./finish.ts";
 import type { OpenedRun } from "./open-run.ts";
@@ -52,10 +53,14 @@ export async function runWritingRl(
   const store = run.store ?? new RunStore(join(runDir, "run.sqlite"));
   const initialDir = join(runDir, "checkpoints", "initial");
   if (startStep === 0) writeInitial(config, runDir, store, compute, { train, evalSet }, log);
-  const policy = loadPolicy(initialDir, kernel);
   const initial = loadPolicy(initialDir, kernel);
+  // A remote trainer holds the policy on its service: only the initial model is loaded here (the
+  // tokenizer, the evaluation's baseline).
+  const remote =
+    config.trainer.kind === "tinker" ? remoteTrainer(config.trainer, config, runDir, log) : undefined;
+  const policy = remote ? null : loadPolicy(initialDir, kernel);
   // Seeded init: B = 0, so step 1 samples from the base exactly; a resume overwrites it from state.
-  if (config.model.lora) policy.model.attachLora(config.model.lora, config.seed);
+  if (config.model.lora) policy?.model.attachLora(config.model.lora, config.seed);
   if (config.judge.kind === "genrm" && config.judge.votes > 1 && config.judge.temperature === 0)
     log(
       "wz: note: judge.votes > 1 with judge.temperature 0 asks the same question twice; raise the temperature for independent votes",
@@ -66,6 +71,7 @@ export async function runWritingRl(
     `run ${resolve(runDir)}: ${config.estimator.name} with ${judge.describe()}, ${config.train.steps} steps x ${config.rollout.prompts_per_step} prompts x G=${config.rollout.group_size}, kernel ${kernel.name}`,
   );
   log(`evaluation judge: ${evaluator.describe()}`);
+  if (remote) log(`policy trainer: ${remote.describe()}`);
   if (!evaluator.independent)
     log(
       "warning: the evaluation judge is the training judge; the policy was trained to please it, so its win rate is not evidence of better writing (set eval.judge)",
@@ -82,9 +88,10 @@ export async function runWritingRl(
       config,
       runDir,
       store,
-      policy: policy.model,
+      trainer: remote,
+      policy: policy?.model,
       initial: initial.model,
-      tokenizer: policy.tokenizer,
+      tokenizer: initial.tokenizer,
       task: writingTask({
         judge: judge.judge,
         scorer: judge.scorer,
@@ -117,7 +124,17 @@ export async function runWritingRl(
     return result.stopReason ? 1 : 0;
   }
   try {
-    return await finishWritingRun({ config, runDir, store, policy, evalSet, judge, evaluator, started, log });
+    return await finishWritingRun({
+      config,
+      runDir,
+      store,
+      policy: policy ?? { remote: remote!.sampler, tokenizer: initial.tokenizer },
+      evalSet,
+      judge,
+      evaluator,
+      started,
+      log,
+    });
   } finally {
     close();
   }
