@@ -12,7 +12,9 @@ wz train --resume RUN_DIR
 
 Runs BRPO (or the configured estimator) on the embedded engine: samples groups with llama.cpp,
 judges them, updates the policy, and records every step in RUN_DIR/run.sqlite, metrics.jsonl and
-TensorBoard events (RUN_DIR/tb). Prints a progress line per step; every eval.monitor_every steps
+TensorBoard events (RUN_DIR/tb). With "trainer: {kind: tinker, base_url, model}" in the config the
+policy is trained and sampled on a Tinker-compatible service instead (docs/tinker.md); the judge,
+the estimator, the store and the evaluation stay here. Prints a progress line per step; every eval.monitor_every steps
 the rollouts are also graded by the evaluation judge (eval.judge: the tiny world's gold by
 default), never a training signal. At the end, the final policy against the initial one on
 held-out prompts: the evaluation judge's figures first, then the training judge's, labelled.
