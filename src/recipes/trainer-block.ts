@@ -23,6 +23,11 @@ export const TrainerBlockSchema = z
         api_key_env: z.string().default("TINKER_API_KEY"),
         /** Longest wait for one operation's result, seconds. */
         max_wait_s: z.number().positive().default(600),
+        /**
+         * Download the final weights (save_weights_external) into the run's final/ and evaluate
+         * them here; false: evaluate through the service's sampler, the weights stay there.
+         */
+        download: z.boolean().default(true),
       })
       .strict(),
   ])

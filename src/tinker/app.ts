@@ -3,12 +3,13 @@
 // weights), forward_backward (protobuf in and out), optim_step, saved states with tinker:// paths,
 // and futures fetched with retrieve_future. A route the SDK knows but this server does not serve
 // answers 404 with its name, never a silent success.
-import { existsSync, mkdirSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { mergedModel } from "../model/checkpoint.ts";
+import { mergedModel, saveModelFolder } from "../model/checkpoint.ts";
 import type { ComputeBackend } from "../model/kernels/types.ts";
 import { type BaseSpec, copyOfBase, type LoadedBase, loadBase } from "./bases.ts";
 import { UserError } from "./errors.ts";
@@ -162,7 +163,25 @@ const CLIENT_CONFIG = {
   sample_join_sampling_session: false,
 };
 
+/** An external weights folder's own file: its expiry (ttl_seconds). */
+const EXPORT_META = ".export.json";
+/** How long a download URL stays valid (re-sign by asking again). */
+const URL_TTL_MS = 3_600_000;
+
+const SaveExternalBody = z.object({
+  model_id: z.string(),
+  path: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a plain name (letters, digits, . _ -)"),
+  seq_id: z.number().int().nullish(),
+  ttl_seconds: z.number().int().nullish(),
+  age_encryption_recipients: z.array(z.string()).nullish(),
+  type: z.literal("save_weights_external").optional(),
+});
+
 export function createTinkerService(options: TinkerOptions) {
+  // Download URLs are signed with a key of this process: a restarted server re-signs on request.
+  const urlKey = randomBytes(32);
+  const sign = (where: string, expires: number) =>
+    createHmac("sha256", urlKey).update(`${where}|${expires}`).digest("hex");
   const log = options.log ?? (() => {});
   const futures = new Futures(10_000, options.maxPending ?? 256);
   const bases = new Map<string, LoadedBase>();
@@ -194,9 +213,15 @@ export function createTinkerService(options: TinkerOptions) {
     return m;
   };
 
-  /** tinker://MODEL/KIND/NAME, where KIND is weights (save_state) or sampler_weights. */
+  /**
+   * tinker://MODEL/KIND/NAME, where KIND is weights (save_state), sampler_weights or
+   * external_weights (a Hugging Face folder to download).
+   */
   const folderOf = (path: string): string => {
-    const m = /^tinker:\/\/([A-Za-z0-9._:-]+)\/(weights|sampler_weights)\/([A-Za-z0-9._-]+)$/.exec(path);
+    const m =
+      /^tinker:\/\/([A-Za-z0-9._:-]+)\/(weights|sampler_weights|external_weights)\/([A-Za-z0-9._-]+)$/.exec(
+        path,
+      );
     if (!m || m[1].startsWith(".") || m[3].startsWith("."))
       throw new UserError(`path "${path}" is not a tinker://MODEL/weights/NAME path of this server`);
     return resolve(join(options.stateDir, "runs", m[1], m[2], m[3]));
@@ -254,7 +279,8 @@ export function createTinkerService(options: TinkerOptions) {
   const app = new Hono();
   if (options.apiKey) {
     app.use("*", async (c, next) => {
-      if (c.req.path === "/api/v1/healthz") return next();
+      // a download URL carries its own signature instead of the key, as signed URLs do
+      if (c.req.path === "/api/v1/healthz" || c.req.path.startsWith("/api/v1/external_files/")) return next();
       if (c.req.header("x-api-key") !== options.apiKey)
         return c.json({ error: "missing or wrong X-API-Key" }, 401);
       return next();
@@ -540,6 +566,81 @@ export function createTinkerService(options: TinkerOptions) {
         "content-type": "application/x-protobuf",
       });
     return c.json(outcome.value as Record<string, unknown>);
+  });
+
+  // External weights: a Hugging Face folder of the merged model, downloaded through signed URLs
+  // (the SDK's save_weights_external, get_external_weights_urls and `tinker checkpoint download`).
+  v1.post("/save_weights_external", async (c) => {
+    const body = await json(c, SaveExternalBody);
+    if (body.age_encryption_recipients?.length)
+      throw new UserError("age_encryption_recipients (encrypted exports) is not supported by wz tinker");
+    const m = modelOf(body.model_id);
+    const path = `tinker://${m.id}/external_weights/${body.path}`;
+    const dir = folderOf(path);
+    const run = () => {
+      saveModelFolder(dir, mergedModel(m.model), baseOf(m.baseName).tokenizer);
+      const expires = body.ttl_seconds ? Date.now() + body.ttl_seconds * 1000 : null;
+      writeFileSync(join(dir, EXPORT_META), `${JSON.stringify({ expires_at: expires })}\n`);
+      return { path, type: "save_weights_external" };
+    };
+    const id = futures.submit(run, body.seq_id ? { lane: { name: m.id, seq: body.seq_id } } : {});
+    return c.json(future(id, m.id));
+  });
+
+  const checkpointPath = (c: Context) =>
+    `tinker://${c.req.param("model")}/${c.req.param("kind")}/${c.req.param("name")}`;
+
+  v1.get("/training_runs/:model/checkpoints/:kind/:name/external_weights_urls", (c) => {
+    const path = checkpointPath(c);
+    if (c.req.param("kind") !== "external_weights")
+      throw new UserError(`${path} is not an external_weights checkpoint`);
+    const dir = folderOf(path);
+    if (!existsSync(join(dir, EXPORT_META))) return c.json({ error: `${path} does not exist here` }, 404);
+    const meta = JSON.parse(readFileSync(join(dir, EXPORT_META), "utf8")) as { expires_at: number | null };
+    if (meta.expires_at != null && Date.now() > meta.expires_at)
+      return c.json(
+        { error: `${path} expired at ${new Date(meta.expires_at).toISOString()} (its ttl_seconds)` },
+        410,
+      );
+    const expires = Date.now() + URL_TTL_MS;
+    const origin = new URL(c.req.url).origin;
+    const urls: Record<string, string> = {};
+    for (const file of readdirSync(dir)) {
+      if (file === EXPORT_META) continue;
+      const where = `${c.req.param("model")}/${c.req.param("name")}/${file}`;
+      urls[file] = `${origin}/api/v1/external_files/${where}?expires=${expires}&sig=${sign(where, expires)}`;
+    }
+    return c.json({ urls, expires: new Date(expires).toISOString() });
+  });
+
+  v1.get("/external_files/:model/:name/:file", (c) => {
+    const where = `${c.req.param("model")}/${c.req.param("name")}/${c.req.param("file")}`;
+    const expires = Number(c.req.query("expires"));
+    if (!(expires > Date.now()) || c.req.query("sig") !== sign(where, expires))
+      return c.json({ error: "the download URL is expired or its signature is wrong" }, 403);
+    const dir = folderOf(`tinker://${c.req.param("model")}/external_weights/${c.req.param("name")}`);
+    const file = join(dir, c.req.param("file"));
+    if (!existsSync(file) || c.req.param("file").startsWith("."))
+      return c.json({ error: "no such file" }, 404);
+    return c.body(readFileSync(file), 200, { "content-type": "application/octet-stream" });
+  });
+
+  v1.put("/training_runs/:model/checkpoints/:kind/:name/ttl", async (c) => {
+    const body = await json(c, z.object({ ttl_seconds: z.number().int().positive().nullable() }));
+    const dir = folderOf(checkpointPath(c));
+    const meta = join(dir, c.req.param("kind") === "external_weights" ? EXPORT_META : "state.json");
+    if (!existsSync(meta)) return c.json({ error: `${checkpointPath(c)} does not exist here` }, 404);
+    const m = JSON.parse(readFileSync(meta, "utf8")) as { expires_at: number | null };
+    m.expires_at = body.ttl_seconds ? Date.now() + body.ttl_seconds * 1000 : null;
+    writeFileSync(meta, `${JSON.stringify(m, null, 2)}\n`);
+    return c.json({});
+  });
+
+  v1.delete("/training_runs/:model/checkpoints/:kind/:name", (c) => {
+    const dir = folderOf(checkpointPath(c));
+    if (!existsSync(dir)) return c.json({ error: `${checkpointPath(c)} does not exist here` }, 404);
+    rmSync(dir, { recursive: true, force: true });
+    return c.json({});
   });
 
   app.route("/api/v1", v1);

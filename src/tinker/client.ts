@@ -2,6 +2,8 @@
 // speaking the official SDK's wire protocol: JSON routes, a protobuf forward_backward, futures
 // fetched with retrieve_future. Every training operation carries the next seq_id, so a request
 // retried after a lost reply is the same request (the service runs it once). Waits are bounded.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
 import { UserError } from "./errors.ts";
 import {
   type Datum,
@@ -44,20 +46,30 @@ export class TinkerClient {
   }
 
   /** POSTs `body`, retrying transient failures with the same body; a refusal throws its message. */
-  async post(path: string, body: Json | Uint8Array): Promise<Response> {
+  post(path: string, body: Json | Uint8Array): Promise<Response> {
+    return this.request("POST", path, body);
+  }
+
+  /** A request to the API (or, with a full URL, to a download URL), retried like post(). */
+  async request(method: "GET" | "POST", path: string, body?: Json | Uint8Array): Promise<Response> {
     const proto = body instanceof Uint8Array;
+    const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
     let last = "";
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(200 * 2 ** attempt, 5000));
       let res: Response;
       try {
-        res = await fetch(`${this.base}${path}`, {
-          method: "POST",
+        res = await fetch(url, {
+          method,
           headers: {
-            "content-type": proto ? "application/x-protobuf" : "application/json",
-            ...(this.o.apiKey ? { "x-api-key": this.o.apiKey } : {}),
+            ...(body === undefined
+              ? {}
+              : { "content-type": proto ? "application/x-protobuf" : "application/json" }),
+            // a signed download URL is its own credential: the key goes to the API only
+            ...(this.o.apiKey && url.startsWith(this.base) ? { "x-api-key": this.o.apiKey } : {}),
           },
-          body: proto ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+          body:
+            body === undefined ? undefined : proto ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
         });
       } catch (e) {
         // fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...)
@@ -126,6 +138,29 @@ export class TinkerClient {
     if (lora) body.lora_config = { rank: lora.rank, seed: lora.seed ?? 0 };
     const out = (await this.result(await this.post("/create_model", body))) as { model_id: string };
     return new TinkerModel(this, out.model_id);
+  }
+
+  /**
+   * The files of an external weights checkpoint (tinker://MODEL/external_weights/NAME) into `dir`,
+   * through the signed URLs the service hands out (what `tinker checkpoint download` does).
+   */
+  async downloadExternal(path: string, dir: string): Promise<string[]> {
+    const m = /^tinker:\/\/([^/]+)\/(external_weights\/[^/]+)$/.exec(path);
+    if (!m) throw new TinkerError(`${path} is not a tinker://MODEL/external_weights/NAME path`);
+    const res = await this.request("GET", `/training_runs/${m[1]}/checkpoints/${m[2]}/external_weights_urls`);
+    const { urls } = (await res.json()) as { urls: Record<string, string> };
+    mkdirSync(dir, { recursive: true });
+    const files = Object.keys(urls).sort();
+    if (files.length === 0) throw new TinkerError(`${path} holds no file`);
+    for (const file of files) {
+      const target = resolve(dir, file);
+      if (!target.startsWith(`${resolve(dir)}${sep}`))
+        throw new TinkerError(`${path}: unsafe file name ${file}`);
+      mkdirSync(dirname(target), { recursive: true });
+      const body = await this.request("GET", urls[file]);
+      writeFileSync(target, Buffer.from(await body.arrayBuffer()));
+    }
+    return files;
   }
 
   /** A sampling session on saved sampler weights (a tinker:// path) or on a base model. */
@@ -244,6 +279,13 @@ export class TinkerModel {
   async saveForSampler(name: string): Promise<string> {
     const body = { model_id: this.id, path: name, seq_id: ++this.seq, type: "save_weights_for_sampler" };
     const out = await this.client.result(await this.client.post("/save_weights_for_sampler", body));
+    return (out as { path: string }).path;
+  }
+
+  /** save_weights_external: the weights in Hugging Face form, to download (downloadExternal). */
+  async saveExternal(name: string): Promise<string> {
+    const body = { model_id: this.id, path: name, seq_id: ++this.seq, type: "save_weights_external" };
+    const out = await this.client.result(await this.client.post("/save_weights_external", body));
     return (out as { path: string }).path;
   }
 

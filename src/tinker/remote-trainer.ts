@@ -248,5 +248,12 @@ export class RemoteTrainer implements PolicyTrainer {
     );
   }
 
+  /** The current weights as a Hugging Face folder in `dir` (save_weights_external, then download). */
+  async download(dir: string): Promise<string[]> {
+    const path = await this.model!.saveExternal(`final-${this.model!.id.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+    this.o.log(`remote trainer: downloading ${path} into ${dir}`);
+    return this.o.client.downloadExternal(path, dir);
+  }
+
   async close(): Promise<void> {}
 }

@@ -2,8 +2,9 @@
 // loopback while the judge, BRPO, the store and the evaluation stay local. Same seed, same base:
 // the remote run's rollouts and advantages equal the local run's, its losses, KL to the initial
 // policy (the updated weights' log-probabilities) and gradient norms agree within 1e-5, and so do
-// the log-probabilities of the final weights; a run killed mid-way resumes from the store to the
-// uninterrupted remote run; a model the service does not serve stops the run with its words.
+// the final weights, downloaded through the service's signed URLs; a run killed mid-way resumes
+// from the store to the uninterrupted remote run; a model the service does not serve stops the
+// run with its words.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -13,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { loadModelFolder } from "../../src/model/checkpoint.ts";
+import { decodeSafetensors } from "../../src/model/safetensors.ts";
 import { RunStore } from "../../src/store/run-store.ts";
-import { TinkerClient } from "../../src/tinker/client.ts";
 import { runWz, startWz, WZ, type WzServer } from "../helpers/cli.ts";
 import { waitWhileRunning } from "../helpers/wait.ts";
 
@@ -86,7 +86,7 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
       /policy trainer: the Tinker service at http:\/\/127\.0\.0\.1:\d+ \(model tiny, full weights\)/,
     );
     assert.match(r.stdout, /final vs initial policy on 3 held-out prompts/);
-    assert.ok(!existsSync(join(dir, "remote", "final")), "a remote run has no local final weights");
+    assert.match(r.stderr, /remote trainer: downloading tinker:\/\/\S+\/external_weights\/\S+ into/);
     const a = snapshot(join(dir, "local"));
     const b = snapshot(join(dir, "remote"));
     assert.equal(b.metrics.length, STEPS);
@@ -103,45 +103,37 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     assert.ok(trained >= 2, `only ${trained} step(s) trained`);
     assert.ok(a.metrics[STEPS - 1].kl_to_initial! > 1e-4, "the policy never moved from its initial weights");
 
-    // The final weights: the local final model against the service's last saved state, on the
-    // last step's sequences.
-    const { model, tokenizer } = loadModelFolder(join(dir, "local", "final"));
-    const client = new TinkerClient({ baseUrl: server.url });
-    const remote = await client.createModel(await client.createSession(), 0, "tiny", null);
-    await remote.loadState(lastState(join(dir, "remote")), false);
-    const store = new RunStore(join(dir, "local", "run.sqlite"), { readonly: true });
-    const texts = store.rollouts(STEPS - 1).map((r) => r.text);
-    store.close();
-    const seqs = texts.map((t) => tokenizer!.encode(`User: ${t}`));
-    const out = await remote.forward(
-      seqs.map((s) => ({
-        tokens: s.slice(0, -1),
-        inputs: new Map([
-          [
-            "target_tokens",
-            { dtype: "int64" as const, shape: [s.length - 1], data: Float64Array.from(s.slice(1)) },
-          ],
-          [
-            "weights",
-            { dtype: "float32" as const, shape: [s.length - 1], data: new Float64Array(s.length - 1) },
-          ],
-        ]),
-      })),
+    // The final weights, downloaded from the service (save_weights_external, signed URLs) into
+    // final/, against the local run's final/: every weight within 1e-5.
+    const tensorsOf = (run: string) =>
+      decodeSafetensors(readFileSync(join(dir, run, "final", "model.safetensors")), run);
+    const local = tensorsOf("local");
+    const remote = tensorsOf("remote");
+    assert.deepEqual([...remote.keys()].sort(), [...local.keys()].sort());
+    let moved = 0;
+    const initial = decodeSafetensors(
+      readFileSync(join(dir, "local", "checkpoints", "initial", "model.safetensors")),
+      "initial",
     );
-    let compared = 0;
-    seqs.forEach((s, i) => {
-      const { logprobs } = model.forward(s.slice(0, -1), s.slice(1), false);
-      for (let t = 0; t < logprobs.length; t++) {
-        close(logprobs[t], out.outputs[i].logprobs[t], `final logprob ${i}:${t}`);
-        compared++;
+    for (const [name, t] of local) {
+      const u = remote.get(name)!.data;
+      for (let i = 0; i < t.data.length; i++) {
+        close(t.data[i], u[i], `final ${name}[${i}]`);
+        moved = Math.max(moved, Math.abs(t.data[i] - initial.get(name)!.data[i]));
       }
-    });
-    assert.ok(compared > 20);
+    }
+    assert.ok(moved > 1e-4, "the final weights never moved");
   });
 
   test("a remote run killed mid-way resumes from its store to the uninterrupted remote run", async () => {
     const runDir = join(dir, "killed");
-    const child = spawn(process.execPath, [WZ, "train", remoteCfg, "--output", runDir], { stdio: "ignore" });
+    // this run keeps its final weights on the service and is evaluated through its sampler
+    const noDownload = join(dir, "remote-no-download.yaml");
+    writeFileSync(
+      noDownload,
+      config(`trainer: {kind: tinker, base_url: '${server.url}', model: tiny, download: false}`),
+    );
+    const child = spawn(process.execPath, [WZ, "train", noDownload, "--output", runDir], { stdio: "ignore" });
     const db = join(runDir, "run.sqlite");
     const committed = () => {
       if (!existsSync(db)) return 0;
@@ -167,6 +159,12 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     const r = await runWz(["train", "--resume", runDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /remote trainer: loaded tinker:\/\/\S+ with its optimizer/);
+    assert.ok(!existsSync(join(runDir, "final")), "download: false keeps the final weights on the service");
+    assert.match(r.stdout, /final vs initial policy on 3 held-out prompts/);
+    assert.match(
+      r.stdout,
+      /the final weights stay on the service: \S+step-4\.tinker\.json holds their tinker:\/\/ paths/,
+    );
     const a = snapshot(join(dir, "remote"));
     const b = snapshot(runDir);
     assert.deepEqual(b.refs, a.refs);

@@ -6,10 +6,12 @@
 // own refusals are tested over plain HTTP.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
+import { loadModelFolder } from "../../src/model/checkpoint.ts";
+import { TinkerClient, TinkerModel } from "../../src/tinker/client.ts";
 import { startWz, type WzServer } from "../helpers/cli.ts";
 import { projectPython } from "../helpers/python.ts";
 import { tinyModelFolder } from "../helpers/tinker.ts";
@@ -19,6 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), "wz-tinker-"));
 const folder = join(dir, "tiny");
 let server: WzServer;
 let url = "";
+let savedPath = "";
 
 before(async () => {
   tinyModelFolder(folder);
@@ -53,6 +56,74 @@ test("the official tinker SDK trains, evaluates, saves, resumes and samples thro
   assert.equal(f.samples.length, 3);
   assert.ok(f.sample_logprob_gap < 1e-4);
   assert.match(f.sampler_path, /\/sampler_weights\/final$/);
+  savedPath = f.saved_path;
+});
+
+test("the SDK's own `tinker checkpoint download` fetches a saved state as a model folder our engine loads", {
+  skip: python.skip,
+}, async () => {
+  assert.ok(savedPath, "the SDK test saved no state");
+  const out = join(dir, "downloads");
+  const cli = join(dirname(python.bin), "tinker");
+  const r = spawnSync(cli, ["checkpoint", "download", savedPath, "--output", out], {
+    encoding: "utf8",
+    env: { ...process.env, TINKER_TELEMETRY: "0", TINKER_BASE_URL: url, TINKER_API_KEY: "tml-wz-test" },
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const folder = join(out, savedPath.replace("tinker://", "").replaceAll("/", "_"));
+  const { model, tokenizer } = loadModelFolder(folder);
+  assert.ok(tokenizer, "the download has no tokenizer");
+  // The downloaded weights are the saved state's: its log-probabilities equal a training model
+  // loaded from the same state on the server (a LoRA state, merged for the download).
+  const client = new TinkerClient({ baseUrl: url, apiKey: "tml-wz-test" });
+  const session = await client.createSession();
+  const res = await client.post("/load_weights", {
+    session_id: session,
+    model_seq_id: 0,
+    path: savedPath,
+    optimizer: false,
+  });
+  const { model_id } = (await client.result(res)) as { model_id: string };
+  const tokens = tokenizer!.encode(
+    "User: Write one sentence about a lantern.\n\nAssistant: The lantern glows.",
+  );
+  const datum = {
+    tokens: tokens.slice(0, -1),
+    inputs: new Map([
+      [
+        "target_tokens",
+        { dtype: "int64" as const, shape: [tokens.length - 1], data: Float64Array.from(tokens.slice(1)) },
+      ],
+      [
+        "weights",
+        { dtype: "float32" as const, shape: [tokens.length - 1], data: new Float64Array(tokens.length - 1) },
+      ],
+    ]),
+  };
+  const served = await new TinkerModel(client, model_id).forward([datum]);
+  const local = model.forward(tokens.slice(0, -1), tokens.slice(1), false).logprobs;
+  const base = loadModelFolder(join(dir, "tiny")).model.forward(
+    tokens.slice(0, -1),
+    tokens.slice(1),
+    false,
+  ).logprobs;
+  let gap = 0;
+  let moved = 0;
+  for (let t = 0; t < local.length; t++) {
+    // relative: the download is the LoRA state merged into f32 weights, the served model adds
+    // B·A on the fly, so they round differently
+    gap = Math.max(gap, Math.abs(local[t] - served.outputs[0].logprobs[t]) / Math.max(1, Math.abs(local[t])));
+    moved = Math.max(moved, Math.abs(local[t] - base[t]));
+  }
+  assert.ok(gap < 1e-5, `downloaded vs served log-probabilities differ by ${gap} (relative)`);
+  assert.ok(moved > 1e-3, "the download is the base model, not the trained state");
+  // The CLI exported through a temporary checkpoint and deleted it afterwards.
+  const runs = join(dir, "state", "runs");
+  const leftovers = readdirSync(runs).filter((m) =>
+    existsSync(join(runs, m, "external_weights", "download")),
+  );
+  assert.deepEqual(leftovers, []);
 });
 
 test("without the API key every route but healthz is refused; unknown routes are named", async () => {
@@ -67,11 +138,12 @@ test("without the API key every route but healthz is refused; unknown routes are
     caps.supported_models.map((m) => m.model_name),
     ["tiny"],
   );
-  const unknown = await fetch(`${url}/api/v1/save_weights_external`, { method: "POST", headers, body: "{}" });
+  const publish = `${url}/api/v1/training_runs/m/checkpoints/weights/w/publish`;
+  const unknown = await fetch(publish, { method: "POST", headers, body: "{}" });
   assert.equal(unknown.status, 404);
   assert.match(
     ((await unknown.json()) as { error: string }).error,
-    /save_weights_external is not supported by wz tinker/,
+    /POST \/api\/v1\/training_runs\/m\/checkpoints\/weights\/w\/publish is not supported by wz tinker/,
   );
   const missing = await fetch(`${url}/api/v1/get_info`, {
     method: "POST",

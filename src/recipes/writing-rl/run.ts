@@ -124,11 +124,17 @@ export async function runWritingRl(
     return result.stopReason ? 1 : 0;
   }
   try {
+    // A remote run's final weights: downloaded and evaluated like a local run's, or sampled there.
+    let final = policy;
+    if (remote && config.trainer.kind === "tinker" && config.trainer.download) {
+      await remote.download(join(runDir, "final"));
+      final = loadPolicy(join(runDir, "final"), kernel);
+    }
     return await finishWritingRun({
       config,
       runDir,
       store,
-      policy: policy ?? { remote: remote!.sampler, tokenizer: initial.tokenizer },
+      policy: final ?? { remote: remote!.sampler, tokenizer: initial.tokenizer },
       evalSet,
       judge,
       evaluator,
