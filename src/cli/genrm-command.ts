@@ -46,7 +46,8 @@ traces: a teacher judge critiques each pair in both orders; a pair's traces are 
 train:  the recipe end to end (examples/tiny-genrm/config.yaml); prints the held-out accuracy,
         consistency and first-position rate of the SFT-only and the RLVR judge. The judge lands
         in DIR/judge.gguf with its template recorded, for wz judge --gguf, judge.gguf in wz train
-        and wz serve.
+        and wz serve. With "trainer: {kind: tinker, base_url, model}" in the config, SFT and RLVR
+        run on a Tinker-compatible service and the judge is downloaded (docs/tinker.md).
 
 ${JUDGE_FLAGS_HELP}`;
 

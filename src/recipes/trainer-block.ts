@@ -48,18 +48,27 @@ export function remoteConflicts(c: {
   return null;
 }
 
-export function remoteTrainer(
-  block: Extract<TrainerBlock, { kind: "tinker" }>,
-  config: LoopConfig & { train: { weight_decay: number; grad_clip: number } },
-  runDir: string,
-  log: (line: string) => void,
-): RemoteTrainer {
-  const client = new TinkerClient({
+export type TinkerBlock = Extract<TrainerBlock, { kind: "tinker" }>;
+
+/** The block's client: its address, its key from the environment, its bounded wait. */
+export function tinkerClient(block: TinkerBlock): TinkerClient {
+  return new TinkerClient({
     baseUrl: block.base_url,
     apiKey: process.env[block.api_key_env] || undefined,
     maxWaitMs: block.max_wait_s * 1000,
   });
+}
+
+export function remoteTrainer(
+  block: TinkerBlock,
+  config: LoopConfig & { train: { weight_decay: number; grad_clip: number } },
+  runDir: string,
+  log: (line: string) => void,
+  from: { initialState?: string; reference?: string } = {},
+): RemoteTrainer {
+  const client = tinkerClient(block);
   return new RemoteTrainer({
+    ...from,
     config,
     runDir,
     client,

@@ -31,6 +31,10 @@ export interface RemoteTrainerOptions {
   loraRank: number | null;
   weightDecay: number;
   gradClip: number;
+  /** A saved state (tinker://) the policy starts from instead of the base (wz genrm train's SFT judge). */
+  initialState?: string;
+  /** Sampler weights (tinker://) of the KL reference; the base by default. */
+  reference?: string;
   log: (line: string) => void;
 }
 
@@ -111,8 +115,12 @@ export class RemoteTrainer implements PolicyTrainer {
     if (this.restoreFrom) {
       await this.model.loadState(this.restoreFrom.path, true);
       this.o.log(`remote trainer: loaded ${this.restoreFrom.path} with its optimizer`);
-    }
-    this.reference = await client.createSamplingSession(this.session, this.samplingSeq++, { baseModel });
+    } else if (this.o.initialState) await this.model.loadState(this.o.initialState, false);
+    this.reference = await client.createSamplingSession(
+      this.session,
+      this.samplingSeq++,
+      this.o.reference ? { modelPath: this.o.reference } : { baseModel },
+    );
     await this.sync();
     return this.sampler;
   }

@@ -14,6 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import { loadModelFolder } from "../../src/model/checkpoint.ts";
+import { importGguf } from "../../src/model/gguf-import.ts";
 import { decodeSafetensors } from "../../src/model/safetensors.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz, startWz, WZ, type WzServer } from "../helpers/cli.ts";
@@ -170,6 +172,59 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     assert.deepEqual(b.refs, a.refs);
     assert.deepEqual(b.rollouts, a.rollouts);
     for (let s = 0; s < STEPS; s++) close(a.metrics[s].loss, b.metrics[s].loss, `step ${s + 1} loss`);
+  });
+
+  test("wz genrm train on the service: SFT equals the embedded SFT, and the RLVR judge comes home as judge.gguf", async () => {
+    const genrm = (extra = "") => `seed: 2
+model: {init: ${join(dir, "local", "checkpoints", "initial")}}
+data: {pairs: tiny, train_count: 40, rl_count: 10, eval_count: 6, splits: [pretrain, train], minimal_share: 0.5}
+sft: {steps: 10, batch_size: 4}
+rl:
+  rollout: {group_size: 4, prompts_per_step: 4, max_tokens: 48}
+  train: {steps: 2}
+eval: {max_tokens: 48, sft_only: false}
+${extra}`;
+    const localCfg = join(dir, "genrm-local.yaml");
+    writeFileSync(localCfg, genrm());
+    const remoteGenrm = join(dir, "genrm-remote.yaml");
+    writeFileSync(remoteGenrm, genrm(`trainer: {kind: tinker, base_url: '${server.url}', model: tiny}`));
+    const a = await runWz(["genrm", "train", localCfg, "--output", join(dir, "genrm-a")]);
+    assert.equal(a.code, 0, a.stderr);
+    const b = await runWz(["genrm", "train", remoteGenrm, "--output", join(dir, "genrm-b")]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stderr, /SFT judge on the service: tinker:\/\/\S+\/weights\/sft/);
+    assert.match(b.stderr, /RLVR policy trainer: the Tinker service at/);
+    assert.match(b.stdout, /accuracy \(right under both orders\)/);
+    // The SFT judge trained over the API equals the embedded one: same batches, same gradient.
+    const tensors = (run: string, folder: string) =>
+      decodeSafetensors(readFileSync(join(dir, run, folder, "model.safetensors")), run);
+    const sftA = tensors("genrm-a", "sft");
+    const sftB = tensors("genrm-b", "sft");
+    const base = decodeSafetensors(
+      readFileSync(join(dir, "local", "checkpoints", "initial", "model.safetensors")),
+      "base",
+    );
+    let moved = 0;
+    for (const [name, t] of sftA) {
+      const u = sftB.get(name)!.data;
+      for (let i = 0; i < t.data.length; i++) {
+        close(t.data[i], u[i], `SFT ${name}[${i}]`);
+        moved = Math.max(moved, Math.abs(t.data[i] - base.get(name)!.data[i]));
+      }
+    }
+    assert.ok(moved > 1e-3, "SFT never moved the weights");
+    // RLVR's first step sampled the same judgments from the same SFT judge
+    const first = (run: string) => {
+      const store = new RunStore(join(dir, run, "rl", "run.sqlite"), { readonly: true });
+      const rows = store.rollouts(0).map((r) => [r.text, r.advantage]);
+      store.close();
+      return rows;
+    };
+    assert.deepEqual(first("genrm-b"), first("genrm-a"));
+    // judge.gguf holds the downloaded RLVR judge: the same weights as final/
+    const judge = importGguf(join(dir, "genrm-b", "judge.gguf")).model;
+    const final = loadModelFolder(join(dir, "genrm-b", "final")).model;
+    assert.deepEqual(Array.from(judge.trainable().params.data), Array.from(final.trainable().params.data));
   });
 
   test("a model the service does not serve, or a local-only option, stops the run with a clear message", async () => {

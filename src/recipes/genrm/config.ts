@@ -8,6 +8,7 @@ import { TEMPLATE_NAMES } from "../../judge/template.ts";
 import { LoraConfigSchema } from "../../model/lora.ts";
 import { CRITIQUE_STYLES } from "../../world/tiny-teacher.ts";
 import { ModelBlockSchema } from "../model-block.ts";
+import { TrainerBlockSchema } from "../trainer-block.ts";
 
 export const GenRMConfigSchema = z
   .object({
@@ -86,6 +87,8 @@ export const GenRMConfigSchema = z
       })
       .strict()
       .default({ format_penalty: -1, tie: -0.5, margin_bonus: 0.5, margin_scale: 5 }),
+    /** Where the judge is trained (SFT and RLVR): the embedded engine, or a Tinker-compatible service. */
+    trainer: TrainerBlockSchema,
     eval: z
       .object({
         max_tokens: z.number().int().positive().default(200),
@@ -102,7 +105,12 @@ export type GenRMConfig = z.infer<typeof GenRMConfigSchema>;
 export function parseGenRMConfig(path: string): GenRMConfig {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
   try {
-    return parseYamlConfig(GenRMConfigSchema, readFileSync(path, "utf8"), path);
+    const cfg = parseYamlConfig(GenRMConfigSchema, readFileSync(path, "utf8"), path);
+    if (cfg.trainer.kind === "tinker" && cfg.rl.lora)
+      throw new Error(
+        `${path}: trainer.kind tinker: rl.lora is the local trainer's option (a remote trainer's LoRA is trainer.lora_rank); remove it`,
+      );
+    return cfg;
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }

@@ -12,16 +12,18 @@ import { DEFAULT_PRINCIPLE_SET } from "../../judge/principles.ts";
 import type { TemplateName } from "../../judge/template.ts";
 import { exportGguf, saveModelFolder } from "../../model/checkpoint.ts";
 import type { ComputeBackend } from "../../model/kernels/types.ts";
-import { pretrain } from "../../model/pretrain.ts";
+import { type PretrainOptions, pretrain } from "../../model/pretrain.ts";
 import { chatMessagesSequence } from "../../rl/data.ts";
 import { ESTIMATORS, isScalarEstimator } from "../../rl/estimators/index.ts";
 import { loadPolicy, runLoop } from "../../rl/loop.ts";
 import { stopOnJudgeFailures } from "../../rl/policies/judge-failures.ts";
 import { RunStore } from "../../store/run-store.ts";
+import { remoteSupervised } from "../../tinker/remote-sft.ts";
 import { makeJudgePairs } from "../../world/tiny-judge-data.ts";
 import { reviseTaste, type TasteRevision } from "../../world/tiny-teacher.ts";
 import { JUDGE_TEMPLATE_KEY } from "../judges/spec.ts";
 import { baseModelPath } from "../model-block.ts";
+import { remoteTrainer, type TinkerBlock, tinkerClient } from "../trainer-block.ts";
 import { TrainConfigSchema } from "../writing-rl/config.ts";
 import type { GenRMConfig } from "./config.ts";
 import { evaluateJudge, pct, saveTrainedJudge } from "./judge-files.ts";
@@ -55,7 +57,7 @@ export async function runGenRM(
   const { sftPairs, rlPairs, held } = splitPairs(run);
   const teacher = tinyTeacher(config.critique, reviseTeacherTaste(run, sftPairs));
   const sft = await coldStart(run, sftPairs, teacher);
-  const judgeGguf = await rlvr(run, await chooseRlPairs(run, rlPairs, teacher), sft.dir);
+  const judgeGguf = await rlvr(run, await chooseRlPairs(run, rlPairs, teacher), sft.dir, sft.remote);
   await report(run, held, sft, judgeGguf);
   return 0;
 }
@@ -130,26 +132,36 @@ async function coldStart(run: GenRMRun, pairs: Pair[], teacher: Teacher) {
     `traces: ${traces.kept} pairs kept, ${traces.rejected} rejected, ${traces.failed} failed -> ${traces.rows.length} SFT rows`,
   );
   const baseDir = baseModelPath(config.model, { kernel, log });
-  const base = loadPolicy(baseDir, kernel);
+  let base = loadPolicy(baseDir, kernel);
   const seqs = traces.rows.map((r) => chatMessagesSequence(base.tokenizer, r.messages));
-  log(`SFT: ${config.sft.steps} steps x ${config.sft.batch_size} rows from ${baseDir}`);
-  pretrain(
-    base.model,
-    seqs.map((s) => s.tokens),
-    {
-      steps: config.sft.steps,
-      batchSize: config.sft.batch_size,
-      lr: config.sft.lr,
-      seed: config.seed,
-      lossStart: seqs.map((s) => s.promptLength - 1),
-      onStep: ({ step, loss }) => {
-        if (step % 100 === 0 || step === config.sft.steps - 1)
-          log(`  SFT step ${step + 1}/${config.sft.steps} loss ${loss.toFixed(4)} (${run.minutes()} min)`);
-      },
+  const options: PretrainOptions = {
+    steps: config.sft.steps,
+    batchSize: config.sft.batch_size,
+    lr: config.sft.lr,
+    seed: config.seed,
+    lossStart: seqs.map((s) => s.promptLength - 1),
+    onStep: ({ step, loss }) => {
+      if (step % 100 === 0 || step === config.sft.steps - 1)
+        log(`  SFT step ${step + 1}/${config.sft.steps} loss ${loss.toFixed(4)} (${run.minutes()} min)`);
     },
-  );
+  };
   const dir = join(out, "sft");
-  saveModelFolder(dir, base.model, base.tokenizer);
+  let remote: RemoteSft | undefined;
+  if (config.trainer.kind === "tinker") {
+    log(
+      `SFT: ${config.sft.steps} steps x ${config.sft.batch_size} rows on ${config.trainer.base_url} (model ${config.trainer.model})`,
+    );
+    remote = await remoteColdStart(config.trainer, config.seed, seqs, options, dir, log);
+    base = loadPolicy(dir, kernel);
+  } else {
+    log(`SFT: ${config.sft.steps} steps x ${config.sft.batch_size} rows from ${baseDir}`);
+    pretrain(
+      base.model,
+      seqs.map((s) => s.tokens),
+      options,
+    );
+    saveModelFolder(dir, base.model, base.tokenizer);
+  }
   const gguf = join(out, "sft.gguf");
   writeFileSync(
     gguf,
@@ -157,11 +169,43 @@ async function coldStart(run: GenRMRun, pairs: Pair[], teacher: Teacher) {
       [JUDGE_TEMPLATE_KEY]: template,
     }),
   );
-  return { dir, gguf, kept: traces.kept, rejected: traces.rejected };
+  return { dir, gguf, kept: traces.kept, rejected: traces.rejected, remote };
+}
+
+/** Where the SFT judge lives on the service: its state (RLVR starts from it) and sampler weights (the KL reference). */
+interface RemoteSft {
+  state: string;
+  sampler: string;
+}
+
+/** Cold-start SFT on the service, then the SFT judge downloaded into `dir` (its local evaluation). */
+async function remoteColdStart(
+  block: TinkerBlock,
+  seed: number,
+  seqs: { tokens: number[] }[],
+  options: PretrainOptions,
+  dir: string,
+  log: (line: string) => void,
+): Promise<RemoteSft> {
+  const client = tinkerClient(block);
+  const session = await client.createSession();
+  const lora = block.lora_rank > 0 ? { rank: block.lora_rank, seed } : null;
+  const model = await client.createModel(session, 0, block.model, lora);
+  await remoteSupervised(
+    model,
+    seqs.map((s) => s.tokens),
+    options,
+  );
+  const state = await model.saveState("sft");
+  const sampler = await model.saveForSampler("sft");
+  const external = await model.saveExternal("sft");
+  log(`SFT judge on the service: ${state}; downloading ${external}`);
+  await client.downloadExternal(external, dir);
+  return { state, sampler };
 }
 
 /** RLVR: the judge is the policy; GRPO on the GenRM reward with dynamic sampling. */
-async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<string> {
+async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string, remote?: RemoteSft): Promise<string> {
   const { config, out, log, kernel, template } = run;
   const parsed = TrainConfigSchema.safeParse({
     seed: config.seed,
@@ -192,9 +236,17 @@ async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<str
   store.setMeta("genrm", { rewardVersion: GENRM_REWARD_VERSION, template, reward: config.reward });
   const prompts = judgePrompts(rlPairs, template, DEFAULT_PRINCIPLE_SET);
   store.addPrompts(prompts, "train");
-  const policy = loadPolicy(sftDir, kernel);
   const initial = loadPolicy(sftDir, kernel);
-  if (config.rl.lora) policy.model.attachLora(config.rl.lora, config.seed);
+  const trainer =
+    remote && config.trainer.kind === "tinker"
+      ? remoteTrainer(config.trainer, rl, runDir, log, {
+          initialState: remote.state,
+          reference: remote.sampler,
+        })
+      : undefined;
+  const policy = trainer ? null : loadPolicy(sftDir, kernel);
+  if (config.rl.lora) policy?.model.attachLora(config.rl.lora, config.seed);
+  if (trainer) log(`RLVR policy trainer: ${trainer.describe()}`);
   log(
     `RLVR: ${rl.train.steps} steps x ${rl.rollout.prompts_per_step} judge prompts x G=${rl.rollout.group_size}, reward ${GENRM_REWARD_VERSION}`,
   );
@@ -212,9 +264,10 @@ async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<str
       config: rl,
       runDir,
       store,
-      policy: policy.model,
+      trainer,
+      policy: policy?.model,
       initial: initial.model,
-      tokenizer: policy.tokenizer,
+      tokenizer: initial.tokenizer,
       task: genrmTask({ prompts, template, estimator, reward, seed: config.seed }),
       policies: [stopOnJudgeFailures(rl.train)],
       trainPrompts: prompts,
@@ -226,7 +279,11 @@ async function rlvr(run: GenRMRun, rlPairs: Pair[], sftDir: string): Promise<str
   );
   store.setMeta("status", "completed");
   store.close();
-  return saveTrainedJudge(out, policy, template).judgeGguf;
+  if (!trainer) return saveTrainedJudge(out, policy!, template).judgeGguf;
+  // the RLVR judge's weights, downloaded from the service, become final/ and judge.gguf here
+  const downloaded = join(runDir, "downloaded");
+  await trainer.download(downloaded);
+  return saveTrainedJudge(out, loadPolicy(downloaded, kernel), template).judgeGguf;
 }
 
 /** Held-out accuracy of the SFT-only (unless eval.sft_only is off) and the RLVR judge, printed and written to summary.json. */
