@@ -51,14 +51,6 @@ const close = (a: number | null, b: number | null, what: string) => {
   assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(a)), `${what}: local ${a}, remote ${b}`);
 };
 
-/** The tinker:// state a run saved after its last step. */
-const lastState = (runDir: string) =>
-  (
-    JSON.parse(readFileSync(join(runDir, "checkpoints", `step-${STEPS}.tinker.json`), "utf8")) as {
-      state: { path: string };
-    }
-  ).state.path;
-
 describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
   let server: WzServer;
   let remoteCfg: string;
