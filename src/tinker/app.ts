@@ -40,6 +40,8 @@ export interface TinkerOptions {
   maxPending?: number;
   /** Longest wait of one retrieve_future before it answers "try again", ms. */
   longPollMs?: number;
+  /** How long a model's operations wait behind a seq_id that never arrives before they fail, ms. */
+  gapTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -183,7 +185,7 @@ export function createTinkerService(options: TinkerOptions) {
   const sign = (where: string, expires: number) =>
     createHmac("sha256", urlKey).update(`${where}|${expires}`).digest("hex");
   const log = options.log ?? (() => {});
-  const futures = new Futures(10_000, options.maxPending ?? 256);
+  const futures = new Futures(10_000, options.maxPending ?? 256, options.gapTimeoutMs);
   const bases = new Map<string, LoadedBase>();
   const specs = new Map(options.bases.map((b) => [b.name, b]));
   const sessions = new Map<string, { created: number; heartbeat: number }>();

@@ -22,7 +22,10 @@ interface Task {
 }
 
 interface Lane {
+  name: string;
   next: number;
+  /** Set while operations wait behind a seq_id that has not arrived. */
+  gap: NodeJS.Timeout | null;
   waiting: Map<number, Task>;
   seen: Map<number, string>;
   running: boolean;
@@ -39,6 +42,11 @@ export class Futures {
     private readonly maxKept = 10_000,
     /** Operations admitted but not finished; more are refused (HTTP 429). */
     readonly maxPending = 256,
+    /**
+     * How long operations wait behind a missing seq_id (a client that reserved it and never sent
+     * it) before they fail, naming it, so that one lost request cannot stall a model for ever.
+     */
+    readonly gapTimeoutMs = 120_000,
   ) {}
 
   get pending(): number {
@@ -62,7 +70,7 @@ export class Futures {
       if (seen) return seen;
       if (options.lane.seq < lane.next)
         throw new UserError(
-          `seq_id ${options.lane.seq} of ${options.lane.name} ran already and its result is gone`,
+          `seq_id ${options.lane.seq} of ${options.lane.name} is behind its lane: it ran already and its result is gone, or the lane moved on after waiting for it`,
         );
     }
     if (this.pending >= this.maxPending) throw new QueueFull(`${this.maxPending} operations are pending`);
@@ -82,7 +90,14 @@ export class Futures {
   /** The lane's first seq_id: a model's operations start after the seq the client chose for it. */
   openLane(name: string, firstSeq: number): void {
     if (!this.lanes.has(name))
-      this.lanes.set(name, { next: firstSeq, waiting: new Map(), seen: new Map(), running: false });
+      this.lanes.set(name, {
+        name,
+        next: firstSeq,
+        gap: null,
+        waiting: new Map(),
+        seen: new Map(),
+        running: false,
+      });
   }
 
   /** The outcome of `id`, waiting up to `waitMs` for a pending one to finish. */
@@ -113,7 +128,13 @@ export class Futures {
     try {
       for (;;) {
         const task = lane.waiting.get(lane.next);
-        if (!task) return;
+        if (!task) {
+          if (lane.waiting.size > 0 && !lane.gap)
+            lane.gap = setTimeout(() => this.expireGap(lane), this.gapTimeoutMs);
+          return;
+        }
+        if (lane.gap) clearTimeout(lane.gap);
+        lane.gap = null;
         lane.waiting.delete(lane.next);
         lane.next++;
         await this.execute(task);
@@ -121,6 +142,22 @@ export class Futures {
     } finally {
       lane.running = false;
     }
+  }
+
+  /** The operations waiting behind a seq_id that never came fail, and the lane moves past them. */
+  private expireGap(lane: Lane): void {
+    lane.gap = null;
+    if (lane.running || lane.waiting.has(lane.next) || lane.waiting.size === 0) return;
+    const seqs = [...lane.waiting.keys()].sort((a, b) => a - b);
+    const error =
+      `seq_id ${lane.next} of ${lane.name} never arrived within ${this.gapTimeoutMs / 1000} s; ` +
+      `the operations after it (seq_id ${seqs.join(", ")}) were not run: send them again with new seq_ids`;
+    for (const task of lane.waiting.values()) {
+      task.outcome = { state: "failed", error, category: "user" };
+      for (const w of task.waiters.splice(0)) w();
+    }
+    lane.waiting.clear();
+    lane.next = seqs[seqs.length - 1] + 1;
   }
 
   private async execute(task: Task): Promise<void> {
