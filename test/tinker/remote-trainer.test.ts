@@ -119,6 +119,39 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     assert.ok(moved > 1e-4, "the final weights never moved");
   });
 
+  test("LoRA on the service (the hosted service's only kind): trains, and its merged weights come home", async () => {
+    const cfg = join(dir, "remote-lora.yaml");
+    writeFileSync(
+      cfg,
+      config(`trainer: {kind: tinker, base_url: '${server.url}', model: tiny, lora_rank: 4}`),
+    );
+    const r = await runWz(["train", cfg, "--output", join(dir, "remote-lora")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\(model tiny, LoRA rank 4\)/);
+    const a = snapshot(join(dir, "local"));
+    const b = snapshot(join(dir, "remote-lora"));
+    // B = 0 at the start: the first step samples the base, exactly as the local run did
+    assert.deepEqual(b.rollouts[0], a.rollouts[0]);
+    close(a.metrics[0].loss, b.metrics[0].loss, "step 1 loss");
+    assert.ok(b.metrics[STEPS - 1].kl_to_initial! > 1e-5, "the LoRA policy never moved");
+    // final/ is the merged model: loadable here, and not the initial weights
+    const final = decodeSafetensors(
+      readFileSync(join(dir, "remote-lora", "final", "model.safetensors")),
+      "final",
+    );
+    const initial = decodeSafetensors(
+      readFileSync(join(dir, "local", "checkpoints", "initial", "model.safetensors")),
+      "initial",
+    );
+    let moved = 0;
+    for (const [name, t] of final) {
+      const i0 = initial.get(name);
+      if (i0)
+        for (let i = 0; i < t.data.length; i++) moved = Math.max(moved, Math.abs(t.data[i] - i0.data[i]));
+    }
+    assert.ok(moved > 1e-5, "the downloaded LoRA policy is the initial model");
+  });
+
   test("a remote run killed mid-way resumes from its store to the uninterrupted remote run", async () => {
     const runDir = join(dir, "killed");
     // this run keeps its final weights on the service and is evaluated through its sampler
