@@ -23,6 +23,9 @@ it with  ServiceClient(base_url="http://127.0.0.1:PORT", api_key="tml-...")  (se
   --port N            listen port (default 8000; 0 picks a free one)
   --host H            listen address (default 127.0.0.1: loopback only)
   --api-key-env VAR   require the X-API-Key header to equal $VAR on every route but /healthz
+  --jwt-ttl S         with --api-key-env: the key exchange of services that set pjwt_auth_enabled
+                      (the key buys a token at /api/v1/auth/token that opens the other routes for
+                      S seconds); 0 (default): the key opens every route
   --state DIR         saved states (tinker://MODEL/weights/NAME is DIR/runs/MODEL/weights/NAME)
                       and GGUF bases' tokenizers (default .wz-tinker)
   --max-pending N     operations admitted and not finished before 429 (default 256)
@@ -35,6 +38,7 @@ const OPTIONS = {
   port: { type: "string", default: "8000" },
   host: { type: "string", default: "127.0.0.1" },
   "api-key-env": { type: "string" },
+  "jwt-ttl": { type: "string", default: "0" },
   state: { type: "string", default: ".wz-tinker" },
   "max-pending": { type: "string", default: "256" },
   "body-limit": { type: "string", default: String(64 << 20) },
@@ -63,6 +67,9 @@ export async function tinkerCommand(argv: string[]): Promise<number> {
     if (!apiKey)
       throw new UsageError(`--api-key-env ${values["api-key-env"]}: that variable is empty or unset`);
   }
+  const jwtTtlSeconds = numberFlag(values, "jwt-ttl", { int: true, min: 0 })!;
+  if (jwtTtlSeconds > 0 && !apiKey)
+    throw new UsageError("--jwt-ttl needs --api-key-env (the key the token is bought with)");
   const { kernel } = await chooseKernel({
     kernel: values.kernel,
     threads: numberFlag(values, "threads", { int: true, min: 1 }),
@@ -72,6 +79,7 @@ export async function tinkerCommand(argv: string[]): Promise<number> {
     stateDir: resolve(values.state),
     kernel,
     apiKey,
+    jwtTtlSeconds,
     maxPending: numberFlag(values, "max-pending", { int: true, min: 1 }),
     bodyLimitBytes: numberFlag(values, "body-limit", { int: true, min: 1024 }),
     log: (line) => process.stderr.write(`wz tinker: ${line}\n`),

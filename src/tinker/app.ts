@@ -14,6 +14,7 @@ import type { ComputeBackend } from "../model/kernels/types.ts";
 import { type BaseSpec, copyOfBase, type LoadedBase, loadBase } from "./bases.ts";
 import { UserError } from "./errors.ts";
 import { Futures, QueueFull } from "./futures.ts";
+import { checkJwt, issueJwt } from "./jwt.ts";
 import {
   decodeForwardBackwardRequest,
   encodeForwardBackwardOutput,
@@ -40,6 +41,11 @@ export interface TinkerOptions {
   maxPending?: number;
   /** Longest wait of one retrieve_future before it answers "try again", ms. */
   longPollMs?: number;
+  /**
+   * With an API key: turn on the SDK's key exchange (pjwt_auth_enabled), handing out tokens that
+   * live this many seconds; 0 (default): the key itself opens every route.
+   */
+  jwtTtlSeconds?: number;
   /** How long a model's operations wait behind a seq_id that never arrives before they fail, ms. */
   gapTimeoutMs?: number;
   log?: (line: string) => void;
@@ -279,12 +285,32 @@ export function createTinkerService(options: TinkerOptions) {
   };
 
   const app = new Hono();
+  const jwtTtl = options.jwtTtlSeconds ?? 0;
+  if (jwtTtl > 0 && !options.apiKey) throw new UserError("JWT exchange needs an API key (--api-key-env)");
+  const nowS = () => Math.floor(Date.now() / 1000);
   if (options.apiKey) {
     app.use("*", async (c, next) => {
       // a download URL carries its own signature instead of the key, as signed URLs do
       if (c.req.path === "/api/v1/healthz" || c.req.path.startsWith("/api/v1/external_files/")) return next();
-      if (c.req.header("x-api-key") !== options.apiKey)
-        return c.json({ error: "missing or wrong X-API-Key" }, 401);
+      const sent = c.req.header("x-api-key") ?? "";
+      // With the exchange on, the long-lived key opens the client config and the exchange only;
+      // every other route takes the short-lived token, as a service with pjwt_auth_enabled does.
+      const keyRoute = c.req.path === "/api/v1/client/config" || c.req.path === "/api/v1/auth/token";
+      if (jwtTtl === 0 || keyRoute) {
+        if (sent !== options.apiKey) return c.json({ error: "missing or wrong X-API-Key" }, 401);
+        return next();
+      }
+      const verdict = checkJwt(urlKey, sent, nowS());
+      if (verdict !== "ok") {
+        c.header(
+          "WWW-Authenticate",
+          `Bearer error="invalid_token", error_description="the token is ${verdict}"`,
+        );
+        return c.json(
+          { error: `X-API-Key: the token is ${verdict} (exchange the key at /api/v1/auth/token)` },
+          401,
+        );
+      }
       return next();
     });
   }
@@ -324,7 +350,11 @@ export function createTinkerService(options: TinkerOptions) {
 
   const v1 = new Hono();
   v1.get("/healthz", (c) => c.json({ status: "ok" }));
-  v1.post("/client/config", (c) => c.json(CLIENT_CONFIG));
+  v1.post("/client/config", (c) => c.json({ ...CLIENT_CONFIG, pjwt_auth_enabled: jwtTtl > 0 }));
+  v1.post("/auth/token", (c) => {
+    if (jwtTtl === 0) return c.json({ error: "this server takes the API key itself (no JWT exchange)" }, 404);
+    return c.json({ jwt: issueJwt(urlKey, nowS(), jwtTtl) });
+  });
   v1.post("/client/dynamic_config", (c) =>
     c.json({ refresh_interval_sec: 300, sample_cancel_enabled: false }),
   );

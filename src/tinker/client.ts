@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { UserError } from "./errors.ts";
+import { jwtSecondsLeft } from "./jwt.ts";
 import {
   type Datum,
   decodeForwardBackwardOutput,
@@ -50,13 +51,45 @@ export class TinkerClient {
     return this.request("POST", path, body);
   }
 
+  /**
+   * What X-API-Key carries: the key itself, or, where the service's client config turns on the
+   * key exchange (pjwt_auth_enabled, as the SDK reads it), a short-lived token bought with the key
+   * at /auth/token and bought again shortly before it expires.
+   */
+  private async credential(path: string): Promise<string | undefined> {
+    const key = this.o.apiKey;
+    if (!key || path === "/client/config" || path === "/auth/token") return key;
+    this.exchange ??= this.post("/client/config", { sdk_version: "wz-ts" })
+      .then(async (res) => ((await res.json()) as { pjwt_auth_enabled?: boolean }).pjwt_auth_enabled === true)
+      // a service without the route has no exchange; any other refusal (a wrong key) is the caller's
+      .catch((e: Error) => {
+        if (/HTTP 404/.test(e.message)) return false;
+        this.exchange = null;
+        throw e;
+      });
+    if (!(await this.exchange)) return key;
+    if (!this.token || jwtSecondsLeft(this.token, Date.now() / 1000) < 30) {
+      const res = await this.post("/auth/token", {});
+      this.token = ((await res.json()) as { jwt: string }).jwt;
+    }
+    return this.token;
+  }
+
+  /** Whether the service uses the key exchange (null: not asked yet). */
+  private exchange: Promise<boolean> | null = null;
+  private token: string | null = null;
+
   /** A request to the API (or, with a full URL, to a download URL), retried like post(). */
   async request(method: "GET" | "POST", path: string, body?: Json | Uint8Array): Promise<Response> {
     const proto = body instanceof Uint8Array;
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
     let last = "";
+    let renewed = false;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(200 * 2 ** attempt, 5000));
+      // a signed download URL is its own credential: the key goes to the API only (the exchange's
+      // own requests retry and refuse by themselves)
+      const credential = url.startsWith(this.base) ? await this.credential(path) : undefined;
       let res: Response;
       try {
         res = await fetch(url, {
@@ -65,8 +98,7 @@ export class TinkerClient {
             ...(body === undefined
               ? {}
               : { "content-type": proto ? "application/x-protobuf" : "application/json" }),
-            // a signed download URL is its own credential: the key goes to the API only
-            ...(this.o.apiKey && url.startsWith(this.base) ? { "x-api-key": this.o.apiKey } : {}),
+            ...(credential ? { "x-api-key": credential } : {}),
           },
           body:
             body === undefined ? undefined : proto ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
@@ -75,6 +107,19 @@ export class TinkerClient {
         // fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...)
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         last = `cannot reach ${this.o.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`;
+        continue;
+      }
+      // a token the service no longer takes (RFC 6750 invalid_token): buy another, once, and resend
+      if (
+        res.status === 401 &&
+        !renewed &&
+        this.token &&
+        (res.headers.get("www-authenticate") ?? "").includes('error="invalid_token"')
+      ) {
+        await res.text();
+        this.token = null;
+        renewed = true;
+        attempt--;
         continue;
       }
       if (res.status === 408 || res.status === 429 || res.status >= 500) {

@@ -159,3 +159,60 @@ test("a state saved before any optim_step loads with its (fresh) optimizer: the 
     ),
   );
 });
+
+test("the key exchange (pjwt_auth_enabled): the client buys a token, and buys another when the service refuses it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wz-tinker-jwt-"));
+  const folder = join(dir, "tiny");
+  tinyModelFolder(folder);
+  const service = createTinkerService({
+    bases: [{ name: "tiny", path: folder }],
+    stateDir: dir,
+    kernel: loadModelFolder(folder).model.kernel,
+    apiKey: "tml-key",
+    jwtTtlSeconds: 600,
+  });
+  const server = serve({ fetch: service.app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    // the long-lived key opens the config and the exchange only
+    const headers = { "x-api-key": "tml-key", "content-type": "application/json" };
+    const config = await fetch(`${url}/api/v1/client/config`, { method: "POST", headers, body: "{}" });
+    assert.equal(((await config.json()) as { pjwt_auth_enabled: boolean }).pjwt_auth_enabled, true);
+    const raw = await fetch(`${url}/api/v1/create_session`, { method: "POST", headers, body: "{}" });
+    assert.equal(raw.status, 401);
+    assert.match(raw.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
+
+    const client = new TinkerClient({ baseUrl: url, apiKey: "tml-key" });
+    const session = await client.createSession();
+    const model = await client.createModel(session, 0, "tiny", { rank: 2 });
+    const token = (client as unknown as { token: string }).token;
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // a token the service no longer takes (here: signed by someone else) is replaced, once
+    (client as unknown as { token: string }).token = `${token.slice(0, token.lastIndexOf(".") + 1)}forged`;
+    const tokens = [5, 9, 3, 7];
+    const out = await model.forward([
+      {
+        tokens,
+        inputs: new Map([
+          ["target_tokens", { dtype: "int64" as const, shape: [4], data: Float64Array.from([9, 3, 7, 2]) }],
+          ["weights", { dtype: "float32" as const, shape: [4], data: new Float64Array(4) }],
+        ]),
+      },
+    ]);
+    assert.equal(out.outputs[0].logprobs.length, 4);
+    assert.notEqual(
+      (client as unknown as { token: string }).token,
+      `${token.slice(0, token.lastIndexOf(".") + 1)}forged`,
+    );
+    // a wrong key cannot buy a token
+    const wrong = new TinkerClient({ baseUrl: url, apiKey: "tml-wrong", attempts: 1 });
+    await assert.rejects(
+      wrong.createSession(),
+      /\/client\/config refused \(HTTP 401\): missing or wrong X-API-Key/,
+    );
+  } finally {
+    server.close();
+    await service.close();
+  }
+});

@@ -82,6 +82,41 @@ for (const version of OLDER_SDKS)
     assert.ok(f.sample_logprob_gap < 1e-4);
   });
 
+test("with the key exchange on (pjwt_auth_enabled, 2 s tokens) the SDK buys tokens and the whole script passes", {
+  skip: python.skip,
+}, async () => {
+  const jwtServer = await startWz(
+    [
+      "tinker",
+      "--model",
+      `tiny=${folder}`,
+      "--state",
+      join(dir, "state-jwt"),
+      "--api-key-env",
+      "WZ_TEST_KEY",
+      "--jwt-ttl",
+      "2",
+    ],
+    { WZ_TEST_KEY: "tml-wz-test" },
+  );
+  try {
+    const headers = { "x-api-key": "tml-wz-test", "content-type": "application/json" };
+    const raw = await fetch(`${jwtServer.url}/api/v1/get_server_capabilities`, { headers });
+    assert.equal(raw.status, 401, "the long-lived key opened a route the token should");
+    const r = spawnSync(python.bin, ["integrations/tests/tinker_sdk.py", jwtServer.url, "tiny", folder], {
+      encoding: "utf8",
+      env: { ...process.env, TINKER_TELEMETRY: "0" },
+      timeout: 300_000,
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const f = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(f.resume_gap, 0);
+    assert.ok(f.forward_vs_transformers_max_abs < 1e-4);
+  } finally {
+    jwtServer.stop();
+  }
+});
+
 test("the SDK's own `tinker checkpoint download` fetches a saved state as a model folder our engine loads", {
   skip: python.skip,
 }, async () => {
