@@ -11,6 +11,9 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/** Adam's constants wherever a trainer does not set them (a remote trainer sends the same). */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.95, eps: 1e-8 } as const;
+
 export class AdamW {
   readonly m: Float32Array;
   readonly v: Float32Array;
@@ -30,9 +33,9 @@ export class AdamW {
   ) {
     this.m = new Float32Array(size);
     this.v = new Float32Array(size);
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.95;
-    this.eps = options.eps ?? 1e-8;
+    this.beta1 = options.beta1 ?? ADAM_DEFAULTS.beta1;
+    this.beta2 = options.beta2 ?? ADAM_DEFAULTS.beta2;
+    this.eps = options.eps ?? ADAM_DEFAULTS.eps;
     this.weightDecay = options.weightDecay ?? 0;
     this.decayMask = new Uint8Array(size);
     for (const s of specs) if (s.shape.length >= 2) this.decayMask.fill(1, s.offset, s.offset + s.size);

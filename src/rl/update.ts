@@ -33,6 +33,59 @@ export interface UpdateResult {
   loss: number;
 }
 
+/**
+ * The update's minibatches in order: each epoch a seeded shuffle of the items cut into
+ * `minibatches` chunks, each with its scored tokens (the token-mean's N); empty ones left out.
+ * Shared by the embedded update and the remote one, so both see the same chunks.
+ */
+export function* minibatchesOf(
+  items: TrainingItem[],
+  o: Pick<UpdateOptions, "epochs" | "minibatches" | "random">,
+): Generator<{ chunk: number[]; tokens: number }> {
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const idx = sampleWithoutReplacement(items.length, items.length, o.random);
+    const per = Math.ceil(idx.length / o.minibatches);
+    for (let mb = 0; mb < o.minibatches; mb++) {
+      const chunk = idx.slice(mb * per, (mb + 1) * per);
+      if (chunk.length === 0) continue;
+      const tokens = chunk.reduce((s, i) => s + items[i].rollout.responseTokens.length, 0);
+      if (tokens > 0) yield { chunk, tokens };
+    }
+  }
+}
+
+/** One item's clipped surrogate (with the KL term) in a minibatch of N tokens, tallied for the step's figures. */
+export class LossTally {
+  private clipSum = 0;
+  private clipTokens = 0;
+  private lossSum = 0;
+
+  constructor(private readonly o: Pick<UpdateOptions, "clipLow" | "clipHigh" | "klCoef">) {}
+
+  /** dL/dlogp of the item's response tokens. */
+  grads(cur: ResponseLogprobs, old: ResponseLogprobs, ref: ResponseLogprobs, advantage: number, N: number) {
+    const res = policyLoss(
+      [{ logp: cur.logp, logpOld: old.logp, logpRef: ref.logp, advantage }],
+      { clipLow: this.o.clipLow, clipHigh: this.o.clipHigh, klCoef: this.o.klCoef },
+      N,
+    );
+    this.clipSum += res.clipFraction * res.tokens;
+    this.clipTokens += res.tokens;
+    this.lossSum += res.loss;
+    return res.grads[0];
+  }
+
+  result(old: ResponseLogprobs[], ref: ResponseLogprobs[], gradNorm: number): UpdateResult {
+    return {
+      old,
+      ref,
+      clipFraction: this.clipTokens ? this.clipSum / this.clipTokens : 0,
+      gradNorm,
+      loss: this.lossSum,
+    };
+  }
+}
+
 export function policyUpdate(
   policy: DecoderModel,
   reference: DecoderModel,
@@ -67,44 +120,26 @@ export function policyUpdate(
   };
   const old: ResponseLogprobs[] = singleUpdate ? new Array(items.length) : logprobsOf(policy);
   const ref = logprobsOf(reference);
-  let clipSum = 0;
-  let clipTokens = 0;
+  const tally = new LossTally(o);
   let gradNorm = 0;
-  let lossSum = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const idx = sampleWithoutReplacement(items.length, items.length, o.random);
-    const per = Math.ceil(idx.length / o.minibatches);
-    for (let mb = 0; mb < o.minibatches; mb++) {
-      const chunk = idx.slice(mb * per, (mb + 1) * per);
-      if (chunk.length === 0) continue;
-      const N = chunk.reduce((s, i) => s + items[i].rollout.responseTokens.length, 0);
-      if (N === 0) continue;
-      policy.zeroGrad();
-      for (const pack of packsOf(chunk)) {
-        const curs = responseLogprobsPacked(
-          policy,
-          pack.map((i) => items[i].sequence),
-          true,
-        );
-        const ds = pack.map((i, j) => {
-          const cur = curs[j];
-          old[i] ??= cur;
-          const res = policyLoss(
-            [{ logp: cur.logp, logpOld: old[i].logp, logpRef: ref[i].logp, advantage: items[i].advantage }],
-            { clipLow: o.clipLow, clipHigh: o.clipHigh, klCoef: o.klCoef },
-            N,
-          );
-          clipSum += res.clipFraction * res.tokens;
-          clipTokens += res.tokens;
-          lossSum += res.loss;
-          const d = new Float64Array(cur.length);
-          d.set(res.grads[0], cur.from);
-          return d;
-        });
-        policy.backwardPacked(ds);
-      }
-      gradNorm = trainer.apply(o.lr);
+  for (const { chunk, tokens } of minibatchesOf(items, o)) {
+    policy.zeroGrad();
+    for (const pack of packsOf(chunk)) {
+      const curs = responseLogprobsPacked(
+        policy,
+        pack.map((i) => items[i].sequence),
+        true,
+      );
+      const ds = pack.map((i, j) => {
+        const cur = curs[j];
+        old[i] ??= cur;
+        const d = new Float64Array(cur.length);
+        d.set(tally.grads(cur, old[i], ref[i], items[i].advantage, tokens), cur.from);
+        return d;
+      });
+      policy.backwardPacked(ds);
     }
+    gradNorm = trainer.apply(o.lr);
   }
-  return { old, ref, clipFraction: clipTokens ? clipSum / clipTokens : 0, gradNorm, loss: lossSum };
+  return tally.result(old, ref, gradNorm);
 }

@@ -2,7 +2,7 @@
 // the same seeded batches, the loss on each sequence's scored positions as a mean over the batch's
 // scored tokens (cross_entropy with weight 1/N on them: its gradient is pretrain()'s -1/N), then
 // Adam with the same schedule, decay and clip. Used by `wz genrm train` on a remote trainer.
-import { learningRate, type Schedule } from "../model/optimizer.ts";
+import { ADAM_DEFAULTS, learningRate, type Schedule } from "../model/optimizer.ts";
 import type { PretrainOptions } from "../model/pretrain.ts";
 import { mulberry32 } from "../model/random.ts";
 import type { TinkerModel } from "./client.ts";
@@ -42,9 +42,7 @@ export async function remoteSupervised(
     const lr = learningRate(options.lr, schedule, step);
     await model.optimStep({
       learning_rate: lr,
-      beta1: 0.9,
-      beta2: 0.95,
-      eps: 1e-8,
+      ...ADAM_DEFAULTS,
       weight_decay: options.weightDecay ?? 0.01,
       grad_clip_norm: options.clip ?? 1,
     });

@@ -11,13 +11,12 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sample, SampleOptions, Sampler } from "../llm/types.ts";
-import { sampleWithoutReplacement } from "../model/random.ts";
+import { ADAM_DEFAULTS } from "../model/optimizer.ts";
 import type { LoopConfig } from "../rl/config.ts";
 import type { ResponseLogprobs, TrainingItem } from "../rl/data.ts";
-import { policyLoss } from "../rl/policy-loss.ts";
 import type { PolicyTrainer } from "../rl/policy-trainer.ts";
 import { pruneStates, statePath } from "../rl/state.ts";
-import type { UpdateOptions, UpdateResult } from "../rl/update.ts";
+import { LossTally, minibatchesOf, type UpdateOptions, type UpdateResult } from "../rl/update.ts";
 import type { TinkerClient, TinkerModel, TinkerSampler } from "./client.ts";
 import type { Datum, Tensor } from "./messages.ts";
 
@@ -178,55 +177,28 @@ export class RemoteTrainer implements PolicyTrainer {
     const old: ResponseLogprobs[] =
       singleUpdate || items.length === 0 ? new Array(items.length) : await this.currentLogprobs(items);
     const ref = items.length === 0 ? [] : await this.referenceLogprobs(items);
-    let clipSum = 0;
-    let clipTokens = 0;
+    const tally = new LossTally(o);
     let gradNorm = 0;
-    let lossSum = 0;
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const idx = sampleWithoutReplacement(items.length, items.length, o.random);
-      const per = Math.ceil(idx.length / o.minibatches);
-      for (let mb = 0; mb < o.minibatches; mb++) {
-        const chunk = idx.slice(mb * per, (mb + 1) * per);
-        if (chunk.length === 0) continue;
-        const N = chunk.reduce((s, i) => s + items[i].rollout.responseTokens.length, 0);
-        if (N === 0) continue;
-        const cur = await this.currentLogprobs(chunk.map((i) => items[i]));
-        const data = chunk.map((i, j) => {
-          old[i] ??= cur[j];
-          const res = policyLoss(
-            [
-              {
-                logp: cur[j].logp,
-                logpOld: old[i].logp,
-                logpRef: ref[i].logp,
-                advantage: items[i].advantage,
-              },
-            ],
-            { clipLow: o.clipLow, clipHigh: o.clipHigh, klCoef: o.klCoef },
-            N,
-          );
-          clipSum += res.clipFraction * res.tokens;
-          clipTokens += res.tokens;
-          lossSum += res.loss;
-          const weights = new Array(items[i].sequence.tokens.length - 1).fill(0);
-          res.grads[0].forEach((g, t) => {
-            weights[cur[j].from + t] = -g;
-          });
-          return datum(items[i], weights);
+    for (const { chunk, tokens } of minibatchesOf(items, o)) {
+      const cur = await this.currentLogprobs(chunk.map((i) => items[i]));
+      const data = chunk.map((i, j) => {
+        old[i] ??= cur[j];
+        const weights = new Array(items[i].sequence.tokens.length - 1).fill(0);
+        tally.grads(cur[j], old[i], ref[i], items[i].advantage, tokens).forEach((g, t) => {
+          weights[cur[j].from + t] = -g;
         });
-        await this.model!.forwardBackward(data, "cross_entropy");
-        const metrics = await this.model!.optimStep({
-          learning_rate: o.lr,
-          beta1: 0.9,
-          beta2: 0.95,
-          eps: 1e-8,
-          weight_decay: this.o.weightDecay,
-          grad_clip_norm: this.o.gradClip,
-        });
-        gradNorm = metrics["grad_norm:mean"] ?? Number.NaN;
-      }
+        return datum(items[i], weights);
+      });
+      await this.model!.forwardBackward(data, "cross_entropy");
+      const metrics = await this.model!.optimStep({
+        learning_rate: o.lr,
+        ...ADAM_DEFAULTS,
+        weight_decay: this.o.weightDecay,
+        grad_clip_norm: this.o.gradClip,
+      });
+      gradNorm = metrics["grad_norm:mean"] ?? Number.NaN;
     }
-    return { old, ref, clipFraction: clipTokens ? clipSum / clipTokens : 0, gradNorm, loss: lossSum };
+    return tally.result(old, ref, gradNorm);
   }
 
   async saveState(step: number): Promise<void> {

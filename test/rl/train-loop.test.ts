@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz, WZ } from "../helpers/cli.ts";
+import { committedSteps } from "../helpers/committed.ts";
 import { waitWhileRunning } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-train-"));
@@ -86,21 +87,7 @@ describe("wz train on a very small model", () => {
     const child = spawn(process.execPath, [WZ, "train", cfgPath, "--output", runDir], { stdio: "ignore" });
     // Kill as soon as the first step has committed: somewhere inside step 2.
     const db = join(runDir, "run.sqlite");
-    const stepsCommitted = () => {
-      if (!existsSync(db)) return 0;
-      let conn: Database.Database | undefined;
-      try {
-        conn = new Database(db, { readonly: true, fileMustExist: true });
-        return (conn.prepare("SELECT COUNT(*) AS n FROM steps").get() as { n: number }).n;
-      } catch (e) {
-        // Only "the tables are not there yet" is expected; anything else is a real failure.
-        if (!/no such table|database is locked|SQLITE_BUSY/i.test((e as Error).message)) throw e;
-        return 0;
-      } finally {
-        conn?.close();
-      }
-    };
-    await waitWhileRunning(child, () => stepsCommitted() >= 1, "the first step committed");
+    await waitWhileRunning(child, () => committedSteps(runDir) >= 1, "the first step committed");
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     const partial = new RunStore(db, { readonly: true });

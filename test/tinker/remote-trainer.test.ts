@@ -13,12 +13,12 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { loadModelFolder } from "../../src/model/checkpoint.ts";
 import { importGguf } from "../../src/model/gguf-import.ts";
 import { decodeSafetensors } from "../../src/model/safetensors.ts";
 import { RunStore } from "../../src/store/run-store.ts";
 import { runWz, startWz, WZ, type WzServer } from "../helpers/cli.ts";
+import { committedSteps } from "../helpers/committed.ts";
 import { waitWhileRunning } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wz-remote-"));
@@ -162,20 +162,7 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     );
     const child = spawn(process.execPath, [WZ, "train", noDownload, "--output", runDir], { stdio: "ignore" });
     const db = join(runDir, "run.sqlite");
-    const committed = () => {
-      if (!existsSync(db)) return 0;
-      let conn: Database.Database | undefined;
-      try {
-        conn = new Database(db, { readonly: true, fileMustExist: true });
-        return (conn.prepare("SELECT COUNT(*) AS n FROM steps").get() as { n: number }).n;
-      } catch (e) {
-        if (!/no such table|database is locked|SQLITE_BUSY/i.test((e as Error).message)) throw e;
-        return 0;
-      } finally {
-        conn?.close();
-      }
-    };
-    await waitWhileRunning(child, () => committed() >= 1, "the first step committed");
+    await waitWhileRunning(child, () => committedSteps(runDir) >= 1, "the first step committed");
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     const partial = new RunStore(db, { readonly: true });
