@@ -8,7 +8,7 @@ import { UsageError } from "./errors.ts";
 import { numberFlag } from "./flags.ts";
 
 export const TRAIN_HELP = `wz train CONFIG.yaml [--output DIR] [--steps N]
-wz train --resume RUN_DIR
+wz train --resume RUN_DIR [--trainer-url URL]
 
 Runs BRPO (or the configured estimator) on the embedded engine: samples groups with llama.cpp,
 judges them, updates the policy, and records every step in RUN_DIR/run.sqlite, metrics.jsonl and
@@ -35,7 +35,9 @@ reproduces what an uninterrupted run would have done.
                    softmax and SwiGLU's sigmoid in float, as PyTorch computes them; other
                    last bits; its speed gain is within a run's noise, docs/performance.md);
                    default WZ_LAYERS; a resumed run keeps its own
-  --resume DIR     continue the run in DIR with its saved config`;
+  --resume DIR     continue the run in DIR with its saved config
+  --trainer-url U  with --resume and a remote trainer: the service's address now (it restarted
+                   elsewhere; its state folder must hold the run's saved states)`;
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -43,6 +45,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       resume: { type: "string" },
+      "trainer-url": { type: "string" },
       output: { type: "string" },
       steps: { type: "string" },
       kernel: { type: "string", default: "auto" },
@@ -57,8 +60,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let run: OpenedRun;
-  if (values.resume) run = resumeRun(values.resume);
-  else {
+  if (values.resume) {
+    run = resumeRun(values.resume);
+    if (values["trainer-url"]) moveTrainer(run, values["trainer-url"], log);
+  } else {
+    if (values["trainer-url"])
+      throw new UsageError("--trainer-url goes with --resume (a new run reads trainer.base_url)");
     if (!positionals[0]) throw new UsageError("a config file is required (see wz train --help)");
     const steps = numberFlag(values, "steps", { int: true, min: 1 });
     run = newRun(positionals[0], { output: values.output, steps }, log);
@@ -77,6 +84,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
   return withStopOnCtrlC(log, (shouldStop, loopDone) =>
     runWritingRl(run, compute, { log, shouldStop, loopDone }),
   );
+}
+
+/** A resumed run's remote trainer at a new address, saved in the run so later resumes use it. */
+function moveTrainer(run: OpenedRun, url: string, log: (line: string) => void): void {
+  const trainer = run.config.trainer;
+  if (trainer.kind !== "tinker")
+    throw new UsageError(
+      `--trainer-url: the run in ${run.runDir} trains on the embedded engine, not on a service`,
+    );
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+    throw new UsageError(`--trainer-url: "${url}" is not an http(s) URL`);
+  log(`trainer.base_url: ${trainer.base_url} -> ${url}`);
+  trainer.base_url = url;
+  run.store!.setMeta("config", run.config);
 }
 
 /** Ctrl-C stops cleanly after the current step; a second Ctrl-C aborts at once. */

@@ -186,32 +186,17 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     for (let s = 0; s < STEPS; s++) close(a.metrics[s].loss, b.metrics[s].loss, `step ${s + 1} loss`);
   });
 
-  test("a service killed mid-run stops the run; restarted on its state, --resume finishes it as if nothing happened", async () => {
-    // a service of its own on a fixed port, so the run's saved base_url still reaches its restart
-    const probe = createServer().listen(0, "127.0.0.1");
-    await once(probe, "listening");
-    const port = (probe.address() as AddressInfo).port;
-    probe.close();
+  test("a service killed mid-run stops the run; restarted on its state elsewhere, --resume --trainer-url finishes it as if nothing happened", async () => {
     const args = [
-      WZ,
       "tinker",
       "--model",
       `tiny=${join(dir, "local", "checkpoints", "initial")}`,
       "--state",
       join(dir, "service-2"),
-      "--port",
-      String(port),
     ];
-    const startService = async () => {
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout!.on("data", (d) => (out += d));
-      await waitWhileRunning(child, () => /listening on/.test(out), "the service listening");
-      return child;
-    };
-    let service = await startService();
+    const first = await startWz(args);
     const cfg = join(dir, "remote-restart.yaml");
-    writeFileSync(cfg, config(`trainer: {kind: tinker, base_url: 'http://127.0.0.1:${port}', model: tiny}`));
+    writeFileSync(cfg, config(`trainer: {kind: tinker, base_url: '${first.url}', model: tiny}`));
     const runDir = join(dir, "service-killed");
     const run = spawn(process.execPath, [WZ, "train", cfg, "--output", runDir], {
       stdio: ["ignore", "ignore", "pipe"],
@@ -219,7 +204,7 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     let stderr = "";
     run.stderr!.on("data", (d) => (stderr += d));
     await waitWhileRunning(run, () => /step 1\/4/.test(stderr), "step 1 logged", { output: () => stderr });
-    service.kill("SIGKILL");
+    first.process.kill("SIGKILL");
     const code = await new Promise<number | null>((r) => run.on("exit", r));
     assert.notEqual(code, 0, "the run went on without its service");
     assert.match(stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED|is unknown here/);
@@ -228,13 +213,19 @@ describe("wz train on a remote Tinker trainer (wz tinker on loopback)", () => {
     partial.close();
     assert.ok(done >= 0 && done < STEPS - 1, `the run had committed ${done + 1} steps`);
 
-    service = await startService();
+    // the service comes back on its state folder, at another port
+    const second = await startWz(args);
     try {
-      const r = await runWz(["train", "--resume", runDir]);
+      assert.notEqual(second.url, first.url);
+      const local = await runWz(["train", "--resume", join(dir, "local"), "--trainer-url", second.url]);
+      assert.equal(local.code, 2);
+      assert.match(local.stderr, /--trainer-url: the run in .* trains on the embedded engine/);
+      const r = await runWz(["train", "--resume", runDir, "--trainer-url", second.url]);
       assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`trainer\\.base_url: ${first.url} -> ${second.url}`));
       assert.match(r.stderr, /remote trainer: loaded tinker:\/\/\S+ with its optimizer/);
     } finally {
-      service.kill("SIGTERM");
+      second.stop();
     }
     const a = snapshot(join(dir, "remote"));
     const b = snapshot(runDir);
