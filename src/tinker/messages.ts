@@ -20,6 +20,22 @@ export interface Datum {
   inputs: Map<string, Tensor>;
 }
 
+/**
+ * A whole token sequence as cross_entropy's datum: inputs all but the last token, targets all but
+ * the first, one weight per target (0 where no loss is taken).
+ */
+export function crossEntropyDatum(sequence: number[], weights: ArrayLike<number>): Datum {
+  const n = sequence.length - 1;
+  if (weights.length !== n) throw new UserError(`${weights.length} weights for ${n} targets`);
+  return {
+    tokens: sequence.slice(0, -1),
+    inputs: new Map<string, Tensor>([
+      ["target_tokens", { dtype: "int64", shape: [n], data: Float64Array.from(sequence.slice(1)) }],
+      ["weights", { dtype: "float32", shape: [n], data: Float64Array.from(weights) }],
+    ]),
+  };
+}
+
 export interface ForwardBackwardRequest {
   modelId: string;
   seqId: number;

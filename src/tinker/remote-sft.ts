@@ -6,7 +6,7 @@ import { ADAM_DEFAULTS, learningRate, type Schedule } from "../model/optimizer.t
 import type { PretrainOptions } from "../model/pretrain.ts";
 import { mulberry32 } from "../model/random.ts";
 import type { TinkerModel } from "./client.ts";
-import type { Datum } from "./messages.ts";
+import { crossEntropyDatum } from "./messages.ts";
 
 export async function remoteSupervised(
   model: TinkerModel,
@@ -24,19 +24,10 @@ export async function remoteSupervised(
     const picks = Array.from({ length: options.batchSize }, () => Math.floor(random() * sequences.length));
     const batch = picks.map((i) => ({ seq: sequences[i], start: options.lossStart?.[i] ?? 0 }));
     const total = batch.reduce((s, b) => s + Math.max(0, b.seq.length - 1 - b.start), 0);
-    const data: Datum[] = batch.map(({ seq, start }) => {
+    const data = batch.map(({ seq, start }) => {
       const weights = new Float64Array(seq.length - 1);
       for (let t = start; t + 1 < seq.length; t++) weights[t] = 1 / total;
-      return {
-        tokens: seq.slice(0, -1),
-        inputs: new Map([
-          [
-            "target_tokens",
-            { dtype: "int64" as const, shape: [seq.length - 1], data: Float64Array.from(seq.slice(1)) },
-          ],
-          ["weights", { dtype: "float32" as const, shape: [seq.length - 1], data: weights }],
-        ]),
-      };
+      return crossEntropyDatum(seq, weights);
     });
     const out = await model.forwardBackward(data, "cross_entropy");
     const lr = learningRate(options.lr, schedule, step);

@@ -18,7 +18,7 @@ import type { PolicyTrainer } from "../rl/policy-trainer.ts";
 import { pruneStates, statePath } from "../rl/state.ts";
 import { LossTally, minibatchesOf, type UpdateOptions, type UpdateResult } from "../rl/update.ts";
 import type { TinkerClient, TinkerModel, TinkerSampler } from "./client.ts";
-import type { Datum, Tensor } from "./messages.ts";
+import { crossEntropyDatum, type Datum } from "./messages.ts";
 
 export interface RemoteTrainerOptions {
   config: LoopConfig;
@@ -45,15 +45,10 @@ interface RemoteState {
   step: number;
 }
 
-const f32 = (xs: number[]): Tensor => ({ dtype: "float32", shape: [xs.length], data: Float64Array.from(xs) });
-const i64 = (xs: number[]): Tensor => ({ dtype: "int64", shape: [xs.length], data: Float64Array.from(xs) });
-
-/** A training item as the API's datum: inputs all but the last token, targets all but the first. */
+/** A training item as the API's datum; weights default to 0 (a forward pass takes no loss). */
 function datum(item: TrainingItem, weights?: number[]): Datum {
   const t = item.sequence.tokens;
-  const inputs = new Map<string, Tensor>([["target_tokens", i64(t.slice(1))]]);
-  inputs.set("weights", f32(weights ?? new Array(t.length - 1).fill(0)));
-  return { tokens: t.slice(0, -1), inputs };
+  return crossEntropyDatum(t, weights ?? new Array(t.length - 1).fill(0));
 }
 
 /** The response's span of a datum's outputs: positions promptLength-1 .. length-2 predict it. */
