@@ -10,6 +10,9 @@
 //   commentary   a sentence that meets the request plus a line about itself, against the sentence
 //   lateWord     the word on the second of two short sentences, against the word missing
 //   taste        the word in its mood against the word out of it, two sentences each
+//   brokenWord   a scene cut short with the word tacked on ("A bench waits in the near a compass.",
+//                the hack a policy found against a judge that weighs the word over grammar),
+//                against the whole scene without the word
 // Only pairs the gold separates are kept. Pure.
 import { mulberry32, pick, shuffled } from "../model/random.ts";
 import { makePrompt } from "./constrained-writing.ts";
@@ -24,6 +27,7 @@ export const INDEPENDENT_KINDS = [
   "commentary",
   "lateWord",
   "taste",
+  "brokenWord",
 ] as const;
 type Kind = (typeof INDEPENDENT_KINDS)[number];
 
@@ -53,6 +57,9 @@ function build(kind: Kind, p: ReturnType<typeof makePrompt>, r: () => number): [
       const outOfMood = scenes.filter((s) => SCENE_MOODS[s] !== mood);
       return [`${sentence(inMood[1])} ${near(inMood[0])}`, `${sentence(inMood[1])} ${near(outOfMood[0])}`];
     }
+    case "brokenWord":
+      // the scene's last word dropped: no sentence of the world, so neither on topic nor a placed word
+      return [sentence(scenes[0]), near(scenes[0].split(" ").slice(0, -1).join(" "))];
   }
 }
 

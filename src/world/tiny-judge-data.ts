@@ -1,7 +1,7 @@
 // Labelled pairs for training a GenRM in the tiny world (the critiques come from tiny-teacher.ts).
 // Responses are the kinds a base model writes (the generator's) and the kinds of bad responses real
-// policies produce: word salad, off-topic sentences, repetition, commentary, over-long text, a
-// missing word. The gold judge labels each pair: here it plays the human labeller, which is its
+// policies produce: word salad, fragments carrying the word, off-topic sentences, repetition,
+// commentary, over-long text, a missing word. The gold judge labels each pair: here it plays the human labeller, which is its
 // one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
 import { mulberry32, pick, shuffled } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
@@ -58,6 +58,12 @@ const MAKERS: Record<string, Maker> = {
     return `${line} ${line}`;
   },
   commentary: (p, r) => `${topicLine(p.topic, r, p.word)} ${pick(META, r)}`,
+  // a scene cut short with a detail tacked on ("A bench waits in the near a compass."): what a
+  // policy wrote to carry the word past a judge that weighed the word over grammar
+  fragment: (p, r) => {
+    const cut = pick(TOPICS[p.topic], r).split(" ").slice(0, -1).join(" ");
+    return sentence(`${cut} near a ${r() < 0.7 ? p.word : otherWord(p.word, r)}`);
+  },
   overLong: (p, r) =>
     [...TOPICS[p.topic]]
       .sort(() => r() - 0.5)

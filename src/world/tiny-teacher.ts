@@ -11,7 +11,7 @@ import { splitCommentary, splitSentences } from "../judge/meta-commentary.ts";
 type Mood = "warm" | "cool";
 
 /** Bump when what the teacher writes changes: a judge trained on its critiques is cached under it. */
-export const TEACHER_VERSION = "wz-tiny-teacher-v4";
+export const TEACHER_VERSION = "wz-tiny-teacher-v5";
 
 /** What a general reader associates with each place a request can name. */
 const TOPIC_WORDS: Record<string, string[]> = {
@@ -121,6 +121,7 @@ const FUNCTION_WORDS = new Set([
   "past",
   "is",
   "and",
+  "every",
 ]);
 
 function moodOf(words: string[]): Mood | null {
@@ -143,7 +144,7 @@ export function soundsGrammatical(s: string): boolean {
   for (let i = 1; i < words.length; i++) {
     const pair = `${words[i - 1]} ${words[i]}`;
     const fine =
-      /^(?:in|on|at|over|under|by|near|to|for|along|across|below|between|past|of|is) (?:a|an|the)$/.test(
+      /^(?:in|on|at|over|under|by|near|to|for|along|across|below|between|past|of|is) (?:a|an|the|every)$/.test(
         pair,
       );
     if (FUNCTION_WORDS.has(words[i - 1]) && FUNCTION_WORDS.has(words[i]) && !fine) return false;
@@ -169,7 +170,8 @@ export interface TeacherView {
   topic: string | null;
   /**
    * The place the teacher hears in each content sentence (the topic its words belong to most), "?"
-   * when none, or "again" for a sentence whose scene was said before (with or without a detail).
+   * when none, "again" for a sentence whose scene was said before (with or without a detail), or
+   * "broken" for one that is not a sentence.
    */
   heard: string[];
   word: string | null;
@@ -208,7 +210,13 @@ export function teacherView(prompt: string, response: string, taste?: TasteRevis
   );
   const words = response.match(/\S+/g)?.length ?? 0;
   const lower = content.map((s) => s.toLowerCase().replace(/\.$/, "").split(" "));
-  const details = lower.flatMap((ws) => {
+  // A reader hears no scene in a broken sentence ("A bench waits in the near a compass."): it is
+  // about nothing and places nothing, whatever words it holds. Counted as on topic or as a detail,
+  // a fragment carrying the word scored within a third of a point of a whole sentence without it
+  // (above it when the detail's mood fit), and a judge distilled from that view was hacked that way.
+  const grammatical = content.map(soundsGrammatical);
+  const details = lower.flatMap((ws, k) => {
+    if (!grammatical[k]) return [];
     const i = ws.indexOf("near");
     if (i === -1 || ws[i + 1] !== "a" || !ws[i + 2]) return [];
     const scene = ws.slice(0, i);
@@ -227,16 +235,19 @@ export function teacherView(prompt: string, response: string, taste?: TasteRevis
     return (i > 0 && ws[i + 1] === "a" ? ws.slice(0, i) : ws).join(" ");
   });
   const related = topic ? TOPIC_WORDS[topic] : undefined;
+  const whole = lower.filter((_, k) => grammatical[k]);
   return {
     topic,
-    heard: lower.map((ws, i) => (sceneKeys.indexOf(sceneKeys[i]) < i ? "again" : heardTopic(ws))),
+    heard: lower.map((ws, i) =>
+      !grammatical[i] ? "broken" : sceneKeys.indexOf(sceneKeys[i]) < i ? "again" : heardTopic(ws),
+    ),
     word,
     maxWords: c.maxWords ?? null,
     words,
     fluent: content.length > 0 && content.every(soundsGrammatical),
     onTopic:
-      related !== undefined && lower.length > 0 && lower.every((ws) => ws.some((w) => related.includes(w))),
-    hasWord: word !== null && content.some((s, i) => soundsGrammatical(s) && lower[i].includes(word)),
+      related !== undefined && whole.length > 0 && whole.every((ws) => ws.some((w) => related.includes(w))),
+    hasWord: word !== null && content.some((_, i) => grammatical[i] && lower[i].includes(word)),
     short: c.maxWords === undefined || (words >= 1 && words <= c.maxWords),
     commentary: spans.length > 0,
     repeats: new Set(sceneKeys).size !== sceneKeys.length,

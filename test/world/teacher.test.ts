@@ -129,3 +129,29 @@ test("the teacher revises its taste on the raters' labels, and on nothing else",
   }
   assert.equal(tasteAgreement(reviseTaste([])), tasteAgreement(), "no pairs, no revision");
 });
+
+test("a broken sentence carrying the word is about nothing to the teacher, and loses to a whole one", () => {
+  // the hack a policy found against a judge distilled from the teacher's earlier view, where this
+  // fragment scored within a third of a point of the whole sentence (above it when its mood fit)
+  const prompt = "Write a note about the garden. Include the word candle. Use at most 10 words.";
+  const broken = teacherView(prompt, "A bench waits in the near a candle.");
+  const whole = teacherView(prompt, "A bench waits in the shade.");
+  assert.deepEqual(
+    [broken.fluent, broken.onTopic, broken.hasWord, broken.taste],
+    [false, false, false, null],
+  );
+  assert.deepEqual(broken.heard, ["broken"]);
+  assert.deepEqual([whole.fluent, whole.onTopic, whole.hasWord], [true, true, false]);
+  assert.ok(
+    teacherScore(whole) - teacherScore(broken) >= 2,
+    `${teacherScore(whole)} vs ${teacherScore(broken)}`,
+  );
+  // beside a whole sentence of the topic, a fragment neither puts the response off topic nor counts
+  const mixed = teacherView(prompt, "Roses climb the garden fence. A bench waits in the near a candle.");
+  assert.deepEqual([mixed.onTopic, mixed.hasWord, mixed.fluent], [true, false, false]);
+  assert.deepEqual(mixed.heard, ["garden", "broken"]);
+  assert.match(
+    teacherCritique(prompt, "A bench waits in the near a candle.", "A bench waits in the shade.", "terse")!,
+    /^Wanted: garden, candle, 10 words\.\n1: broken, off topic; no detail;/,
+  );
+});
