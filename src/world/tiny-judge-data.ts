@@ -113,8 +113,8 @@ const COMPOSED_LIMITS = [6, 8, 10, 12, 14, 16, 18, 20, 24];
 
 /**
  * A composed response: one to three sentences of the topic (now and then of another topic, or a
- * scene said twice, now and then word for word), the word (now and then another bank word) beside any one of them or none, and now
- * and then a line about itself. Where the other makers each draw one kind of response, these cover
+ * scene said twice, now and then word for word), the word (now and then another bank word) beside any one of them or none (now
+ * and then on a scene cut short), and now and then a line about itself. Where the other makers each draw one kind of response, these cover
  * the world's responses broadly, so that a judge meets every fact in every place and must read the
  * request and the response rather than recognise a maker.
  */
@@ -126,7 +126,11 @@ function composedResponse(p: ReturnType<typeof makePrompt>, r: () => number): st
   if (repeats) scenes[n - 1] = scenes[0];
   const at = r() < 0.8 ? Math.floor(r() * n) : -1;
   const word = r() < 0.8 ? p.word : otherWord(p.word, r);
-  const lines = scenes.map((s, i) => sentence(i === at ? `${s} near a ${word}` : s));
+  // now and then the scene that carries the detail is cut short ("A bench waits in the near a
+  // compass."): the fragment a policy wrote to carry the word, met in every place
+  const broken = at >= 0 && r() < 0.15;
+  const cut = (s: string) => s.split(" ").slice(0, -1).join(" ");
+  const lines = scenes.map((s, i) => sentence(i === at ? `${broken ? cut(s) : s} near a ${word}` : s));
   // a repeated scene is half the time the first sentence said again word for word, its detail too
   if (repeats && r() < 0.5) lines[n - 1] = lines[0];
   if (r() < 0.15) lines.push(pick(META, r));

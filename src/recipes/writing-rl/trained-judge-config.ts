@@ -5,7 +5,7 @@ import { z } from "zod";
 import { GenRMConfigSchema } from "../genrm/config.ts";
 
 /** Bump when the recipe below changes what a cached judge would be. */
-export const TRAINED_GENRM_VERSION = "wz-main-genrm-v3";
+export const TRAINED_GENRM_VERSION = "wz-main-genrm-v4";
 
 export const TrainedGenRMSchema = GenRMConfigSchema.omit({ seed: true, output: true, data: true })
   .extend({
