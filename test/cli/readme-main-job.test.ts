@@ -52,7 +52,7 @@ test("npx wz train examples/tiny/config.yaml, shortened to 2 steps, runs to the 
   assert.match(out, /RLVR: \d+ steps/);
   assert.match(
     out,
-    /GenRM held out \(gold labels, never trained on\): independent pairs [\d.]+% of 30 \(commentary/,
+    /GenRM held out \(gold labels, never trained on\): independent pairs [\d.]+% of 35 \(brokenWord [\d.]+%, commentary/,
   );
   assert.match(out, /run \S+: brpo with genrm:engine:gguf:judge\.gguf@\w+ via our engine/);
   assert.match(out, /taste \(details set in their mood\): [\d.]+% -> [\d.]+%/);
