@@ -95,7 +95,7 @@ test("wz experiment with trained_genrm: the main job's GenRM per seed, RMs on it
 
   // the table: the taste column, and the GenRM held out by kind on independently built pairs
   assert.match(r.stdout, /taste win, tied/);
-  assert.match(r.stdout, /genrm-seed-1: GenRM, accuracy .*independent pairs [\d.]+% of 12 \(/);
+  assert.match(r.stdout, /genrm-seed-1: GenRM, accuracy .*independent pairs [\d.]+% of 14 \(/);
   assert.match(r.stdout, /rm-control-seed-1: scalar RM, accuracy/);
   const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
   for (const arm of results.arms) assert.ok("taste_tied_win_rate" in arm.figures, arm.name);
