@@ -1,8 +1,9 @@
 // Labelled pairs for training a GenRM in the tiny world (the critiques come from tiny-teacher.ts).
 // Responses are the kinds a base model writes (the generator's) and the kinds of bad responses real
 // policies produce: word salad, fragments carrying the word, off-topic sentences, repetition,
-// commentary, over-long text, a missing word. The gold judge labels each pair: here it plays the human labeller, which is its
-// one use outside evaluation (the policy-side rule stands: no training judge of a policy imports it).
+// commentary, over-long text, a missing word. The gold judge labels each pair: here it plays the
+// human labeller, which is its one use outside evaluation (the policy-side rule stands: no training
+// judge of a policy imports it).
 import { mulberry32, pick, shuffled } from "../model/random.ts";
 import { makePrompt, makeResponse, type Split } from "./constrained-writing.ts";
 import { goldChecks, goldScore, parseGoldRequest } from "./tiny-gold.ts";
@@ -113,10 +114,11 @@ const COMPOSED_LIMITS = [6, 8, 10, 12, 14, 16, 18, 20, 24];
 
 /**
  * A composed response: one to three sentences of the topic (now and then of another topic, or a
- * scene said twice, now and then word for word), the word (now and then another bank word) beside any one of them or none (now
- * and then on a scene cut short), and now and then a line about itself. Where the other makers each draw one kind of response, these cover
- * the world's responses broadly, so that a judge meets every fact in every place and must read the
- * request and the response rather than recognise a maker.
+ * scene said twice, now and then word for word), the word (now and then another bank word) beside
+ * any one of them or none (now and then on a scene cut short), and now and then a line about
+ * itself. Where the other makers each draw one kind of response, these cover the world's responses
+ * broadly, so that a judge meets every fact in every place and must read the request and the
+ * response rather than recognise a maker.
  */
 function composedResponse(p: ReturnType<typeof makePrompt>, r: () => number): string {
   const n = 1 + Math.floor(r() * 3);
