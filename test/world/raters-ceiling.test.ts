@@ -3,9 +3,9 @@
 // independent draws of the raters (noise 0.05, tie margin 1, explain and length leanings 0.7, the
 // main job's config); the majority of the draws is what a judge fitting the raters perfectly would
 // say. Every kind but repetition: the raters follow the gold. On the repetition kind the gold's gap
-// (0.06 of 10 points) is under the raters' tie margin
-// and the repeated response is the longer one, so most raters prefer it: a judge that learns the
-// raters' preferences is wrong there, by construction. The figures are printed for the docs.
+// (0.06 of 10 points) is under the raters' tie margin and the repeated response is the longer one,
+// so most raters prefer it: a judge that learns the raters' preferences is wrong there, by
+// construction. The figures are printed for the docs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { INDEPENDENT_KINDS, makeIndependentPairs } from "../../src/world/independent-pairs.ts";
