@@ -276,7 +276,7 @@ ${extra}`;
     // RLVR's first step sampled the same judgments from the same SFT judge. The two samplers run
     // on two exports of weights equal to 1e-5 (here and on the service), so a draw that falls on a
     // rounding boundary of the token distribution can pick a neighbouring token: allowed once in
-    // a step (seen once, at one character of one of 16 samples, when the pairs changed), with
+    // a step (seen once, at one character of one of 48 samples, when the pairs changed), with
     // the same seeded draws the sample around it stays the same length
     const first = (run: string) => {
       const store = new RunStore(join(dir, run, "rl", "run.sqlite"), { readonly: true });
