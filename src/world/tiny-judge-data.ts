@@ -26,6 +26,9 @@ function topicLine(topic: string, r: () => number, word?: string): string {
   return sentence(word ? `${base} near a ${word}` : base);
 }
 
+/** A scene without its last word: no sentence of the world ("a bench waits in the"). */
+const cutShort = (scene: string) => scene.split(" ").slice(0, -1).join(" ");
+
 /** A bank word other than the requested one. */
 const otherWord = (word: string, r: () => number) =>
   pick(
@@ -61,10 +64,8 @@ const MAKERS: Record<string, Maker> = {
   commentary: (p, r) => `${topicLine(p.topic, r, p.word)} ${pick(META, r)}`,
   // a scene cut short with a detail tacked on ("A bench waits in the near a compass."): what a
   // policy wrote to carry the word past a judge that weighed the word over grammar
-  fragment: (p, r) => {
-    const cut = pick(TOPICS[p.topic], r).split(" ").slice(0, -1).join(" ");
-    return sentence(`${cut} near a ${r() < 0.7 ? p.word : otherWord(p.word, r)}`);
-  },
+  fragment: (p, r) =>
+    sentence(`${cutShort(pick(TOPICS[p.topic], r))} near a ${r() < 0.7 ? p.word : otherWord(p.word, r)}`),
   overLong: (p, r) =>
     [...TOPICS[p.topic]]
       .sort(() => r() - 0.5)
@@ -131,8 +132,7 @@ function composedResponse(p: ReturnType<typeof makePrompt>, r: () => number): st
   // now and then the scene that carries the detail is cut short ("A bench waits in the near a
   // compass."): the fragment a policy wrote to carry the word, met in every place
   const broken = at >= 0 && r() < 0.15;
-  const cut = (s: string) => s.split(" ").slice(0, -1).join(" ");
-  const lines = scenes.map((s, i) => sentence(i === at ? `${broken ? cut(s) : s} near a ${word}` : s));
+  const lines = scenes.map((s, i) => sentence(i === at ? `${broken ? cutShort(s) : s} near a ${word}` : s));
   // a repeated scene is half the time the first sentence said again word for word, its detail too
   if (repeats && r() < 0.5) lines[n - 1] = lines[0];
   if (r() < 0.15) lines.push(pick(META, r));
